@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test tiers and benchmarks drive, when they are missing.
+# As root it runs apt-get; otherwise it says what to install and fails, so no test is skipped silently.
+set -u
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have sipp || need+=(sip-tester)
+have redis-server || need+=(redis-server)
+have openssl || need+=(openssl)
+have kamailio || need+=(kamailio)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test tools present: sipp redis-server openssl kamailio"
+  exit 0
+fi
+echo "missing Debian packages: ${need[*]}"
+if [ "$(id -u)" != 0 ]; then
+  echo "not root: run  sudo apt-get install -y ${need[*]}  and try again" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null || { echo "apt-get update failed" >&2; exit 1; }
+apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || { echo "apt-get install ${need[*]} failed" >&2; exit 1; }
+# kamailio's package starts a system service; the tests start their own instances
+if have systemctl; then systemctl stop kamailio >/dev/null 2>&1 || true; fi
+echo "installed: ${need[*]}"

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// The full test suite: Debian test tools, build, lint, layering check, then the unit,
+// integration and conformance tiers. Ends with the plain line "N passed, N failed".
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tierArg = process.argv.slice(2);
+const tiers = tierArg.length > 0 ? tierArg : ['unit', 'integration', 'conformance'];
+
+let passed = 0;
+let failed = 0;
+let notRun = 0;
+const lines = [];
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env: { ...process.env, ...(opts.env ?? {}) }, maxBuffer: 512 * 1024 * 1024 });
+  return r;
+}
+
+function step(name, cmd, args) {
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = run(cmd, args);
+  if (r.status === 0) {
+    passed += 1;
+    lines.push(`${name}: ok`);
+    return true;
+  }
+  failed += 1;
+  lines.push(`${name}: FAILED (exit ${r.status ?? r.signal})`);
+  return false;
+}
+
+step('test tools', 'bash', ['scripts/install-test-deps.sh']);
+const built = step('build', 'npx', ['tsc', '-p', 'tsconfig.json']);
+step('lint', 'npx', ['eslint', '.']);
+step('layering', 'npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs']);
+
+if (!built) {
+  console.log('\nbuild failed: the test tiers cannot run');
+  failed += tiers.length;
+} else {
+  for (const tier of tiers) {
+    console.log(`\n=== tier ${tier}`);
+    const r = run('npx', ['tap', '--reporter=tap', `dist/test/${tier}`], { capture: true });
+    const out = r.stdout ?? '';
+    process.stdout.write(out);
+    // tap ends its output with a line such as "# { total: 12, pass: 11, fail: 1, skip: 0 }"
+    const summaries = [...out.matchAll(/^# \{ (total: \d+[^}]*)\}\s*$/gm)];
+    const last = summaries.at(-1)?.[1];
+    if (last === undefined) {
+      failed += 1;
+      lines.push(`tier ${tier}: FAILED (no tap summary, exit ${r.status ?? r.signal})`);
+      continue;
+    }
+    const field = (n) => Number(new RegExp(`${n}: (\\d+)`).exec(last)?.[1] ?? 0);
+    const p = field('pass');
+    const f = field('fail');
+    const s = field('skip') + field('todo');
+    passed += p;
+    failed += f;
+    notRun += s;
+    // a non-zero exit with no failing assertion (a crashed file, a timeout) still counts as a failure
+    if (f === 0 && r.status !== 0) {
+      failed += 1;
+      lines.push(`tier ${tier}: ${p} passed, exit ${r.status ?? r.signal}: FAILED`);
+    } else {
+      lines.push(`tier ${tier}: ${p} passed, ${f} failed${s ? `, ${s} not run` : ''}`);
+    }
+  }
+}
+
+console.log('\n=== summary');
+for (const l of lines) console.log(l);
+if (notRun > 0) console.log(`${notRun} not run (see the NOT RUN lines above)`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
