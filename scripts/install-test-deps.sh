@@ -13,13 +13,17 @@ if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 echo "missing Debian packages: ${need[*]}"
+as_root=()
 if [ "$(id -u)" != 0 ]; then
-  echo "not root: run  sudo apt-get install -y ${need[*]}  and try again" >&2
-  exit 1
+  if have sudo; then
+    as_root=(sudo)
+  else
+    echo "not root and no sudo: install them with  apt-get install -y ${need[*]}  as root, then try again" >&2
+    exit 1
+  fi
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null || { echo "apt-get update failed" >&2; exit 1; }
-apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || { echo "apt-get install ${need[*]} failed" >&2; exit 1; }
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || { echo "apt-get update failed" >&2; exit 1; }
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null || { echo "apt-get install ${need[*]} failed" >&2; exit 1; }
 # kamailio's package starts a system service; the tests start their own instances
-if have systemctl; then systemctl stop kamailio >/dev/null 2>&1 || true; fi
+if have systemctl; then "${as_root[@]}" systemctl stop kamailio >/dev/null 2>&1 || true; fi
 echo "installed: ${need[*]}"

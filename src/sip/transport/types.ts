@@ -55,3 +55,60 @@ export interface SipTransportEvents {
   connectionClosed: [connectionId: string, reason: string];
   error: [err: Error];
 }
+
+/**
+ * What every transport (UDP, TCP, TLS, WS, WSS, in-memory) offers the layers above. Events are
+ * typed by SipTransportEvents; `on` returns an unsubscribe function.
+ */
+export interface SipTransport {
+  readonly protocol: TransportProtocol;
+  /** the bound local address (the actual port when 0 was asked for) */
+  readonly local: TransportAddress;
+  /** open connections (always 0 for UDP) */
+  readonly connectionCount: number;
+  on<K extends keyof SipTransportEvents>(event: K, listener: (...args: SipTransportEvents[K]) => void): () => void;
+  off<K extends keyof SipTransportEvents>(event: K, listener: (...args: SipTransportEvents[K]) => void): void;
+  /** sends one message; rejects with a named error (never throws synchronously) */
+  send(target: OutboundTarget, data: Buffer): Promise<void>;
+  /** graceful shutdown: stop accepting new connections, keep existing ones */
+  stopAccepting(): Promise<void>;
+  /** closes the listener and every connection; idempotent */
+  close(): Promise<void>;
+}
+
+/** TLS material for TLS and WSS listeners (PEM), also used by their client side. */
+export interface TlsSettings {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** trusted CAs for verifying peers; the system store when absent */
+  ca?: string | Buffer | Array<string | Buffer> | undefined;
+  /** verify peer certificates on outbound connections (default false: development setups use self-signed certs) */
+  rejectUnauthorized?: boolean | undefined;
+  /** ask inbound clients for a certificate (mutual TLS); default false */
+  requestCert?: boolean | undefined;
+}
+
+/** Limits shared by the connection-oriented transports. */
+export interface ConnectionLimits {
+  /** close a connection with no traffic for this long (default 300 s) */
+  idleTimeoutMs: number;
+  /** concurrent inbound connections allowed from one source IP; excess ones are closed at once (default 256) */
+  maxConnectionsPerIp: number;
+  /** largest message accepted (default 65535 bytes) */
+  maxMessageSize: number;
+  /** after a framing error, how long the connection stays open so a 400 can be written (default 2 s) */
+  framingErrorGraceMs: number;
+  /** outbound connection setup deadline (default 10 s) */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
+  idleTimeoutMs: 300_000,
+  maxConnectionsPerIp: 256,
+  maxMessageSize: 65_535,
+  framingErrorGraceMs: 2_000,
+  connectTimeoutMs: 10_000,
+};
+
+/** SipTransportEvents as a type alias, which TypedEmitter's EventMap constraint accepts (an interface has no index signature). */
+export type SipTransportEventMap = { [K in keyof SipTransportEvents]: SipTransportEvents[K] };

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, describeError } from '../lib/index.js';
+import { createLogger, loadConfig, type Config, type ConfigInput, type DeepPartial } from '../platform/index.js';
+import { parseCommandLine, USAGE } from './args.js';
+import { startServer } from './start.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Hard limit for a stop: whatever is still open after this is abandoned (exit still 0). */
+const STOP_DEADLINE_MS = 4500;
+
+/**
+ * Runs the opencx command line and resolves with the exit status:
+ * 0 done, 1 failure at run time, 2 bad usage or bad configuration.
+ */
+export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    case 'usage-error':
+      process.stderr.write(`opencx: ${command.message}\n\n${USAGE}`);
+      return 2;
+    case 'start':
+      break;
+  }
+
+  let config: Config;
+  try {
+    config = loadConfig({ ...(command.configFile !== undefined ? { file: command.configFile } : {}), env, flags: command.flags as DeepPartial<ConfigInput> });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`opencx: configuration error${err.key !== undefined ? ` at ${err.key}` : ''}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const logger = createLogger({ level: config.log.level });
+  const version = packageVersion();
+  let server;
+  try {
+    server = await startServer(config, logger, version);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`opencx: configuration error${err.key !== undefined ? ` at ${err.key}` : ''}: ${err.message}\n`);
+      return 2;
+    }
+    logger.error({ err: describeError(err) }, 'opencx could not start');
+    return 1;
+  }
+
+  // A bug anywhere must not end the process silently: log it; the server keeps serving.
+  process.on('uncaughtException', (err) => logger.error({ err: describeError(err), stack: err.stack }, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => logger.error({ err: describeError(err) }, 'unhandled promise rejection'));
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const deadline = setTimeout(() => {
+    logger.warn({ afterMs: STOP_DEADLINE_MS }, 'stop deadline reached; exiting with resources still open');
+    logger.flush();
+    process.exit(0);
+  }, STOP_DEADLINE_MS);
+  deadline.unref();
+  await server.stop(signal);
+  clearTimeout(deadline);
+  logger.flush();
+  return 0;
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+
+/**
+ * The whole server configuration as one strict zod schema. Every object is `.strict()` so a
+ * misspelt key (`udpport`) is an error naming its path instead of a silently ignored setting,
+ * and every leaf has a default so `opencx start` runs with an empty config.
+ *
+ * The env-variable table in load-config.ts is derived from this schema by walking it, so a key
+ * added here is automatically settable as OPENCX_<PATH>.
+ */
+
+export const ROLES = ['sip', 'calls', 'media', 'mcp', 'control', 'voicemail'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SIP_TRANSPORTS = ['udp', 'tcp', 'tls', 'ws', 'wss'] as const;
+export type SipTransportName = (typeof SIP_TRANSPORTS)[number];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// Port 0 is allowed on purpose: it asks the OS for a free port (tests, side-by-side runs).
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().min(1);
+
+const logSchema = z
+  .object({
+    level: z.enum(LOG_LEVELS).default('info'),
+  })
+  .strict();
+
+const httpSchema = z
+  .object({
+    bind: z.string().min(1).default('0.0.0.0'),
+    port: port.default(8080),
+  })
+  .strict();
+
+const sipTlsSchema = z
+  .object({
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    caFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** RFC 3261 §17.1.1.1 timer values; T1 ≤ T2 is checked below. */
+const sipTimersSchema = z
+  .object({
+    t1: positiveInt.default(500),
+    t2: positiveInt.default(4000),
+    t4: positiveInt.default(5000),
+  })
+  .strict()
+  .superRefine((timers, ctx) => {
+    if (timers.t1 > timers.t2) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['t1'], message: `t1 (${timers.t1}) must not exceed t2 (${timers.t2})` });
+    }
+  });
+
+const sipSchema = z
+  .object({
+    bind: z.string().min(1).default('0.0.0.0'),
+    /** when true, every transport also listens on '::' */
+    ipv6: z.boolean().default(false),
+    udpPort: port.default(5060),
+    tcpPort: port.default(5060),
+    tlsPort: port.default(5061),
+    wsPort: port.default(5066),
+    wssPort: port.default(7443),
+    transports: z.array(z.enum(SIP_TRANSPORTS)).default([...SIP_TRANSPORTS]),
+    tls: sipTlsSchema.default({}),
+    maxMessageSize: positiveInt.default(65535),
+    idleTimeoutMs: positiveInt.default(300_000),
+    maxConnectionsPerSource: positiveInt.default(256),
+    timers: sipTimersSchema.default({}),
+    shutdownGraceMs: z.number().int().min(0).default(3000),
+    workers: positiveInt.default(1),
+    /** host put in Via/Contact/Record-Route when the bind address is not reachable (NAT, 0.0.0.0) */
+    advertisedHost: z.string().min(1).optional(),
+  })
+  .strict();
+
+const busSchema = z
+  .object({
+    kind: z.enum(['memory', 'redis']).default('memory'),
+    url: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((bus, ctx) => {
+    if (bus.kind === 'redis' && bus.url === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'bus.url is required when bus.kind is "redis"' });
+    }
+    if (bus.url !== undefined && !/^rediss?:\/\//.test(bus.url)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: `bus.url must start with redis:// or rediss://, got "${bus.url}"` });
+    }
+  });
+
+const databaseSchema = z
+  .object({
+    /** PostgreSQL URL; absent means the embedded PGlite in dataDir */
+    url: z.string().min(1).optional(),
+  })
+  .strict();
+
+const blobsSchema = z
+  .object({
+    kind: z.enum(['local', 's3']).default('local'),
+    /** local: directory for blobs; absent means <dataDir>/blobs */
+    dir: z.string().min(1).optional(),
+    bucket: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+    endpoint: z.string().min(1).optional(),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    forcePathStyle: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((blobs, ctx) => {
+    if (blobs.kind === 's3' && blobs.bucket === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['bucket'], message: 'blobs.bucket is required when blobs.kind is "s3"' });
+    }
+  });
+
+const metricsSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1).default('./opencx-data'),
+    roles: z
+      .array(z.enum(ROLES))
+      .min(1)
+      .default([...ROLES]),
+    log: logSchema.default({}),
+    http: httpSchema.default({}),
+    sip: sipSchema.default({}),
+    bus: busSchema.default({}),
+    database: databaseSchema.default({}),
+    blobs: blobsSchema.default({}),
+    metrics: metricsSchema.default({}),
+  })
+  .strict();
+
+/** The validated configuration, every default filled in. */
+export type Config = z.output<typeof configSchema>;
+/** What a YAML file or flags may contain: everything optional. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** The defaults alone (what an empty file gives). */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}

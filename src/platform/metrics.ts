@@ -1,0 +1,188 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics. Each process owns one Registry (never prom-client's global one), so two
+ * servers in one test process do not share counters and a re-created server does not fail on
+ * "metric already registered".
+ */
+
+export type SipDirection = 'in' | 'out';
+
+/** Methods with their own label value; anything else is counted as OTHER (see normalizeMethod). */
+const KNOWN_METHODS = [
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK', 'UPDATE', 'REFER',
+  'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'PUBLISH',
+] as const;
+const KNOWN_METHOD_SET: ReadonlySet<string> = new Set(KNOWN_METHODS);
+const KNOWN_TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+/** Indexed by Math.floor(status / 100): no string building on the hot path. */
+const STATUS_CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx', '6xx'] as const;
+
+interface Incrementable {
+  inc(value?: number): void;
+}
+
+/**
+ * Label values come from the wire, so an attacker could otherwise create one time series per
+ * invented method name; unknown methods and transports collapse into a single "OTHER" series.
+ */
+function normalizeMethod(method: string): string {
+  return KNOWN_METHOD_SET.has(method) ? method : 'OTHER';
+}
+
+function normalizeTransport(transport: string): string {
+  return KNOWN_TRANSPORTS.has(transport) ? transport : 'other';
+}
+
+/**
+ * The SIP layer's view of metrics, called for every message (20k+/s): labelled children are
+ * resolved once and cached in nested Maps keyed by the raw label values, so a call costs a few
+ * Map lookups and no allocation.
+ */
+export class SipMetrics {
+  private readonly requests: Counter<'method' | 'transport' | 'direction'>;
+  private readonly responses: Counter<'status_class' | 'method' | 'transport' | 'direction'>;
+  private readonly parseErrors: Counter<'transport'>;
+  private readonly requestCache = new Map<SipDirection, Map<string, Map<string, Incrementable>>>();
+  private readonly responseCache = new Map<SipDirection, Map<string, Map<string, (Incrementable | undefined)[]>>>();
+  private readonly parseErrorCache = new Map<string, Incrementable>();
+  private activeTransactions: () => number = () => 0;
+
+  constructor(registry: Registry) {
+    this.requests = new Counter({
+      name: 'sip_requests_total',
+      help: 'SIP requests received (in) or sent (out)',
+      labelNames: ['method', 'transport', 'direction'],
+      registers: [registry],
+    });
+    this.responses = new Counter({
+      name: 'sip_responses_total',
+      help: 'SIP responses received (in) or sent (out), by status class',
+      labelNames: ['status_class', 'method', 'transport', 'direction'],
+      registers: [registry],
+    });
+    this.parseErrors = new Counter({
+      name: 'sip_parse_errors_total',
+      help: 'Messages dropped or rejected because they could not be parsed',
+      labelNames: ['transport'],
+      registers: [registry],
+    });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    new Gauge({
+      name: 'sip_transactions_active',
+      help: 'SIP transactions currently alive',
+      registers: [registry],
+      collect() {
+        this.set(self.safeActiveTransactions());
+      },
+    });
+  }
+
+  /** a request crossed the wire */
+  request(method: string, transport: string, direction: SipDirection): void {
+    let byTransport = this.requestCache.get(direction);
+    if (byTransport === undefined) {
+      byTransport = new Map();
+      this.requestCache.set(direction, byTransport);
+    }
+    const tr = normalizeTransport(transport);
+    let byMethod = byTransport.get(tr);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      byTransport.set(tr, byMethod);
+    }
+    // unknown names share the OTHER entry, so the cache stays bounded
+    const key = normalizeMethod(method);
+    let child = byMethod.get(key);
+    if (child === undefined) {
+      child = this.requests.labels(key, tr, direction);
+      byMethod.set(key, child);
+    }
+    child.inc();
+  }
+
+  /** a response crossed the wire; method is the CSeq method */
+  response(status: number, method: string, transport: string, direction: SipDirection): void {
+    let byTransport = this.responseCache.get(direction);
+    if (byTransport === undefined) {
+      byTransport = new Map();
+      this.responseCache.set(direction, byTransport);
+    }
+    const tr = normalizeTransport(transport);
+    let byMethod = byTransport.get(tr);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      byTransport.set(tr, byMethod);
+    }
+    const key = normalizeMethod(method);
+    let classes = byMethod.get(key);
+    if (classes === undefined) {
+      classes = [];
+      byMethod.set(key, classes);
+    }
+    const raw = Math.floor(status / 100);
+    const idx = raw >= 1 && raw <= 6 ? raw : 0;
+    let child = classes[idx];
+    if (child === undefined) {
+      child = this.responses.labels(STATUS_CLASSES[idx] as string, key, tr, direction);
+      classes[idx] = child;
+    }
+    child.inc();
+  }
+
+  /** a message could not be parsed */
+  parseError(transport: string): void {
+    const key = normalizeTransport(transport);
+    let child = this.parseErrorCache.get(key);
+    if (child === undefined) {
+      child = this.parseErrors.labels(key);
+      this.parseErrorCache.set(key, child);
+    }
+    child.inc();
+  }
+
+  /** where sip_transactions_active reads its value at scrape time (the transaction layer's count) */
+  setActiveTransactionsSource(source: () => number): void {
+    this.activeTransactions = source;
+  }
+
+  private safeActiveTransactions(): number {
+    try {
+      const n = this.activeTransactions();
+      return Number.isFinite(n) ? n : 0;
+    } catch {
+      // a failing source must not break the whole scrape
+      return 0;
+    }
+  }
+}
+
+export interface MetricsOptions {
+  /** process metrics (CPU, memory, event loop, GC); default true */
+  defaultMetrics?: boolean;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly sip: SipMetrics;
+
+  constructor(options: MetricsOptions = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.sip = new SipMetrics(this.registry);
+  }
+
+  /** Prometheus text exposition format */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  return new Metrics(options);
+}

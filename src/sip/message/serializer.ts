@@ -1,0 +1,27 @@
+/**
+ * serializeMessage: canonical header names, one field per line, CRLF line ends, and a
+ * Content-Length that always matches the body (RFC 3261 §7.4.2, §18.3, §20.14).
+ */
+import { formatUri } from './uri.js';
+import type { SipMessage } from './types.js';
+
+export function serializeMessage(msg: SipMessage): Buffer {
+  let head =
+    msg.kind === 'request'
+      ? msg.method + ' ' + formatUri(msg.uri) + ' ' + msg.version + '\r\n'
+      : msg.version + ' ' + String(msg.status) + ' ' + msg.reason + '\r\n';
+  let wroteLength = false;
+  for (const [name, value] of msg.headers.entries()) {
+    if (name === 'Content-Length') {
+      // keep its position (the first one) but write the real length, once
+      if (!wroteLength) head += 'Content-Length: ' + String(msg.body.length) + '\r\n';
+      wroteLength = true;
+      continue;
+    }
+    head += name + ': ' + value + '\r\n';
+  }
+  if (!wroteLength) head += 'Content-Length: ' + String(msg.body.length) + '\r\n';
+  head += '\r\n';
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  return Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
+}

@@ -1,0 +1,5 @@
+export { SipServer, type SipServerOptions } from './sip-server.js';
+export type { SipService } from './sip-service.js';
+export { OptionsService } from './options-service.js';
+export { stampVia } from './via-stamp.js';
+export { statelessErrorResponse } from './stateless-reply.js';

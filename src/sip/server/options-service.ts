@@ -1,0 +1,23 @@
+import { optionsResponse } from '../dialog/index.js';
+import type { SipRequest } from '../message/index.js';
+import type { ServerTransaction } from '../transaction/index.js';
+import type { SipService } from './sip-service.js';
+
+/**
+ * Answers OPTIONS addressed to the server (RFC 3261 §11.2) with 200 and what the server can do:
+ * Allow, Accept, Supported. Monitoring (SIPp, SBC keepalive pings, Kamailio dispatcher probes)
+ * relies on it.
+ */
+export class OptionsService implements SipService {
+  readonly name = 'options';
+  readonly methods = ['OPTIONS'] as const;
+
+  constructor(private readonly capabilities: () => { allow: readonly string[]; supported: readonly string[]; accept: readonly string[] }) {}
+
+  handleRequest(request: SipRequest, txn: ServerTransaction): boolean {
+    if (request.method !== 'OPTIONS') return false;
+    const caps = this.capabilities();
+    txn.respond(optionsResponse(request, { allow: [...caps.allow], accept: [...caps.accept], supported: [...caps.supported] }));
+    return true;
+  }
+}

@@ -1,0 +1,235 @@
+import type { Logger, Scheduler } from '../../lib/index.js';
+import { describeError, silentLogger } from '../../lib/index.js';
+import type { SipMetrics } from '../../platform/index.js';
+import { checkUasRequest } from '../dialog/index.js';
+import { createResponse, parseMessage, serializeMessage, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
+import {
+  TransactionLayer,
+  type InviteServerTransaction,
+  type NonInviteServerTransaction,
+  type ReceiveContext,
+  type ServerTransaction,
+  type TimerSettings,
+} from '../transaction/index.js';
+import { TransportManager, VIA_TRANSPORT, type InboundPacket, type ListenerConfig, type OutboundTarget, type TransportAddress } from '../transport/index.js';
+import { OptionsService } from './options-service.js';
+import type { SipService } from './sip-service.js';
+import { statelessErrorResponse } from './stateless-reply.js';
+import { stampVia } from './via-stamp.js';
+
+export interface SipServerOptions {
+  listeners: ListenerConfig[];
+  scheduler: Scheduler;
+  logger?: Logger;
+  metrics?: SipMetrics | undefined;
+  timers?: Partial<TimerSettings>;
+  maxMessageSize?: number;
+  idleTimeoutMs?: number;
+  maxConnectionsPerSource?: number;
+  /** answer to the source port even without `rport` (see stampVia) */
+  forceRport?: boolean;
+  /** Server / User-Agent header value */
+  userAgent?: string;
+  /** services offered each request in order, after the built-in OPTIONS service */
+  services?: SipService[];
+}
+
+/** Media types the server takes in a body. */
+const ACCEPTED_CONTENT_TYPES = ['application/sdp'];
+
+/**
+ * The SIP role's core: transports in, parser, Via stamping, transaction layer, UAS checks
+ * (RFC 3261 §8.2), then the chain of services. Bad input never leaves this class as an
+ * exception: a request the parser refuses gets a stateless 400/505 when it can be addressed,
+ * everything else is counted and dropped.
+ */
+export class SipServer {
+  private transports: TransportManager | undefined;
+  private readonly transactions: TransactionLayer;
+  private readonly services: SipService[];
+  private readonly logger: Logger;
+  private readonly metrics: SipMetrics | undefined;
+  private readonly userAgent: string;
+  private readonly maxMessageSize: number;
+  private allow: string[] = [];
+  private supported: string[] = [];
+  private closed = false;
+
+  constructor(private readonly options: SipServerOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics;
+    this.userAgent = options.userAgent ?? 'opencx';
+    this.maxMessageSize = options.maxMessageSize ?? 65535;
+    const capabilities = () => ({ allow: this.allow, supported: this.supported, accept: ACCEPTED_CONTENT_TYPES });
+    this.services = [new OptionsService(capabilities), ...(options.services ?? [])];
+    this.refreshCapabilities();
+    this.transactions = new TransactionLayer({
+      scheduler: options.scheduler,
+      logger: this.logger,
+      ...(options.timers !== undefined ? { timers: options.timers } : {}),
+      send: (message, target) => this.send(message, target),
+      delegate: {
+        onRequest: (req, txn, ctx) => this.onRequest(req, txn, ctx),
+        onCancel: (cancel, txn, invite) => this.onCancel(cancel, txn, invite),
+      },
+    });
+    this.metrics?.setActiveTransactionsSource(() => this.transactions.activeCount);
+  }
+
+  /** Bind every listener; resolves with the addresses actually bound (port 0 resolved). */
+  async start(): Promise<TransportAddress[]> {
+    this.transports = await TransportManager.start({
+      listeners: this.options.listeners,
+      scheduler: this.options.scheduler,
+      logger: this.logger,
+      limits: {
+        maxMessageSize: this.maxMessageSize,
+        ...(this.options.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+        ...(this.options.maxConnectionsPerSource !== undefined ? { maxConnectionsPerIp: this.options.maxConnectionsPerSource } : {}),
+        framingErrorGraceMs: 300,
+      },
+      onPacket: (packet) => this.onPacket(packet),
+    });
+    this.transports.on('error', (err) => this.logger.warn({ err: describeError(err) }, 'SIP transport error'));
+    return this.transports.listeners();
+  }
+
+  get activeTransactions(): number {
+    return this.transactions.activeCount;
+  }
+
+  listeners(): TransportAddress[] {
+    return this.transports?.listeners() ?? [];
+  }
+
+  /** Add a service at the end of the chain (registrar, proxy...). */
+  use(service: SipService): void {
+    this.services.push(service);
+    this.refreshCapabilities();
+  }
+
+  /**
+   * Graceful stop: stop accepting connections, let open transactions finish until the deadline,
+   * then close every socket and timer. Idempotent.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.transports?.stopAccepting();
+    await this.transactions.drain(graceMs);
+    this.transactions.close();
+    await this.transports?.close();
+  }
+
+  private refreshCapabilities(): void {
+    const methods = new Set<string>(['ACK', 'CANCEL']);
+    const extensions = new Set<string>();
+    for (const s of this.services) {
+      for (const m of s.methods) methods.add(m);
+      for (const e of s.extensions ?? []) extensions.add(e);
+    }
+    this.allow = [...methods];
+    this.supported = [...extensions];
+  }
+
+  private send(message: SipMessage, target: OutboundTarget): Promise<void> {
+    const transports = this.transports;
+    if (transports === undefined) return Promise.reject(new Error('SIP transports are not started'));
+    const transport = VIA_TRANSPORT[target.protocol];
+    if (message.kind === 'request') {
+      this.metrics?.request(message.method, transport, 'out');
+    } else {
+      this.metrics?.response(message.status, message.cseq?.method ?? 'UNKNOWN', transport, 'out');
+      if (!message.headers.has('Server')) message.headers.append('Server', this.userAgent);
+    }
+    return transports.send(target, serializeMessage(message));
+  }
+
+  private onPacket(packet: InboundPacket): void {
+    try {
+      this.handlePacket(packet);
+    } catch (err) {
+      // A bug must not take the server down with it: log and carry on with the next packet.
+      this.logger.error({ err: describeError(err), source: packet.source }, 'unexpected error handling a SIP packet');
+    }
+  }
+
+  private handlePacket(packet: InboundPacket): void {
+    const transport = VIA_TRANSPORT[packet.source.protocol];
+    const ctx: ReceiveContext = { source: packet.source, connectionId: packet.connectionId };
+    const parsed = parseMessage(packet.data, { maxSize: this.maxMessageSize });
+    if (packet.framingError !== undefined || !parsed.ok) {
+      this.metrics?.parseError(transport);
+      const reason = packet.framingError ?? (parsed.ok ? 'Bad Request' : parsed.error.reason);
+      const status = !parsed.ok ? parsed.error.status : 400;
+      const partial = parsed.ok ? (parsed.message.kind === 'request' ? { isRequest: true, headers: parsed.message.headers } : undefined) : parsed.error.partial;
+      this.logger.debug({ source: packet.source, reason }, 'unparseable SIP message');
+      // RFC 3261 §16.3 / RFC 4475: a malformed request gets 400 (505 for a version we do not
+      // speak); a malformed response is dropped.
+      if (partial?.isRequest === true && partial.method !== 'ACK') {
+        const bytes = statelessErrorResponse(status, reason, partial.headers, this.userAgent);
+        if (bytes !== undefined) {
+          this.metrics?.response(status, partial.method ?? 'UNKNOWN', transport, 'out');
+          this.transports?.send({ ...packet.source, connectionId: packet.connectionId }, bytes).catch((err: unknown) => {
+            this.logger.debug({ err: describeError(err) }, 'could not send a 400 for a malformed request');
+          });
+        }
+      }
+      return;
+    }
+    const message = parsed.message;
+    if (message.kind === 'request') {
+      this.metrics?.request(message.method, transport, 'in');
+      stampVia(message, packet.source, this.options.forceRport ?? true);
+      this.transactions.receiveRequest(message, ctx);
+    } else {
+      this.metrics?.response(message.status, message.cseq?.method ?? 'UNKNOWN', transport, 'in');
+      this.transactions.receiveResponse(message, ctx);
+    }
+  }
+
+  private onRequest(req: SipRequest, txn: ServerTransaction, ctx: ReceiveContext): void {
+    const rejection = checkUasRequest(req, {
+      allowedMethods: this.allow,
+      supportedExtensions: this.supported,
+      acceptedContentTypes: ACCEPTED_CONTENT_TYPES,
+      supportedSchemes: ['sip', 'sips', 'tel'],
+    });
+    if (rejection !== undefined) {
+      txn.respond(rejection);
+      return;
+    }
+    for (const service of this.services) {
+      if (!service.methods.includes(req.method)) continue;
+      try {
+        if (service.handleRequest(req, txn, ctx)) return;
+      } catch (err) {
+        this.logger.error({ err: describeError(err), service: service.name, method: req.method }, 'SIP service failed on a request');
+        this.respondSafely(txn, createResponse(req, 500, 'Server Internal Error'));
+        return;
+      }
+    }
+    // Allowed by some service, but none took it (e.g. addressed to something nobody serves).
+    this.respondSafely(txn, createResponse(req, req.method === 'INVITE' || req.method === 'MESSAGE' ? 404 : 405, undefined, { headers: [['Allow', this.allow.join(', ')]] }));
+  }
+
+  /** RFC 3261 §9.2: CANCEL gets 200 when it matches a pending INVITE (which then gets 487), else 481. */
+  private onCancel(cancel: SipRequest, txn: NonInviteServerTransaction, invite: InviteServerTransaction | undefined): void {
+    if (invite === undefined) {
+      txn.respond(createResponse(cancel, 481));
+      return;
+    }
+    txn.respond(createResponse(cancel, 200));
+    if (invite.lastResponse === undefined || invite.lastResponse.status < 200) {
+      this.respondSafely(invite, createResponse(invite.request, 487));
+    }
+  }
+
+  private respondSafely(txn: ServerTransaction, response: SipResponse): void {
+    try {
+      txn.respond(response);
+    } catch (err) {
+      this.logger.debug({ err: describeError(err) }, 'response not sent: transaction already answered');
+    }
+  }
+}

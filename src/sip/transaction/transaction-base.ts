@@ -1,0 +1,102 @@
+/**
+ * Plumbing shared by the four machines: the transition check, the two timer slots every machine
+ * needs (one retransmission timer and one lifetime timer) and termination bookkeeping. Each
+ * machine keeps its own state union and transition table (STYLE.md §3).
+ */
+import { ConflictError, type TimerHandle } from '../../lib/index.js';
+import type { SipRequest } from '../message/types.js';
+import type { Transaction, TransactionHost, TransactionKind } from './types.js';
+
+let sequence = 0;
+
+export type TransitionTable<S extends string> = Readonly<Record<S, readonly S[]>>;
+
+export abstract class TransactionBase<S extends string> implements Transaction {
+  readonly id: string;
+  abstract readonly kind: TransactionKind;
+  protected current: S;
+  /** Timer A, E or G */
+  protected retransmitTimer: TimerHandle | undefined;
+  /** the interval the retransmission timer was last armed with */
+  protected retransmitInterval = 0;
+  /** Timer B, D, F, H, I, J, K, L or M */
+  protected lifetimeTimer: TimerHandle | undefined;
+  private done = false;
+  /** the owner's matching key (branch + method, or the RFC 2543 tuple); set by the layer */
+  matchKey = '';
+  /** one bound handler per transaction, so a send does not allocate a closure (hot path) */
+  readonly sendFailed = (err: unknown): void => {
+    if (this.done) return;
+    this.transportFailed(err instanceof Error ? err : new Error(String(err)));
+  };
+
+  protected constructor(
+    protected readonly host: TransactionHost,
+    readonly request: SipRequest,
+    initial: S,
+    private readonly table: TransitionTable<S>,
+  ) {
+    this.current = initial;
+    this.id = `txn-${++sequence}`;
+  }
+
+  get state(): S {
+    return this.current;
+  }
+
+  get terminated(): boolean {
+    return this.done;
+  }
+
+  /** Throws on a move the machine's table does not allow: an illegal move is a bug, never input. */
+  protected transition(to: S): void {
+    const from = this.current;
+    if (!this.table[from].includes(to)) {
+      throw new ConflictError(`${this.kind} transaction ${this.id}: illegal transition ${from} -> ${to}`);
+    }
+    this.current = to;
+  }
+
+  protected armRetransmit(interval: number, fn: () => void): void {
+    this.retransmitTimer?.cancel();
+    this.retransmitInterval = interval;
+    this.retransmitTimer = this.host.scheduler.setTimeout(fn, interval);
+  }
+
+  protected cancelRetransmit(): void {
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+  }
+
+  protected armLifetime(duration: number, fn: () => void): void {
+    this.lifetimeTimer?.cancel();
+    this.lifetimeTimer = this.host.scheduler.setTimeout(fn, duration);
+  }
+
+  protected cancelTimers(): void {
+    this.retransmitTimer?.cancel();
+    this.retransmitTimer = undefined;
+    this.lifetimeTimer?.cancel();
+    this.lifetimeTimer = undefined;
+  }
+
+  /** Move to the terminal state, stop every timer and let the owner forget the transaction. */
+  protected finish(terminal: S): void {
+    if (this.done) return;
+    this.transition(terminal);
+    this.cancelTimers();
+    this.done = true;
+    this.host.terminated(this);
+    this.onFinished();
+  }
+
+  /** the TU hook for termination */
+  protected abstract onFinished(): void;
+
+  abstract transportFailed(err: Error): void;
+
+  dispose(): void {
+    this.cancelTimers();
+    this.done = true;
+  }
+}
