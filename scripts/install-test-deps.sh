@@ -8,8 +8,9 @@ have sipp || need+=(sip-tester)
 have redis-server || need+=(redis-server)
 have openssl || need+=(openssl)
 have kamailio || need+=(kamailio)
+have socat || need+=(socat)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test tools present: sipp redis-server openssl kamailio"
+  echo "test tools present: sipp redis-server openssl kamailio socat"
   exit 0
 fi
 echo "missing Debian packages: ${need[*]}"

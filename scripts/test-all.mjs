@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The full test suite: Debian test tools, build, lint, layering check, then the unit,
 // integration and conformance tiers. Ends with the plain line "N passed, N failed".
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { tierFiles } from './tier-files.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tierArg = process.argv.slice(2);
@@ -17,6 +18,19 @@ const lines = [];
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env: { ...process.env, ...(opts.env ?? {}) }, maxBuffer: 512 * 1024 * 1024 });
   return r;
+}
+
+/** run a command, echoing its stdout as it comes, and keep a copy */
+function tee(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      stdout += d.toString();
+    });
+    child.on('close', (status, signal) => resolve({ status, signal, stdout }));
+  });
 }
 
 function step(name, cmd, args) {
@@ -43,9 +57,14 @@ if (!built) {
 } else {
   for (const tier of tiers) {
     console.log(`\n=== tier ${tier}`);
-    const r = run('npx', ['tap', '--reporter=tap', `dist/test/${tier}`], { capture: true });
-    const out = r.stdout ?? '';
-    process.stdout.write(out);
+    const files = tierFiles(root, tier);
+    if (files.length === 0) {
+      failed += 1;
+      lines.push(`tier ${tier}: FAILED (no test files under dist/test/${tier})`);
+      continue;
+    }
+    const r = await tee('npx', ['tap', '--reporter=tap', ...files]);
+    const out = r.stdout;
     // tap ends its output with a line such as "# { total: 12, pass: 11, fail: 1, skip: 0 }"
     const summaries = [...out.matchAll(/^# \{ (total: \d+[^}]*)\}\s*$/gm)];
     const last = summaries.at(-1)?.[1];

@@ -382,7 +382,11 @@ async function runStep(server, rate, opts, port, tmp, stepNo) {
   const row = {
     server: server.name, transport: opts.transport, target: rate, count, ok, failed, failedPct,
     elapsed, achieved, steady: st?.steady ?? NaN,
-    pass: failedPct < 0.1 && achieved >= 0.99 * rate && !res.killed,
+    // SIPp itself adds ~0.05-0.1 s between start-up and the end-of-test row (seen with zero loss and
+    // an exact send schedule), about 1 % of an 8 s step at 20k/s: so the 99 % bound is applied to the
+    // steady rate and the end-to-end rate only has to reach 98 % (a single 3 s recv timeout breaks it).
+    pass: failedPct < 0.1 && (Number.isFinite(st?.steady) ? st.steady >= 0.99 * rate : true) &&
+      achieved >= 0.98 * rate && !res.killed,
     serverCpu,
     cpuPer10k: ok + failed > 0 ? (serverCpu * 10000) / count : NaN,
     serverCpuPct: (100 * serverCpu) / elapsed,
@@ -564,7 +568,8 @@ async function main() {
       'threads, /proc/PID/stat) over the step, per 10,000 requests sent; "SIPp CPU" likewise for SIPp; "system busy" ' +
       'from /proc/stat during the step and "busy before" in the 1 s before it (both include anything else running; ' +
       `each step waited up to ${opts.quietWait} s for the box to be under ${opts.quietBelow} % busy); ` +
-      '"pass" = failed < 0.1 % and achieved ≥ 99 % of target.',
+      '"pass" = failed < 0.1 %, steady ≥ 99 % and achieved ≥ 98 % of target ' +
+      '(SIPp adds ~0.05–0.1 s of its own start/stop time to "achieved", ~1 % of a step at high rates).',
     '',
     table(rows),
     '',

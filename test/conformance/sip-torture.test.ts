@@ -60,7 +60,9 @@ const CASES: Record<string, Case> = {
   'baddate.dat': accepted, // 3.1.2.12: Date is not used by opencx, so it is ignored
   'regbadct.dat': reject400, // 3.1.2.13
   'badaspec.dat': reject400, // 3.1.2.14
-  'baddn.dat': reject400, // 3.1.2.15
+  // 3.1.2.15; the archive's copy has no empty line after the headers, so on a stream the message
+  // never ends and the server keeps waiting for it (a datagram ends where it ends)
+  'baddn.dat': { udp: { kind: 'status', statuses: [400] }, tcp: { kind: 'silence' } },
   'badvers.dat': { udp: { kind: 'status', statuses: [505] }, tcp: { kind: 'status', statuses: [505] } }, // 3.1.2.16
   'mismatch01.dat': reject400, // 3.1.2.17
   'mismatch02.dat': { udp: { kind: 'status', statuses: [501, 400] }, tcp: { kind: 'status', statuses: [501, 400] } }, // 3.1.2.18

@@ -11,7 +11,7 @@ import {
   type ServerTransaction,
   type TimerSettings,
 } from '../transaction/index.js';
-import { TransportManager, VIA_TRANSPORT, type InboundPacket, type ListenerConfig, type OutboundTarget, type TransportAddress } from '../transport/index.js';
+import { TransportManager, type InboundPacket, type ListenerConfig, type OutboundTarget, type TransportAddress } from '../transport/index.js';
 import { OptionsService } from './options-service.js';
 import type { SipService } from './sip-service.js';
 import { statelessErrorResponse } from './stateless-reply.js';
@@ -135,7 +135,7 @@ export class SipServer {
   private send(message: SipMessage, target: OutboundTarget): Promise<void> {
     const transports = this.transports;
     if (transports === undefined) return Promise.reject(new Error('SIP transports are not started'));
-    const transport = VIA_TRANSPORT[target.protocol];
+    const transport = target.protocol;
     if (message.kind === 'request') {
       this.metrics?.request(message.method, transport, 'out');
     } else {
@@ -155,7 +155,7 @@ export class SipServer {
   }
 
   private handlePacket(packet: InboundPacket): void {
-    const transport = VIA_TRANSPORT[packet.source.protocol];
+    const transport = packet.source.protocol;
     const ctx: ReceiveContext = { source: packet.source, connectionId: packet.connectionId };
     const parsed = parseMessage(packet.data, { maxSize: this.maxMessageSize });
     if (packet.framingError !== undefined || !parsed.ok) {

@@ -32,7 +32,7 @@ export interface InviteServerTransactionOptions {
 
 export class InviteServerTransaction extends TransactionBase<InviteServerState> {
   readonly kind = 'invite-server' as const;
-  readonly target: OutboundTarget;
+  target: OutboundTarget;
   readonly reliable: boolean;
   private readonly user: ServerTransactionUser;
   private last: SipResponse | undefined;
@@ -99,7 +99,8 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   }
 
   /** A retransmission of the INVITE (§17.2.1). */
-  receiveRetransmission(): void {
+  receiveRetransmission(from?: OutboundTarget): void {
+    if (from !== undefined) this.target = from;
     switch (this.current) {
       case 'proceeding':
         // §17.2.1: resend the most recent provisional response; if the TU has sent none, the

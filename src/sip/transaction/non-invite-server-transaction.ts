@@ -32,7 +32,7 @@ export interface NonInviteServerTransactionOptions {
 
 export class NonInviteServerTransaction extends TransactionBase<NonInviteServerState> {
   readonly kind = 'non-invite-server' as const;
-  readonly target: OutboundTarget;
+  target: OutboundTarget;
   readonly reliable: boolean;
   private readonly user: ServerTransactionUser;
   private readonly createdAt: number;
@@ -101,7 +101,8 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
   }
 
   /** A retransmission of the request (§17.2.2). */
-  receiveRetransmission(): void {
+  receiveRetransmission(from?: OutboundTarget): void {
+    if (from !== undefined) this.target = from;
     switch (this.current) {
       case 'trying':
         // §17.2.2: absorbed in Trying: nothing has been sent yet, and RFC 4320 §4.1 forbids an

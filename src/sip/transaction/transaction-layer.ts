@@ -195,7 +195,9 @@ export class TransactionLayer {
     }
     const existing = this.servers.get(key);
     if (existing !== undefined) {
-      existing.receiveRetransmission();
+      // answered where the retransmission came from: the client may have moved to another
+      // connection or transport (a TCP reconnect, a NAT rebinding)
+      existing.receiveRetransmission(responseTarget(request.topVia, ctx));
       return;
     }
     const options = { host: this.host, request, target: responseTarget(request.topVia, ctx), user: this.serverUser };

@@ -24,7 +24,7 @@ for (const address of ['127.0.0.1', '::1']) {
 }
 
 t.test('UDP drops CRLF keepalives and oversize datagrams; close is idempotent', async (t) => {
-  const a = await UdpTransport.listen({ address: '127.0.0.1', port: 0, maxMessageSize: 100 });
+  const a = await UdpTransport.listen({ address: '127.0.0.1', port: 0, maxMessageSize: 150 });
   const raw = dgram.createSocket('udp4');
   t.teardown(() => raw.close());
   const got = nextPacket(a);
