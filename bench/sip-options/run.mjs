@@ -569,7 +569,8 @@ async function main() {
       'from /proc/stat during the step and "busy before" in the 1 s before it (both include anything else running; ' +
       `each step waited up to ${opts.quietWait} s for the box to be under ${opts.quietBelow} % busy); ` +
       '"pass" = failed < 0.1 %, steady ≥ 99 % and achieved ≥ 98 % of target ' +
-      '(SIPp adds ~0.05–0.1 s of its own start/stop time to "achieved", ~1 % of a step at high rates).',
+      '(SIPp adds ~0.05–0.1 s of its own start/stop time to "achieved", ~1 % of a step at high rates). ' +
+      '"UDP RcvbufErrors" is the system-wide /proc/net/snmp counter: drops in other processes\' sockets count too.',
     '',
     table(rows),
     '',
@@ -577,6 +578,13 @@ async function main() {
     '',
   ].join('\n');
   console.log(md);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  if (rows.every((r) => r.skipped)) {
+    // Nothing was measured (server not built or not answering): keep the previous results file.
+    console.error(`[bench] no step ran; ${path.relative(process.cwd(), opts.out)} left unchanged`);
+    process.exitCode = 1;
+    return;
+  }
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, md);
   console.error(`[bench] wrote ${path.relative(process.cwd(), opts.out)}`);

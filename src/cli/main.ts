@@ -34,7 +34,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
 
   let config: Config;
   try {
-    config = loadConfig({ ...(command.configFile !== undefined ? { file: command.configFile } : {}), env, flags: command.flags as DeepPartial<ConfigInput> });
+    const configFile = command.configFile ?? (env.OPENCX_CONFIG !== undefined && env.OPENCX_CONFIG !== "" ? env.OPENCX_CONFIG : undefined);
+    config = loadConfig({ ...(configFile !== undefined ? { file: configFile } : {}), env, flags: command.flags as DeepPartial<ConfigInput> });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`opencx: configuration error${err.key !== undefined ? ` at ${err.key}` : ''}: ${err.message}\n`);

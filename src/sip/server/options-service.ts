@@ -1,7 +1,7 @@
 import { optionsResponse } from '../dialog/index.js';
 import type { SipRequest } from '../message/index.js';
-import type { ServerTransaction } from '../transaction/index.js';
-import type { SipService } from './sip-service.js';
+import { statelessToTag } from './stateless-reply.js';
+import type { Responder, SipService } from './sip-service.js';
 
 /**
  * Answers OPTIONS addressed to the server (RFC 3261 §11.2) with 200 and what the server can do:
@@ -11,13 +11,15 @@ import type { SipService } from './sip-service.js';
 export class OptionsService implements SipService {
   readonly name = 'options';
   readonly methods = ['OPTIONS'] as const;
+  /** pings arrive by the thousand per second from SBCs and monitors: no transaction state */
+  readonly statelessMethods = ['OPTIONS'] as const;
 
   constructor(private readonly capabilities: () => { allow: readonly string[]; supported: readonly string[]; accept: readonly string[] }) {}
 
-  handleRequest(request: SipRequest, txn: ServerTransaction): boolean {
+  handleRequest(request: SipRequest, responder: Responder): boolean {
     if (request.method !== 'OPTIONS') return false;
     const caps = this.capabilities();
-    txn.respond(optionsResponse(request, { allow: [...caps.allow], accept: [...caps.accept], supported: [...caps.supported] }));
+    responder.respond(optionsResponse(request, { allow: caps.allow, accept: caps.accept, supported: caps.supported, toTag: statelessToTag(request) }));
     return true;
   }
 }

@@ -4,16 +4,16 @@ import type { SipMetrics } from '../../platform/index.js';
 import { checkUasRequest } from '../dialog/index.js';
 import { createResponse, parseMessage, serializeMessage, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
 import {
+  responseTarget,
   TransactionLayer,
   type InviteServerTransaction,
   type NonInviteServerTransaction,
   type ReceiveContext,
-  type ServerTransaction,
   type TimerSettings,
 } from '../transaction/index.js';
 import { TransportManager, type InboundPacket, type ListenerConfig, type OutboundTarget, type TransportAddress } from '../transport/index.js';
 import { OptionsService } from './options-service.js';
-import type { SipService } from './sip-service.js';
+import type { Responder, SipService } from './sip-service.js';
 import { statelessErrorResponse } from './stateless-reply.js';
 import { stampVia } from './via-stamp.js';
 
@@ -53,6 +53,8 @@ export class SipServer {
   private readonly maxMessageSize: number;
   private allow: string[] = [];
   private supported: string[] = [];
+  /** methods some service answers statelessly outside dialogs (RFC 3261 §8.2.7) */
+  private statelessMethods = new Set<string>();
   private closed = false;
 
   constructor(private readonly options: SipServerOptions) {
@@ -124,10 +126,13 @@ export class SipServer {
   private refreshCapabilities(): void {
     const methods = new Set<string>(['ACK', 'CANCEL']);
     const extensions = new Set<string>();
+    const stateless = new Set<string>();
     for (const s of this.services) {
       for (const m of s.methods) methods.add(m);
       for (const e of s.extensions ?? []) extensions.add(e);
+      for (const m of s.statelessMethods ?? []) stateless.add(m);
     }
+    this.statelessMethods = stateless;
     this.allow = [...methods];
     this.supported = [...extensions];
   }
@@ -181,6 +186,10 @@ export class SipServer {
     if (message.kind === 'request') {
       this.metrics?.request(message.method, transport, 'in');
       stampVia(message, packet.source, this.options.forceRport ?? true);
+      if (this.statelessMethods.has(message.method) && message.toTag === undefined) {
+        this.onRequest(message, this.statelessResponder(message, ctx), ctx);
+        return;
+      }
       this.transactions.receiveRequest(message, ctx);
     } else {
       this.metrics?.response(message.status, message.cseq?.method ?? 'UNKNOWN', transport, 'in');
@@ -188,7 +197,7 @@ export class SipServer {
     }
   }
 
-  private onRequest(req: SipRequest, txn: ServerTransaction, ctx: ReceiveContext): void {
+  private onRequest(req: SipRequest, txn: Responder, ctx: ReceiveContext): void {
     const rejection = checkUasRequest(req, {
       allowedMethods: this.allow,
       supportedExtensions: this.supported,
@@ -196,7 +205,7 @@ export class SipServer {
       supportedSchemes: ['sip', 'sips', 'tel'],
     });
     if (rejection !== undefined) {
-      txn.respond(rejection);
+      this.respondSafely(txn, rejection);
       return;
     }
     for (const service of this.services) {
@@ -225,7 +234,18 @@ export class SipServer {
     }
   }
 
-  private respondSafely(txn: ServerTransaction, response: SipResponse): void {
+  /** RFC 3261 §8.2.7: answer without a transaction, to where §18.2.2 says responses go. */
+  private statelessResponder(req: SipRequest, ctx: ReceiveContext): Responder {
+    return {
+      respond: (response) => {
+        this.send(response, responseTarget(req.topVia, ctx)).catch((err: unknown) => {
+          this.logger.debug({ err: describeError(err), method: req.method }, 'stateless response not sent');
+        });
+      },
+    };
+  }
+
+  private respondSafely(txn: Responder, response: SipResponse): void {
     try {
       txn.respond(response);
     } catch (err) {

@@ -1,5 +1,6 @@
+import { hash } from 'node:crypto';
 import { newTag } from '../../lib/index.js';
-import { reasonPhrase, type SipHeaderList } from '../message/index.js';
+import { reasonPhrase, type SipHeaderList, type SipRequest } from '../message/index.js';
 
 /** Headers a response copies from its request (RFC 3261 §8.2.6.2). */
 const COPIED = ['Via', 'From', 'To', 'Call-ID', 'CSeq'] as const;
@@ -24,4 +25,18 @@ export function statelessErrorResponse(status: number, reason: string, headers: 
   }
   text += `Server: ${userAgent}\r\nContent-Length: 0\r\n\r\n`;
   return Buffer.from(text, 'utf8');
+}
+
+/**
+ * RFC 3261 §8.2.7: a stateless UAS must give a retransmitted request the same To tag, so the tag
+ * is derived from what identifies the request (Call-ID, From tag, CSeq, branch) rather than drawn
+ * at random.
+ */
+export function statelessToTag(req: SipRequest): string {
+  const existing = req.toTag;
+  if (existing !== undefined) return existing;
+  // raw header values: a retransmission repeats them byte for byte, and nothing gets re-parsed
+  const h = req.headers;
+  const key = `${h.get('Call-ID') ?? ''}\u0001${h.get('From') ?? ''}\u0001${h.get('CSeq') ?? ''}\u0001${req.topVia?.branch ?? ''}`;
+  return hash('md5', key, 'base64url').slice(0, 12);
 }
