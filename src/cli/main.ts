@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../lib/index.js';
 import { createLogger, loadConfig, type Config, type ConfigInput, type DeepPartial } from '../platform/index.js';
 import { parseCommandLine, USAGE } from './args.js';
+import { isSipWorker, runSipWorker } from './cluster.js';
 import { startServer } from './start.js';
 
 function packageVersion(): string {
@@ -46,6 +47,18 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
 
   const logger = createLogger({ level: config.log.level });
   const version = packageVersion();
+  if (isSipWorker()) {
+    // a SIP worker forked by the primary (sip.workers > 1): same command line, same config
+    try {
+      await runSipWorker(config, logger, version);
+      logger.flush();
+      return 0;
+    } catch (err) {
+      logger.error({ err: describeError(err) }, 'SIP worker failed');
+      logger.flush();
+      return 1;
+    }
+  }
   let server;
   try {
     server = await startServer(config, logger, version);

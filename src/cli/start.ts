@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, SystemScheduler, type Logger } from '../lib/index.js';
 import {
+  ClusterMetrics,
   createHttpServer,
-  createLogger,
   createMemoryBus,
   createMetrics,
   createRedisBus,
@@ -11,12 +11,11 @@ import {
   type Bus,
   type Config,
   type HttpServer,
+  type MetricsSource,
   type Role,
 } from '../platform/index.js';
-import { SipServer, transport } from '../sip/index.js';
-import { tlsMaterial } from './tls-material.js';
-
-type ListenerConfig = transport.ListenerConfig;
+import { startSipWorkers } from './cluster.js';
+import { createSipServer, portsOf } from './sip-role.js';
 
 export interface RunningServer {
   /** the ports actually bound, as logged in the start line */
@@ -27,21 +26,6 @@ export interface RunningServer {
 
 /** Roles that have services in this build; the others are accepted and reported as idle. */
 const ROLES_WITH_SERVICES: readonly Role[] = ['sip'];
-
-function sipListeners(config: Config, tls: transport.TlsSettings | undefined): ListenerConfig[] {
-  const sip = config.sip;
-  const addresses = [sip.bind];
-  if (sip.ipv6 && !sip.bind.includes(':')) addresses.push('::');
-  const out: ListenerConfig[] = [];
-  for (const address of addresses) {
-    for (const protocol of sip.transports) {
-      const port = { udp: sip.udpPort, tcp: sip.tcpPort, tls: sip.tlsPort, ws: sip.wsPort, wss: sip.wssPort }[protocol];
-      const secure = protocol === 'tls' || protocol === 'wss';
-      out.push({ protocol, address, port, ...(secure ? { tls } : {}) });
-    }
-  }
-  return out;
-}
 
 /**
  * The composition root of `opencx start`: picks the adapters the configuration names and wires
@@ -71,6 +55,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
   try {
     await mkdir(config.dataDir, { recursive: true });
     const metrics = createMetrics({ defaultMetrics: config.metrics.enabled });
+    let metricsSource: MetricsSource = metrics;
     const health = new HealthRegistry({ scheduler });
 
     const bus: Bus =
@@ -80,33 +65,22 @@ export async function startServer(config: Config, logger: Logger, version: strin
     closers.push({ name: 'bus', close: () => bus.close() });
     health.register('bus', () => bus.connected);
 
-    if (config.roles.includes('sip')) {
-      const secure = config.sip.transports.some((t) => t === 'tls' || t === 'wss');
-      const hostnames = [config.sip.bind, config.sip.advertisedHost ?? ''].filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
-      const tls = secure
-        ? await tlsMaterial({ ...config.sip.tls, dataDir: path.resolve(config.dataDir), hostnames: ['127.0.0.1', '::1', ...hostnames] }, logger)
-        : undefined;
-      const sip = new SipServer({
-        listeners: sipListeners(config, tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) }),
-        scheduler,
-        logger: logger.child({ component: 'sip' }),
-        metrics: config.metrics.enabled ? metrics.sip : undefined,
-        timers: config.sip.timers,
-        maxMessageSize: config.sip.maxMessageSize,
-        idleTimeoutMs: config.sip.idleTimeoutMs,
-        maxConnectionsPerSource: config.sip.maxConnectionsPerSource,
-        userAgent: `opencx/${version}`,
-      });
+    if (config.roles.includes('sip') && config.sip.workers > 1) {
+      // the SIP role runs in worker processes sharing the ports (see cluster.ts)
+      const workers = await startSipWorkers(config, logger);
+      closers.push({ name: 'sip workers', close: () => workers.stop() });
+      Object.assign(ports, workers.ports);
+      health.register('sip-workers', () => workers.allReady());
+      metricsSource = new ClusterMetrics();
+    } else if (config.roles.includes('sip')) {
+      const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version);
       closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
       const bound = await sip.start();
-      for (const l of bound) {
-        const key = l.address.includes(':') && config.sip.ipv6 && !config.sip.bind.includes(':') ? `${l.protocol}6` : l.protocol;
-        ports[key] = l.port;
-      }
+      Object.assign(ports, portsOf(bound, config));
       health.register('sip-listeners', () => sip.listeners().length === bound.length);
     }
 
-    const http: HttpServer = await createHttpServer({ bind: config.http.bind, port: config.http.port, logger, metrics, health });
+    const http: HttpServer = await createHttpServer({ bind: config.http.bind, port: config.http.port, logger, metrics: metricsSource, health });
     closers.push({ name: 'http', close: () => http.close() });
     ports.http = http.port;
 
@@ -120,4 +94,3 @@ export async function startServer(config: Config, logger: Logger, version: strin
   }
 }
 
-export { createLogger };

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { describeError, httpStatusFor, type Logger } from '../lib/index.js';
 import type { HealthRegistry } from './health.js';
-import type { Metrics } from './metrics.js';
+import type { MetricsSource } from './metrics.js';
 
 /**
  * The HTTP server every role runs: /metrics, /healthz, /readyz, plus the routes of other layers.
@@ -13,7 +13,7 @@ export interface HttpServerOptions {
   /** 0 picks a free port; the real one is on the returned server */
   port: number;
   logger: Logger;
-  metrics?: Metrics;
+  metrics?: MetricsSource;
   health: HealthRegistry;
   /** called before listen, to add routes of other layers */
   routes?: (app: FastifyInstance) => void | Promise<void>;

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type PrometheusContentType } from 'prom-client';
 
 /**
  * Prometheus metrics. Each process owns one Registry (never prom-client's global one), so two
@@ -185,4 +185,39 @@ export class Metrics {
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   return new Metrics(options);
+}
+
+/** Anything /metrics can serve: one process's registry, or the sum over cluster workers. */
+export interface MetricsSource {
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+/**
+ * A cluster worker's side of metrics aggregation: its registry answers the primary's requests
+ * (prom-client's cluster protocol over the IPC channel).
+ */
+export function shareMetricsWithPrimary(metrics: Metrics): void {
+  // constructing an aggregator is what installs prom-client's IPC listener in a worker
+  workerAggregator ??= new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
+}
+
+let workerAggregator: AggregatorRegistry<PrometheusContentType> | undefined;
+
+/**
+ * The primary's /metrics when the SIP role runs as several worker processes: each series is
+ * summed over the workers by prom-client's aggregator (the primary itself only supervises).
+ */
+export class ClusterMetrics implements MetricsSource {
+  private readonly aggregator = new AggregatorRegistry();
+
+  get contentType(): string {
+    return this.aggregator.contentType;
+  }
+
+  async text(): Promise<string> {
+    const registry = await this.aggregator.clusterMetrics();
+    return registry;
+  }
 }

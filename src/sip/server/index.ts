@@ -3,3 +3,5 @@ export type { SipService } from './sip-service.js';
 export { OptionsService } from './options-service.js';
 export { stampVia } from './via-stamp.js';
 export { statelessErrorResponse } from './stateless-reply.js';
+export type { PacketAffinity } from './sip-server.js';
+export type { Responder } from './sip-service.js';

@@ -32,6 +32,18 @@ export interface SipServerOptions {
   userAgent?: string;
   /** services offered each request in order, after the built-in OPTIONS service */
   services?: SipService[];
+  /** several workers share the UDP socket: sends stateful traffic to the worker that owns it */
+  affinity?: PacketAffinity | undefined;
+}
+
+/**
+ * When the SIP role runs as several processes sharing one UDP socket, the kernel hands each
+ * datagram to whichever process wakes first, but a transaction's retransmissions must meet the
+ * transaction. `forward` returns true when the message belongs to another worker and has been
+ * passed to it (the owner handles it as if it had received it itself).
+ */
+export interface PacketAffinity {
+  forward(message: SipMessage, packet: InboundPacket): boolean;
 }
 
 /** Media types the server takes in a body. */
@@ -150,16 +162,21 @@ export class SipServer {
     return transports.send(target, serializeMessage(message));
   }
 
-  private onPacket(packet: InboundPacket): void {
+  /** A packet another worker received for us (see PacketAffinity): handled here, never forwarded. */
+  injectPacket(packet: InboundPacket): void {
+    this.onPacket(packet, true);
+  }
+
+  private onPacket(packet: InboundPacket, forwarded = false): void {
     try {
-      this.handlePacket(packet);
+      this.handlePacket(packet, forwarded);
     } catch (err) {
       // A bug must not take the server down with it: log and carry on with the next packet.
       this.logger.error({ err: describeError(err), source: packet.source }, 'unexpected error handling a SIP packet');
     }
   }
 
-  private handlePacket(packet: InboundPacket): void {
+  private handlePacket(packet: InboundPacket, forwarded: boolean): void {
     const transport = packet.source.protocol;
     const ctx: ReceiveContext = { source: packet.source, connectionId: packet.connectionId };
     const parsed = parseMessage(packet.data, { maxSize: this.maxMessageSize });
@@ -183,6 +200,12 @@ export class SipServer {
       return;
     }
     const message = parsed.message;
+    const affinity = this.options.affinity;
+    if (affinity !== undefined && !forwarded && packet.source.protocol === 'udp') {
+      // stateless pings are answered by whoever got them; everything else goes to its owner
+      const stateless = message.kind === 'request' && this.statelessMethods.has(message.method) && message.toTag === undefined;
+      if (!stateless && affinity.forward(message, packet)) return;
+    }
     if (message.kind === 'request') {
       this.metrics?.request(message.method, transport, 'in');
       stampVia(message, packet.source, this.options.forceRport ?? true);

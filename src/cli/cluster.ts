@@ -1,0 +1,214 @@
+import cluster, { type Worker } from 'node:cluster';
+import dgram from 'node:dgram';
+import path from 'node:path';
+import { describeError, type Logger } from '../lib/index.js';
+import { createMetrics, shareMetricsWithPrimary, type Config } from '../platform/index.js';
+import type { PacketAffinity, SipServer, transport } from '../sip/index.js';
+import { createSipServer, portsOf } from './sip-role.js';
+import { tlsMaterial } from './tls-material.js';
+
+/**
+ * The SIP role on several cores. Node 20's dgram has no SO_REUSEPORT, so the workers are
+ * `node:cluster` processes: the primary owns the listening sockets and every worker receives on
+ * the same UDP socket (the kernel wakes one of them per datagram) and gets TCP/TLS/WS
+ * connections handed over by the primary.
+ *
+ * Nothing in the kernel keeps a transaction on one worker, so each UDP message is owned by the
+ * worker `hash(Call-ID) mod N`: a worker that receives a message it does not own passes the
+ * bytes, with their source address, to the owner's private loopback relay socket, and the owner
+ * handles them as if it had received them itself. Responses leave through the shared socket, so
+ * they carry the right source port. Stream connections need no relay: a connection lives in one
+ * worker and all its messages arrive there. Stateless OPTIONS are answered by whoever got them.
+ *
+ * Messages between the primary and the workers (over the cluster IPC channel):
+ *   worker → primary  {type:'sip-ready', index, ports, relayPort}
+ *   primary → workers {type:'sip-peers', relayPorts}   once every worker is ready, and after a restart
+ *   primary → worker  {type:'sip-shutdown'}
+ */
+
+const INDEX_ENV = 'OCX_SIP_WORKER_INDEX';
+
+interface ReadyMessage {
+  type: 'sip-ready';
+  index: number;
+  ports: Record<string, number>;
+  relayPort: number;
+}
+interface PeersMessage {
+  type: 'sip-peers';
+  relayPorts: number[];
+}
+interface ShutdownMessage {
+  type: 'sip-shutdown';
+}
+type ClusterMessage = ReadyMessage | PeersMessage | ShutdownMessage;
+
+function isClusterMessage(m: unknown): m is ClusterMessage {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('sip-');
+}
+
+export function isSipWorker(): boolean {
+  return cluster.isWorker && process.env[INDEX_ENV] !== undefined;
+}
+
+/** FNV-1a over the Call-ID: cheap, stable across processes. */
+export function ownerOf(callId: string, workers: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < callId.length; i++) {
+    h ^= callId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % workers;
+}
+
+export interface SipWorkers {
+  ports: Record<string, number>;
+  allReady(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Primary side: fork `config.sip.workers` SIP workers and supervise them. */
+export async function startSipWorkers(config: Config, logger: Logger): Promise<SipWorkers> {
+  const count = config.sip.workers;
+  // made once here, so workers do not race to create the same files
+  if (config.sip.transports.some((t) => t === 'tls' || t === 'wss') && config.sip.tls.certFile === undefined) {
+    await tlsMaterial({ dataDir: path.resolve(config.dataDir), hostnames: ['127.0.0.1', '::1', config.sip.bind] }, logger);
+  }
+  const log = logger.child({ component: 'sip-cluster' });
+  const workers: (Worker | undefined)[] = new Array<Worker | undefined>(count).fill(undefined);
+  const relayPorts: number[] = new Array<number>(count).fill(0);
+  const ready = new Set<number>();
+  let ports: Record<string, number> = {};
+  let stopping = false;
+
+  const broadcastPeers = () => {
+    for (const w of workers) w?.send({ type: 'sip-peers', relayPorts } satisfies PeersMessage);
+  };
+
+  let resolveFirst!: () => void;
+  let rejectFirst!: (err: Error) => void;
+  const firstReady = new Promise<void>((resolve, reject) => {
+    resolveFirst = resolve;
+    rejectFirst = reject;
+  });
+
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [INDEX_ENV]: String(index) });
+    workers[index] = worker;
+    worker.on('message', (m: unknown) => {
+      if (!isClusterMessage(m) || m.type !== 'sip-ready') return;
+      relayPorts[index] = m.relayPort;
+      ports = m.ports;
+      ready.add(index);
+      if (ready.size === count) {
+        broadcastPeers();
+        resolveFirst();
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      ready.delete(index);
+      workers[index] = undefined;
+      if (stopping) return;
+      log.error({ worker: index, code, signal }, 'SIP worker exited; starting a new one');
+      if (ready.size + 1 < count && relayPorts.every((p) => p === 0)) {
+        rejectFirst(new Error(`SIP worker ${index} exited with ${code ?? signal} during start`));
+        return;
+      }
+      fork(index);
+    });
+  };
+  for (let i = 0; i < count; i++) fork(i);
+  await firstReady;
+  log.info({ workers: count }, 'SIP role running on worker processes');
+
+  return {
+    get ports() {
+      return ports;
+    },
+    allReady: () => ready.size === count,
+    async stop() {
+      stopping = true;
+      const alive = workers.filter((w): w is Worker => w !== undefined && !w.isDead());
+      await Promise.all(
+        alive.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              w.once('exit', () => resolve());
+              try {
+                w.send({ type: 'sip-shutdown' } satisfies ShutdownMessage);
+              } catch {
+                w.kill('SIGKILL');
+              }
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * Worker side: run the SIP server with Call-ID affinity and a relay socket, report to the
+ * primary, stop when it says so. Resolves when the worker has stopped.
+ */
+export async function runSipWorker(config: Config, logger: Logger, version: string): Promise<void> {
+  const index = Number(process.env[INDEX_ENV]);
+  const count = config.sip.workers;
+  const log = logger.child({ worker: index });
+  const metrics = createMetrics({ defaultMetrics: config.metrics.enabled });
+  shareMetricsWithPrimary(metrics);
+
+  let relayPorts: number[] = [];
+  const relay = dgram.createSocket({ type: 'udp4' });
+  await new Promise<void>((resolve) => relay.bind({ address: '127.0.0.1', port: 0, exclusive: true }, resolve));
+  relay.on('error', (err) => log.warn({ err: describeError(err) }, 'relay socket error'));
+
+  const affinity: PacketAffinity = {
+    forward(message, packet) {
+      const callId = message.callId;
+      if (callId === undefined || relayPorts.length !== count) return false;
+      const owner = ownerOf(callId, count);
+      if (owner === index) return false;
+      const port = relayPorts[owner];
+      if (port === undefined || port === 0) return false;
+      const head = Buffer.from(`${packet.source.address} ${packet.source.port} ${packet.local.address} ${packet.local.port}\n`, 'latin1');
+      relay.send([head, packet.data], port, '127.0.0.1');
+      return true;
+    },
+  };
+
+  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, affinity);
+  const bound = await sip.start();
+
+  relay.on('message', (data) => {
+    const nl = data.indexOf(10);
+    if (nl < 0) return;
+    const [address, port, localAddress, localPort] = data.subarray(0, nl).toString('latin1').split(' ');
+    if (address === undefined || port === undefined || localAddress === undefined || localPort === undefined) return;
+    const packet: transport.InboundPacket = {
+      data: data.subarray(nl + 1),
+      source: { protocol: 'udp', address, port: Number(port) },
+      local: { protocol: 'udp', address: localAddress, port: Number(localPort) },
+      connectionId: undefined,
+      framingError: undefined,
+    };
+    sip.injectPacket(packet);
+  });
+
+  // Ctrl-C reaches the whole process group: the primary decides when workers stop.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+
+  await new Promise<void>((resolve) => {
+    process.on('message', (m: unknown) => {
+      if (!isClusterMessage(m)) return;
+      if (m.type === 'sip-peers') relayPorts = m.relayPorts;
+      if (m.type === 'sip-shutdown') resolve();
+    });
+    process.once('disconnect', () => resolve());
+    process.send?.({ type: 'sip-ready', index, ports: portsOf(bound, config), relayPort: (relay.address()).port } satisfies ReadyMessage);
+  });
+  await sip.shutdown(config.sip.shutdownGraceMs);
+  relay.close();
+  // the IPC channel would keep this process alive
+  if (cluster.worker?.isConnected() === true) cluster.worker.disconnect();
+}
