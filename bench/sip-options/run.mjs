@@ -40,6 +40,7 @@ function parseArgs(argv) {
     quietWait: 30,
     nice: 0,
     opencxRoot: REPO,
+    opencxWorkers: [1],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -62,6 +63,8 @@ function parseArgs(argv) {
       case '--quiet-wait': opts.quietWait = Number(next()); break;
       case '--nice': opts.nice = Number(next()); break;
       case '--opencx-root': opts.opencxRoot = path.resolve(next()); break;
+      // one opencx server per value, with that many SIP workers (sip.workers)
+      case '--opencx-workers': opts.opencxWorkers = next().split(',').map((s) => Number(s.trim())); break;
       case '-h': case '--help':
         console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n'));
         process.exit(0);
@@ -241,9 +244,9 @@ function niced(nice, cmd, args) {
   return nice ? ['/usr/bin/nice', ['-n', String(nice), cmd, ...args]] : [cmd, args];
 }
 
-function startServer(name, cmd, args, cwd, logFile, nice = 0) {
+function startServer(name, cmd, args, cwd, logFile, nice = 0, env = {}) {
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(...niced(nice, cmd, args), { cwd, stdio: ['ignore', log, log], detached: true });
+  const child = spawn(...niced(nice, cmd, args), { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, ...env } });
   fs.closeSync(log);
   const server = { name, cmd, args, child, pid: child.pid, exited: false, exitInfo: null, logFile };
   child.on('exit', (code, signal) => { server.exited = true; server.exitInfo = { code, signal }; });
@@ -458,7 +461,9 @@ function machineInfo() {
 // ---------------------------------------------------------------- main
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const names = opts.only ? [opts.only] : ['kamailio', 'opencx'];
+  const opencxNames = opts.opencxWorkers.map((w) => (w === 1 ? 'opencx' : `opencx-${w}w`));
+  const workersOf = (name) => opts.opencxWorkers[opencxNames.indexOf(name)] ?? 1;
+  const names = opts.only === 'kamailio' ? ['kamailio'] : opts.only === 'opencx' ? opencxNames : ['kamailio', ...opencxNames];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opencx-bench-options-'));
   const started = [];
   const unavailable = new Map();
@@ -492,11 +497,13 @@ async function main() {
         if (opts.transport === 'tcp') args.push('-A', 'WITH_TCP', '-l', `tcp:127.0.0.1:${p}`);
         servers[name] = startServer(name, KAMAILIO, args, REPO, path.join(tmp, 'kamailio.log'), opts.nice);
       } else {
-        const dataDir = path.join(tmp, 'opencx-data');
+        const dataDir = path.join(tmp, `${name}-data`);
         fs.mkdirSync(dataDir);
         const args = ['bin/opencx.js', 'start', '--role', 'sip', '--bind', '127.0.0.1',
           '--sip-port', String(p), '--http-port', '0', '--data-dir', dataDir];
-        servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, 'opencx.log'), opts.nice);
+        // only the port under test: TLS/WS listeners on their default ports could collide with other runs
+        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: opts.transport };
+        servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, env);
       }
       servers[name].port = p;
       started.push(servers[name]);
@@ -559,7 +566,7 @@ async function main() {
       `-t ${opts.transport === 'udp' ? 'u1' : 't1'} -r RATE -rp 1000 -m RATE×${opts.duration} -buff_size 4194304 -recv_timeout ${RECV_TIMEOUT_S}s`,
     `- servers: ${names.map((n) => n === 'kamailio'
       ? `kamailio (${m.kamailio}; bench/sip-options/kamailio-options.cfg, sl_send_reply, -n ${opts.kamailioChildren})`
-      : `opencx (\`node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP\`` +
+      : `${n} (\`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=${opts.transport} node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP\`` +
         `${opts.opencxRoot === REPO ? '' : ` run in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
     `- command: \`${cmd}\` (from the repository root)`,
     '- SIPp and the server share the same machine. "achieved" = successful calls / time from SIPp start to the end ' +
