@@ -7,7 +7,7 @@ import { parseAuthHeader } from './auth-header.js';
 import { HeaderList } from './header-list.js';
 import { parseContactList, parseNameAddr, parseNameAddrList } from './name-addr.js';
 import { parseCSeq, parseDeltaSeconds, parseMaxForwards, parseTokenList } from './scalars.js';
-import { parseViaList } from './via.js';
+import { formatVia, parseViaList } from './via.js';
 import type { AuthHeader, CSeq, Contact, NameAddr, SipHeaderList, SipRequest, SipResponse, SipUri, Via } from './types.js';
 
 /** The typed views, as computed from the headers. */
@@ -103,6 +103,21 @@ abstract class SipMessageObject {
   invalidate(): void {
     this.#views = {};
     this.#viewsOf = undefined;
+  }
+
+  /**
+   * Replace the top Via (a server stamping received/rport, RFC 3261 §18.2.1) while keeping every
+   * other typed view: only Via changed, so nothing else needs parsing again.
+   */
+  replaceTopVia(via: Via): void {
+    const vias = this.#view('vias');
+    const kept = this.#views;
+    this.headers.removeFirst('Via');
+    this.headers.prepend('Via', formatVia(via));
+    const h = this.headers;
+    this.#views = { ...kept, vias: [via, ...vias.slice(1)] };
+    this.#viewsOf = h;
+    this.#viewsVersion = h instanceof HeaderList ? h.version : -2;
   }
 
   get vias(): Via[] {

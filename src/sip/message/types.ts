@@ -113,6 +113,8 @@ interface SipMessageBase {
   authorizations(proxy?: boolean): AuthHeader[];
   /** forget cached typed views (call after editing headers directly) */
   invalidate(): void;
+  /** replace the top Via, keeping the other cached views (Via stamping on the hot path) */
+  replaceTopVia(via: Via): void;
 }
 
 export interface SipRequest extends SipMessageBase {

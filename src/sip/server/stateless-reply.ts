@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { newTag } from '../../lib/index.js';
 import { reasonPhrase, type SipHeaderList, type SipRequest } from '../message/index.js';
 
@@ -35,8 +34,17 @@ export function statelessErrorResponse(status: number, reason: string, headers: 
 export function statelessToTag(req: SipRequest): string {
   const existing = req.toTag;
   if (existing !== undefined) return existing;
-  // raw header values: a retransmission repeats them byte for byte, and nothing gets re-parsed
-  const h = req.headers;
-  const key = `${h.get('Call-ID') ?? ''}\u0001${h.get('From') ?? ''}\u0001${h.get('CSeq') ?? ''}\u0001${req.topVia?.branch ?? ''}`;
-  return hash('md5', key, 'base64url').slice(0, 12);
+  // the parser validated (and cached) Call-ID, From and CSeq already: reading them is free
+  const key = `${req.callId ?? ''}\u0001${req.fromTag ?? ''}\u0001${req.cseq?.seq ?? ''}\u0001${req.topVia?.branch ?? ''}`;
+  return fnv1a(key, 0x811c9dc5).toString(36) + fnv1a(key, 0x050c5d1f).toString(36);
+}
+
+/** 32-bit FNV-1a; two seeds give the 64 bits a tag needs, far cheaper than a crypto hash call. */
+function fnv1a(text: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

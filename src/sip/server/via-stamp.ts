@@ -1,4 +1,4 @@
-import { formatVia, type SipRequest } from '../message/index.js';
+import type { SipRequest } from '../message/index.js';
 import type { TransportAddress } from '../transport/index.js';
 
 function bare(host: string): string {
@@ -22,8 +22,6 @@ export function stampVia(req: SipRequest, source: TransportAddress, forceRport: 
   if (!wantsRport && !needsReceived) return true;
   if (needsReceived || wantsRport) via.params.set('received', source.address);
   if (wantsRport) via.params.set('rport', String(source.port));
-  req.headers.removeFirst('Via');
-  req.headers.prepend('Via', formatVia(via));
-  req.invalidate();
+  req.replaceTopVia(via);
   return true;
 }
