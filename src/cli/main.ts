@@ -80,7 +80,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const deadline = setTimeout(() => {
-    logger.warn({ afterMs: STOP_DEADLINE_MS }, 'stop deadline reached; exiting with resources still open');
+    logger.warn({ afterMs: STOP_DEADLINE_MS, open: process.getActiveResourcesInfo() }, 'stop deadline reached; exiting with resources still open');
     logger.flush();
     process.exit(0);
   }, STOP_DEADLINE_MS);

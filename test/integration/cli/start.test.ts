@@ -65,6 +65,12 @@ t.test('start on free ports, answer HTTP and SIP, stop on SIGTERM', async (t) =>
   stopped = true;
   t.equal(result.code, 0, 'SIGTERM exits 0');
   t.ok(result.ms < 5000, `exited in ${result.ms} ms (< 5000)`);
+  // the process ended because nothing was left open, not because the stop deadline forced it
+  t.notOk(
+    server.output.some((l) => l.includes('resources still open')),
+    'no socket, timer or child left open at exit',
+  );
+  t.ok(server.output.some((l) => l.includes('opencx stopped')), 'every component closed');
 });
 
 t.test('SIGINT also stops cleanly', async (t) => {
@@ -72,6 +78,10 @@ t.test('SIGINT also stops cleanly', async (t) => {
   const result = await server.stop('SIGINT');
   t.equal(result.code, 0);
   t.ok(result.ms < 5000, `exited in ${result.ms} ms`);
+  t.notOk(
+    server.output.some((l) => l.includes('resources still open')),
+    'no leaked handles',
+  );
 });
 
 t.test('bad configuration exits 2 and names the key', async (t) => {

@@ -77,4 +77,8 @@ t.test('two SIP workers', async (t) => {
   stopped = true;
   t.equal(result.code, 0, 'SIGTERM exits 0 with workers');
   t.ok(result.ms < 5000, `stopped in ${result.ms} ms`);
+  t.notOk(
+    server.output.some((l) => l.includes('resources still open')),
+    'primary and workers closed everything',
+  );
 });
