@@ -5,3 +5,4 @@ export * from './metrics.js';
 export * from './health.js';
 export * from './http-server.js';
 export * from './bus/index.js';
+export * from './db/index.js';

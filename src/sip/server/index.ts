@@ -5,3 +5,5 @@ export { stampVia } from './via-stamp.js';
 export { statelessErrorResponse } from './stateless-reply.js';
 export type { PacketAffinity } from './sip-server.js';
 export type { Responder } from './sip-service.js';
+export type { SipCore } from './sip-service.js';
+export type { SubscriberDirectory } from './directory.js';

@@ -1,5 +1,5 @@
 import type { Logger, Scheduler } from '../../lib/index.js';
-import { describeError, silentLogger } from '../../lib/index.js';
+import { describeError, randomToken, silentLogger } from '../../lib/index.js';
 import type { SipMetrics } from '../../platform/index.js';
 import { checkUasRequest } from '../dialog/index.js';
 import { createResponse, parseMessage, serializeMessage, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
@@ -11,9 +11,9 @@ import {
   type ReceiveContext,
   type TimerSettings,
 } from '../transaction/index.js';
-import { TransportManager, type InboundPacket, type ListenerConfig, type OutboundTarget, type TransportAddress } from '../transport/index.js';
+import { TransportManager, type InboundPacket, type ListenerConfig, type OutboundTarget, type TransportAddress, type TransportProtocol } from '../transport/index.js';
 import { OptionsService } from './options-service.js';
-import type { Responder, SipService } from './sip-service.js';
+import type { Responder, SipCore, SipService } from './sip-service.js';
 import { statelessErrorResponse } from './stateless-reply.js';
 import { stampVia } from './via-stamp.js';
 
@@ -34,6 +34,10 @@ export interface SipServerOptions {
   services?: SipService[];
   /** several workers share the UDP socket: sends stateful traffic to the worker that owns it */
   affinity?: PacketAffinity | undefined;
+  /** host advertised in Via/Record-Route/Contact instead of the bound address (NAT, 0.0.0.0) */
+  advertisedHost?: string | undefined;
+  /** stable id of this node (flows, RFC 5626); random by default */
+  nodeId?: string | undefined;
 }
 
 /**
@@ -75,8 +79,8 @@ export class SipServer {
     this.userAgent = options.userAgent ?? 'opencx';
     this.maxMessageSize = options.maxMessageSize ?? 65535;
     const capabilities = () => ({ allow: this.allow, supported: this.supported, accept: ACCEPTED_CONTENT_TYPES });
-    this.services = [new OptionsService(capabilities), ...(options.services ?? [])];
-    this.refreshCapabilities();
+    this.services = [new OptionsService(capabilities)];
+    this.nodeId = options.nodeId ?? randomToken(6);
     this.transactions = new TransactionLayer({
       scheduler: options.scheduler,
       logger: this.logger,
@@ -85,9 +89,41 @@ export class SipServer {
       delegate: {
         onRequest: (req, txn, ctx) => this.onRequest(req, txn, ctx),
         onCancel: (cancel, txn, invite) => this.onCancel(cancel, txn, invite),
+        onAck: (ack, ctx) => this.offer((s) => s.handleAck?.(ack, ctx) === true),
+        onStrayResponse: (response, ctx) => this.offer((s) => s.handleStrayResponse?.(response, ctx) === true),
       },
     });
     this.metrics?.setActiveTransactionsSource(() => this.transactions.activeCount);
+    this.core = {
+      transactions: this.transactions,
+      scheduler: options.scheduler,
+      logger: this.logger,
+      nodeId: this.nodeId,
+      send: (message, target) => this.send(message, target),
+      localAddress: (protocol, family) => this.localAddress(protocol, family),
+      advertisedHost: (local) => options.advertisedHost ?? (local.address.includes(':') ? `[${local.address}]` : local.address),
+    };
+    for (const service of options.services ?? []) this.use(service);
+  }
+
+  readonly nodeId: string;
+
+  /** What services get to originate traffic (see SipCore). */
+  readonly core: SipCore;
+
+  private localAddress(protocol: TransportProtocol, family: 4 | 6): TransportAddress | undefined {
+    return this.listeners().find((l) => l.protocol === protocol && l.address.includes(':') === (family === 6));
+  }
+
+  /** offer something to the services in order until one takes it */
+  private offer(take: (s: SipService) => boolean): void {
+    for (const s of this.services) {
+      try {
+        if (take(s)) return;
+      } catch (err) {
+        this.logger.error({ err: describeError(err), service: s.name }, 'SIP service failed');
+      }
+    }
   }
 
   /** Bind every listener; resolves with the addresses actually bound (port 0 resolved). */
@@ -119,6 +155,7 @@ export class SipServer {
   /** Add a service at the end of the chain (registrar, proxy...). */
   use(service: SipService): void {
     this.services.push(service);
+    service.attach?.(this.core);
     this.refreshCapabilities();
   }
 
@@ -131,6 +168,13 @@ export class SipServer {
     this.closed = true;
     await this.transports?.stopAccepting();
     await this.transactions.drain(graceMs);
+    for (const s of this.services) {
+      try {
+        await s.close?.();
+      } catch (err) {
+        this.logger.warn({ err: describeError(err), service: s.name }, 'error closing a SIP service');
+      }
+    }
     this.transactions.close();
     await this.transports?.close();
   }

@@ -1,5 +1,7 @@
-import type { SipRequest, SipResponse } from '../message/index.js';
-import type { ReceiveContext } from '../transaction/index.js';
+import type { Logger, Scheduler } from '../../lib/index.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/index.js';
+import type { ReceiveContext, TransactionLayer } from '../transaction/index.js';
+import type { OutboundTarget, TransportAddress, TransportProtocol } from '../transport/index.js';
 
 /** What a service answers through: a server transaction, or the stateless responder. */
 export interface Responder {
@@ -24,4 +26,27 @@ export interface SipService {
    */
   readonly statelessMethods?: readonly string[];
   handleRequest(request: SipRequest, responder: Responder, ctx: ReceiveContext): boolean;
+  /** called once when the service is added to a server, with what it needs to originate traffic */
+  attach?(core: SipCore): void;
+  /** an ACK no transaction absorbed (ACK for a 2xx, §13.3.1.4 / §16.6): true when handled */
+  handleAck?(ack: SipRequest, ctx: ReceiveContext): boolean;
+  /** a response matching no client transaction (§16.7 forwards it statelessly): true when handled */
+  handleStrayResponse?(response: SipResponse, ctx: ReceiveContext): boolean;
+  /** stop timers and background work; idempotent */
+  close?(): Promise<void> | void;
+}
+
+/** The server's facilities offered to services (proxy, registrar, later B2BUA). */
+export interface SipCore {
+  readonly transactions: TransactionLayer;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  /** serialize and send outside any transaction (ACK for 2xx, stateless forwarding) */
+  send(message: SipMessage, target: OutboundTarget): Promise<void>;
+  /** the listener of a protocol and address family, for Via, Record-Route and Contact */
+  localAddress(protocol: TransportProtocol, family: 4 | 6): TransportAddress | undefined;
+  /** the host name or address to advertise for that listener (sip.advertisedHost, else the bound address) */
+  advertisedHost(local: TransportAddress): string;
+  /** a stable id of this node (for flows bound to its connections, RFC 5626) */
+  readonly nodeId: string;
 }

@@ -1,0 +1,1 @@
+export type { Database, Migration, Queryable, QueryResult } from './database.js';
