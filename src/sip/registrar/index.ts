@@ -1,0 +1,1 @@
+export type { Binding, BindingSource, LocationStore } from './location-store.js';
