@@ -56,3 +56,29 @@ export interface LocationStore {
   aors(options?: { prefix?: string; limit?: number }): Promise<string[]>;
   close(): Promise<void>;
 }
+
+/** Bindings that a sweep found expired and removed from an AOR (reported exactly once). */
+export interface ExpiredBindings {
+  aor: string;
+  bindings: Binding[];
+}
+
+/**
+ * Optional extras both opencx adapters offer (kept out of LocationStore so a test double only
+ * needs the core five methods).
+ */
+export interface ExpiringLocationStore extends LocationStore {
+  /**
+   * Remove bindings whose expiry has passed (RFC 3261 §10.3: a binding stops existing at its
+   * expiry) and return them. Across nodes sharing one store each expired binding is returned by
+   * exactly one sweep, so an `expired` event is published once.
+   */
+  sweepExpired(limit?: number): Promise<ExpiredBindings[]>;
+  /** listen to what the store's own periodic sweep removes; returns an unsubscribe function */
+  onExpired(listener: (expired: ExpiredBindings) => void): () => void;
+}
+
+export function isExpiringLocationStore(store: LocationStore): store is ExpiringLocationStore {
+  const s = store as Partial<ExpiringLocationStore>;
+  return typeof s.sweepExpired === 'function' && typeof s.onExpired === 'function';
+}

@@ -16,8 +16,18 @@ export class OptionsService implements SipService {
 
   constructor(private readonly capabilities: () => { allow: readonly string[]; supported: readonly string[]; accept: readonly string[] }) {}
 
+  /** OPTIONS for the server itself (no user part), or one that may go no further (Max-Forwards 0, §11) */
+  private static forUs(request: SipRequest): boolean {
+    return request.uri.user === undefined || request.maxForwards === 0;
+  }
+
+  statelessFor(request: SipRequest): boolean {
+    return OptionsService.forUs(request);
+  }
+
   handleRequest(request: SipRequest, responder: Responder): boolean {
-    if (request.method !== 'OPTIONS') return false;
+    // an OPTIONS for a user is relayed to that user's phones by the proxy, when there is one
+    if (request.method !== 'OPTIONS' || !OptionsService.forUs(request)) return false;
     const caps = this.capabilities();
     responder.respond(optionsResponse(request, { allow: caps.allow, accept: caps.accept, supported: caps.supported, toTag: statelessToTag(request) }));
     return true;

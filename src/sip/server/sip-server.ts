@@ -70,7 +70,7 @@ export class SipServer {
   private allow: string[] = [];
   private supported: string[] = [];
   /** methods some service answers statelessly outside dialogs (RFC 3261 §8.2.7) */
-  private statelessMethods = new Set<string>();
+  private statelessMethods = new Map<string, SipService>();
   private closed = false;
 
   constructor(private readonly options: SipServerOptions) {
@@ -80,6 +80,7 @@ export class SipServer {
     this.maxMessageSize = options.maxMessageSize ?? 65535;
     const capabilities = () => ({ allow: this.allow, supported: this.supported, accept: ACCEPTED_CONTENT_TYPES });
     this.services = [new OptionsService(capabilities)];
+    this.refreshCapabilities();
     this.nodeId = options.nodeId ?? randomToken(6);
     this.transactions = new TransactionLayer({
       scheduler: options.scheduler,
@@ -88,7 +89,7 @@ export class SipServer {
       send: (message, target) => this.send(message, target),
       delegate: {
         onRequest: (req, txn, ctx) => this.onRequest(req, txn, ctx),
-        onCancel: (cancel, txn, invite) => this.onCancel(cancel, txn, invite),
+        onCancel: (cancel, txn, invite, ctx) => this.onCancel(cancel, txn, invite, ctx),
         onAck: (ack, ctx) => this.offer((s) => s.handleAck?.(ack, ctx) === true),
         onStrayResponse: (response, ctx) => this.offer((s) => s.handleStrayResponse?.(response, ctx) === true),
       },
@@ -182,11 +183,11 @@ export class SipServer {
   private refreshCapabilities(): void {
     const methods = new Set<string>(['ACK', 'CANCEL']);
     const extensions = new Set<string>();
-    const stateless = new Set<string>();
+    const stateless = new Map<string, SipService>();
     for (const s of this.services) {
       for (const m of s.methods) methods.add(m);
       for (const e of s.extensions ?? []) extensions.add(e);
-      for (const m of s.statelessMethods ?? []) stateless.add(m);
+      for (const m of s.statelessMethods ?? []) if (!stateless.has(m)) stateless.set(m, s);
     }
     this.statelessMethods = stateless;
     this.allow = [...methods];
@@ -247,13 +248,13 @@ export class SipServer {
     const affinity = this.options.affinity;
     if (affinity !== undefined && !forwarded && packet.source.protocol === 'udp') {
       // stateless pings are answered by whoever got them; everything else goes to its owner
-      const stateless = message.kind === 'request' && this.statelessMethods.has(message.method) && message.toTag === undefined;
+      const stateless = message.kind === 'request' && this.isStateless(message);
       if (!stateless && affinity.forward(message, packet)) return;
     }
     if (message.kind === 'request') {
       this.metrics?.request(message.method, transport, 'in');
       stampVia(message, packet.source, this.options.forceRport ?? true);
-      if (this.statelessMethods.has(message.method) && message.toTag === undefined) {
+      if (this.isStateless(message)) {
         this.onRequest(message, this.statelessResponder(message, ctx), ctx);
         return;
       }
@@ -264,8 +265,17 @@ export class SipServer {
     }
   }
 
+  /** RFC 3261 §8.2.7 applies: outside a dialog, and the service that owns the method agrees */
+  private isStateless(req: SipRequest): boolean {
+    if (req.toTag !== undefined) return false;
+    const service = this.statelessMethods.get(req.method);
+    return service !== undefined && (service.statelessFor?.(req) ?? true);
+  }
+
   private onRequest(req: SipRequest, txn: Responder, ctx: ReceiveContext): void {
-    const rejection = checkUasRequest(req, {
+    // a request relayed by a proxy service is validated by it (§16.3), not as a UAS (§8.2)
+    const relayed = this.services.some((s) => s.forwards?.(req) === true);
+    const rejection = relayed ? undefined : checkUasRequest(req, {
       allowedMethods: this.allow,
       supportedExtensions: this.supported,
       acceptedContentTypes: ACCEPTED_CONTENT_TYPES,
@@ -290,7 +300,14 @@ export class SipServer {
   }
 
   /** RFC 3261 §9.2: CANCEL gets 200 when it matches a pending INVITE (which then gets 487), else 481. */
-  private onCancel(cancel: SipRequest, txn: NonInviteServerTransaction, invite: InviteServerTransaction | undefined): void {
+  private onCancel(cancel: SipRequest, txn: NonInviteServerTransaction, invite: InviteServerTransaction | undefined, ctx: ReceiveContext): void {
+    for (const s of this.services) {
+      try {
+        if (s.handleCancel?.(cancel, txn, invite, ctx) === true) return;
+      } catch (err) {
+        this.logger.error({ err: describeError(err), service: s.name }, 'SIP service failed on a CANCEL');
+      }
+    }
     if (invite === undefined) {
       txn.respond(createResponse(cancel, 481));
       return;

@@ -25,6 +25,16 @@ export interface SipService {
    * same To tag. Only for requests whose answer does not change state (OPTIONS pings).
    */
   readonly statelessMethods?: readonly string[];
+  /** narrows statelessMethods: only requests this accepts are answered statelessly */
+  statelessFor?(request: SipRequest): boolean;
+  /**
+   * True when this service will relay the request as a proxy (RFC 3261 §16) rather than answer
+   * it as a UAS: the server then skips its UAS checks (§8.2), which do not apply to requests
+   * passing through, and the proxy validates per §16.3 itself.
+   */
+  forwards?(request: SipRequest): boolean;
+  /** a CANCEL with the INVITE server transaction it targets (§9.2, §16.10): true when handled */
+  handleCancel?(cancel: SipRequest, txn: Responder, invite: Responder | undefined, ctx: ReceiveContext): boolean;
   handleRequest(request: SipRequest, responder: Responder, ctx: ReceiveContext): boolean;
   /** called once when the service is added to a server, with what it needs to originate traffic */
   attach?(core: SipCore): void;

@@ -7,8 +7,10 @@ import { statusOf, udpExchange } from '../../helpers/sip-client.js';
 const HOST = '127.0.0.1';
 
 function req(method: string, port: number, lp: number, opts: { branch?: string; extra?: string; cseqMethod?: string; to?: string } = {}): Buffer {
+  // OPTIONS for the server itself has no user part (one for a user would be relayed by a proxy)
+  const target = method === 'OPTIONS' ? `${HOST}:${port}` : `svc@${HOST}:${port}`;
   return Buffer.from(
-    `${method} sip:svc@${HOST}:${port} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${lp};branch=${opts.branch ?? 'z9hG4bK' + Math.random().toString(36).slice(2)}\r\n` +
+    `${method} sip:${target} SIP/2.0\r\nVia: SIP/2.0/UDP ${HOST}:${lp};branch=${opts.branch ?? 'z9hG4bK' + Math.random().toString(36).slice(2)}\r\n` +
       `Max-Forwards: 70\r\nFrom: <sip:t@${HOST}>;tag=t1\r\nTo: <sip:svc@${HOST}>${opts.to ?? ''}\r\nCall-ID: ${Math.random().toString(36)}\r\n` +
       `CSeq: 1 ${opts.cseqMethod ?? method}\r\n${opts.extra ?? ''}Content-Length: 0\r\n\r\n`,
   );

@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// REGISTER benchmark: SIPp registers new bindings with digest auth against Kamailio and opencx,
+// side by side, in rate steps; every REGISTER is a user nobody has registered in this run yet.
+//
+//   node bench/sip-register/run.mjs [--only kamailio|opencx] [--rates 1000,2000,4000,6000,8000,10000]
+//        [--duration 5] [--users 100000] [--domain 127.0.0.1] [--fill-rate 4000]
+//        [--kamailio-children N] [--kamailio-shm MB] [--opencx-workers 1,2] [--opencx-root DIR]
+//        [--no-stop] [--nice N] [--quiet-below PCT] [--quiet-wait S] [--ready-timeout S]
+//        [--out FILE] [--keep-tmp]
+//
+// Plain ESM JavaScript, no build. See bench/README.md ("sip-register").
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  KAMAILIO, SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, logTail, machineInfo, parseStatCsv,
+  reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
+  systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort,
+} from '../lib/common.mjs';
+import { parseArgs, headerHelp } from '../lib/args.mjs';
+import { generateUsers, sliceCsv } from './gen-users.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const SCENARIO = path.join(HERE, 'register-uac.xml');
+const KAMAILIO_CFG = path.join(HERE, 'kamailio-register.cfg');
+const RECV_TIMEOUT_S = 3;
+
+function options() {
+  const opts = parseArgs(process.argv.slice(2), {
+    rates: [1000, 2000, 4000, 6000, 8000, 10000],
+    users: 100000,
+    domain: '127.0.0.1',
+    fillRate: 4000,
+    opencxRoot: REPO,
+  }, {
+    '--users': ['users', Number],
+    '--domain': ['domain', String],
+    '--fill-rate': ['fillRate', Number],
+  }, headerHelp(fileURLToPath(import.meta.url)));
+  opts.out ??= path.join(REPO, 'bench', 'results', 'sip-register.md');
+  return opts;
+}
+
+/**
+ * The next `count` users of a server's cursor: fresh ones while any are left; once all were used,
+ * start again at user 1 (a later run key makes the Contact new, so it is still a new binding, but
+ * not a new AOR: the row says so).
+ */
+function takeUsers(state, count, total) {
+  if (state.cursor + count <= total) {
+    const from = state.cursor;
+    state.cursor += count;
+    return { from, reused: false };
+  }
+  state.wrapped = true;
+  const from = state.wrapCursor % Math.max(1, total - count + 1);
+  state.wrapCursor = from + count;
+  return { from, reused: true };
+}
+
+async function runStep(server, rate, count, opts, tmp, label, users) {
+  const before = await waitQuiet(opts.quietBelow, opts.quietWait);
+  const { from, reused } = takeUsers(server.users, count, opts.users);
+  const csv = path.join(tmp, `users-${server.name}-${label}.csv`);
+  const n = sliceCsv(users.sippCsv, csv, from, count);
+  if (n < count) throw new Error(`only ${n} users left for ${count} registrations`);
+  const statFile = path.join(tmp, `stat-${server.name}-${label}.csv`);
+  const local = await sippPorts([server.port]);
+  const args = [
+    `127.0.0.1:${server.port}`, '-sf', SCENARIO, '-t', 'u1', ...sippPortArgs(local),
+    '-inf', csv, '-key', 'run', `${label}`,
+    '-m', String(count), '-r', String(rate), '-rp', '1000',
+    ...SIPP_LOAD_ARGS(RECV_TIMEOUT_S), '-trace_stat', '-stf', statFile, '-fd', '1',
+  ];
+  const snmp0 = udpSnmp();
+  const cpu0 = treeCpuSeconds(server.pid);
+  const sippCpu0 = reapedChildrenCpuSeconds();
+  const sys0 = systemCpu();
+  const t0 = process.hrtime.bigint();
+  const res = await runSipp(args, count / rate + RECV_TIMEOUT_S + 20, opts.nice);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = treeCpuSeconds(server.pid);
+  const sippCpu1 = reapedChildrenCpuSeconds();
+  const sys1 = systemCpu();
+  const snmp1 = udpSnmp();
+  const mem = treeMemoryKb(server.pid);
+  let st = null;
+  try { st = parseStatCsv(statFile); } catch { /* no stats */ }
+  const ok = st?.ok ?? 0;
+  const failed = Math.max(st?.failed ?? 0, count - ok);
+  const elapsed = st?.elapsed && st.elapsed > 0 ? st.elapsed : wall;
+  const achieved = ok / elapsed;
+  const failedPct = (100 * failed) / count;
+  const serverCpu = cpu1 - cpu0;
+  if (!reused) server.aors += ok;
+  return {
+    server: server.name, label, target: rate, count, from: from + 1, to: from + count, reused, ok, failed, failedPct,
+    elapsed, achieved, steady: st?.steady ?? NaN,
+    // as bench/sip-options: SIPp's own start/stop adds ~1 % at high rates, so "achieved = target"
+    // is steady >= 99 % and end-to-end >= 98 % of the target
+    pass: failedPct < 0.1 && (Number.isFinite(st?.steady) ? st.steady >= 0.99 * rate : true) && achieved >= 0.98 * rate && !res.killed,
+    serverCpu,
+    cpuPer1k: (serverCpu * 1000) / count,
+    serverCpuPct: (100 * serverCpu) / elapsed,
+    sippCpuPct: (100 * (sippCpu1 - sippCpu0)) / elapsed,
+    systemBusyPct: busyPct(sys0, sys1),
+    before,
+    rcvbufErrors: (snmp1.RcvbufErrors ?? 0) - (snmp0.RcvbufErrors ?? 0),
+    timeouts: st?.timeouts ?? 0,
+    unexpected: st?.unexpected ?? 0,
+    rssMb: mem.rss / 1024, pssMb: mem.pss / 1024, aors: server.aors,
+    note: [reused ? 'users reused (new Contact, not new AORs)' : '', res.killed ? 'SIPp killed at time limit' : '',
+      st ? '' : `no SIPp stats (exit ${res.code}) ${res.stderr.trim().split('\n').pop() ?? ''}`].filter(Boolean).join('; '),
+  };
+}
+
+function table(rows) {
+  const head = ['server', 'target/s', 'users', 'achieved/s', 'steady/s', 'ok', 'failed', 'failed %', 'pass',
+    'server CPU s /1k reg', 'server CPU %', 'SIPp CPU %', 'busy before %', 'system busy %', 'UDP RcvbufErrors Δ',
+    'AORs after', 'server RSS MB (Σ VmRSS)', 'server PSS MB', 'notes'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    if (r.skipped) {
+      out.push(`| ${r.server} | ${fmt(r.target)} | ${head.slice(2, -1).map(() => '–').join(' | ')} | ${r.note} |`);
+      continue;
+    }
+    out.push(`| ${[r.server, r.label === 'fill' ? `${fmt(r.target)} (fill)` : fmt(r.target), `${r.from}–${r.to}`, fmt(r.achieved), fmt(r.steady),
+      fmt(r.ok), fmt(r.failed), fmt(r.failedPct, 3), r.label === 'fill' ? (r.pass ? '(yes)' : '(no)') : (r.pass ? 'yes' : 'NO'),
+      fmt(r.cpuPer1k, 3), fmt(r.serverCpuPct, 0), fmt(r.sippCpuPct, 0), fmt(r.before, 0), fmt(r.systemBusyPct, 0),
+      fmt(r.rcvbufErrors), fmt(r.aors), fmt(r.rssMb, 1), fmt(r.pssMb, 1), r.note || ''].join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+function summary(rows, names, servers) {
+  const lines = [];
+  const best = {};
+  for (const name of names) {
+    const mine = rows.filter((r) => r.server === name && !r.skipped && r.label !== 'fill');
+    const top = mine.filter((r) => r.pass).sort((a, b) => b.target - a.target)[0];
+    best[name] = top;
+    const s = servers[name];
+    const mem = s?.final;
+    lines.push(`- **${name}**: highest passing rate ${top ? `${fmt(top.target)} REGISTER/s (achieved ${fmt(top.achieved)}/s), ` +
+      `${fmt(top.cpuPer1k, 3)} server CPU s per 1,000 registrations at that step` : 'none'}` +
+      `${s?.idle ? `; memory idle (users loaded, nothing registered) ${fmt(s.idle.rss / 1024, 1)} MB Σ VmRSS / ${fmt(s.idle.pss / 1024, 1)} MB PSS` : ''}` +
+      `${mem ? `; with ${fmt(s.aors)} AORs registered ${fmt(mem.rss / 1024, 1)} MB Σ VmRSS / ${fmt(mem.pss / 1024, 1)} MB PSS (${mem.procs} processes)` : ''}.`);
+  }
+  const k = best.kamailio;
+  for (const name of names.filter((n) => n !== 'kamailio')) {
+    const o = best[name];
+    if (k && o) lines.push(`- ratio ${name} / kamailio: highest passing rate ${fmt(o.target / k.target, 2)}; CPU per registration ${fmt(o.cpuPer1k / k.cpuPer1k, 2)}.`);
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const opts = options();
+  const opencxNames = opts.opencxWorkers.map((w) => (w === 1 ? 'opencx' : `opencx-${w}w`));
+  const workersOf = (name) => opts.opencxWorkers[opencxNames.indexOf(name)] ?? 1;
+  const names = opts.only === 'kamailio' ? ['kamailio'] : opts.only === 'opencx' ? opencxNames : ['kamailio', ...opencxNames];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opencx-bench-register-'));
+  const started = [];
+  const unavailable = new Map();
+  const servers = {};
+  const rows = [];
+  const cleanup = async () => { for (const s of started) await stopServer(s); };
+  const onSignal = () => { cleanup().finally(() => process.exit(130)); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let background = NaN;
+  try {
+    background = await backgroundBusy();
+    const users = generateUsers(path.join(tmp, 'users'), opts.users, opts.domain);
+    console.error(`[bench] ${opts.users} users written to ${path.join(tmp, 'users')}`);
+    const ports = new Set();
+    for (const name of names) {
+      let p = await freePort();
+      while (ports.has(p)) p = await freePort();
+      ports.add(p);
+      if (name === 'kamailio') {
+        const rundir = path.join(tmp, 'kamailio-run');
+        fs.mkdirSync(rundir);
+        const args = ['-f', KAMAILIO_CFG, '-DD', '-E', '-Y', rundir, '-w', rundir, '-m', String(opts.kamailioShm),
+          '-n', String(opts.kamailioChildren), '-l', `udp:127.0.0.1:${p}`, '-A', `DBURL="text://${users.kamailioDb}"`];
+        servers[name] = startServer(name, KAMAILIO, args, REPO, path.join(tmp, 'kamailio.log'), opts.nice);
+      } else {
+        const dataDir = path.join(tmp, `${name}-data`);
+        fs.mkdirSync(dataDir);
+        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp' };
+        const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', users.opencxCsv, '--data-dir', dataDir],
+          { cwd: opts.opencxRoot, env, limitS: 300 });
+        if (imp.code !== 0) {
+          const why = `user import failed (exit ${imp.code}${imp.killed ? ', killed after 300 s' : ''}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
+          console.error(`[bench] ${name} not available: ${why}`);
+          unavailable.set(name, why);
+          continue;
+        }
+        const args = ['bin/opencx.js', 'start', '--role', 'sip', '--bind', '127.0.0.1',
+          '--sip-port', String(p), '--http-port', '0', '--data-dir', dataDir];
+        servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, env);
+      }
+      servers[name].port = p;
+      servers[name].users = { cursor: 0, wrapCursor: 0, wrapped: false };
+      servers[name].aors = 0;
+      started.push(servers[name]);
+    }
+    for (const name of names) {
+      const s = servers[name];
+      if (!s) continue;
+      const ready = await waitForOptions(s.port, opts.readyTimeout, () => !s.exited);
+      if (!ready) {
+        const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no 200 to OPTIONS within ${opts.readyTimeout}s`;
+        console.error(`[bench] ${name} not available: ${why}\n--- ${name} log tail ---\n${logTail(s.logFile)}`);
+        unavailable.set(name, why);
+        await stopServer(s);
+      } else {
+        await delay(1000);
+        s.idle = treeMemoryKb(s.pid);
+        console.error(`[bench] ${name} answers OPTIONS on 127.0.0.1:${s.port} (pid ${s.pid}), ${fmt(s.idle.rss / 1024, 1)} MB RSS idle`);
+      }
+    }
+
+    const fails = new Map(names.map((n) => [n, 0]));
+    for (let i = 0; i < opts.rates.length; i++) {
+      const rate = opts.rates[i];
+      const order = i % 2 === 0 ? names : [...names].reverse();
+      for (const name of order) {
+        const s = servers[name];
+        const skip = unavailable.has(name) ? `not available: ${unavailable.get(name)}`
+          : s.exited ? `server exited ${JSON.stringify(s.exitInfo)}`
+            : fails.get(name) >= opts.stopAfterFailures ? `after ${opts.stopAfterFailures} failed steps` : null;
+        if (skip) { rows.push({ server: name, target: rate, skipped: true, note: skip }); continue; }
+        const row = await runStep(s, rate, Math.round(rate * opts.duration), opts, tmp, `s${i}`, users);
+        if (s.exited) row.note = `${row.note} server exited during step`.trim();
+        rows.push(row);
+        fails.set(name, row.pass ? 0 : fails.get(name) + 1);
+        console.error(`[bench] ${name} ${rate}/s: achieved ${fmt(row.achieved)}/s, failed ${row.failed} (${fmt(row.failedPct, 3)} %), ` +
+          `${fmt(row.cpuPer1k, 3)} CPU s/1k, RSS ${fmt(row.rssMb, 1)} MB, RcvbufErrors +${row.rcvbufErrors} -> ${row.pass ? 'pass' : 'FAIL'}`);
+        await delay(1000);
+      }
+    }
+    // Fill up to all users registered, then read the memory with (about) opts.users AORs.
+    for (const name of names) {
+      const s = servers[name];
+      if (!s || unavailable.has(name) || s.exited) continue;
+      const left = opts.users - s.users.cursor;
+      if (left > 0 && opts.fillRate > 0) {
+        const row = await runStep(s, opts.fillRate, left, opts, tmp, 'fill', users);
+        row.note = `${row.note} fill: registers the users no step used, for the memory reading`.trim();
+        rows.push(row);
+        console.error(`[bench] ${name} fill ${left} at ${opts.fillRate}/s: ok ${row.ok}, failed ${row.failed}`);
+      }
+      await delay(1000);
+      s.final = treeMemoryKb(s.pid);
+    }
+  } finally {
+    await cleanup();
+  }
+
+  const m = machineInfo();
+  const cmd = ['node', path.relative(REPO, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(' ');
+  const md = [
+    '# SIP REGISTER benchmark (UDP, digest auth, new bindings)',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${m.nproc} CPUs (${m.model}), ${fmt(m.memGb, 1)} GB RAM, ${m.kernel}, node ${m.node}, CLK_TCK ${m.clkTck}`,
+    `- background load before the run: ${fmt(background, 0)} % of all CPUs busy (2 s sample of /proc/stat)`,
+    ...(opts.nice ? [`- SIPp and the servers ran under \`nice -n ${opts.nice}\``] : []),
+    `- command: \`${cmd}\` (from the repository root)`,
+    `- load: ${m.sipp}; scenario bench/sip-register/register-uac.xml (REGISTER → 401 → REGISTER with digest credentials (qop=auth) → 200, ` +
+      `Expires 3600, no retransmissions), -t u1 -r RATE -rp 1000 -m RATE×${opts.duration} -buff_size 4194304 -recv_timeout ${RECV_TIMEOUT_S}s, ` +
+      `users from a ${fmt(opts.users)}-user CSV (bench/sip-register/gen-users.mjs, each user its own password), ` +
+      'each step on the next users nobody registered yet (the "users" column); the Contact also carries the step id',
+    `- servers: ${names.map((n) => n === 'kamailio'
+      ? `kamailio (${m.kamailio}; bench/sip-register/kamailio-register.cfg: auth.so pv_www_authenticate against a ${fmt(opts.users)}-entry htable ` +
+        `loaded from db_text, registrar + usrloc db_mode 0; -n ${opts.kamailioChildren} -m ${opts.kamailioShm})`
+      : `${n} (\`node bin/opencx.js user import USERS.csv --data-dir TMP\` then \`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp ` +
+        'node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP`' +
+        `${opts.opencxRoot === REPO ? '' : ` in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
+    '- SIPp and the servers share the machine. "achieved" = successful registrations / time from SIPp start to the end of ' +
+      'its last call; "steady" = success rate between the first and last full 1 s stats rows; "pass" = failed < 0.1 %, ' +
+      'steady ≥ 99 % and achieved ≥ 98 % of the target (SIPp\'s own start/stop is ~1 % of a step at high rates); ' +
+      '"server CPU" = utime+stime of the server process tree over the step, per 1,000 registrations sent (each = 2 REGISTER ' +
+      'transactions); "server RSS" = sum of VmRSS over the server\'s processes after the step (Kamailio\'s shared memory ' +
+      'is counted once per process there), "PSS" = sum of Pss (/proc/PID/smaps_rollup, shared pages split: the real ' +
+      'footprint); "AORs after" = users registered so far by this run (successful calls). "UDP RcvbufErrors" is system-wide.',
+    '',
+    table(rows),
+    '',
+    summary(rows, names, servers),
+    '',
+  ].join('\n');
+  console.log(md);
+  if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+  else console.error(`[bench] kept ${tmp}`);
+  if (rows.every((r) => r.skipped)) {
+    console.error(`[bench] no step ran; ${path.relative(process.cwd(), opts.out)} left unchanged`);
+    process.exitCode = 1;
+    return;
+  }
+  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+  fs.writeFileSync(opts.out, md);
+  console.error(`[bench] wrote ${path.relative(process.cwd(), opts.out)}`);
+}
+
+main().catch((err) => {
+  console.error(err?.stack ?? String(err));
+  process.exit(1);
+});

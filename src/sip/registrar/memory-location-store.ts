@@ -1,0 +1,124 @@
+/**
+ * The in-process LocationStore (one node). Versions come from one counter that never goes back,
+ * so a version read before an AOR was removed and registered again can never match (no ABA).
+ * Expired bindings are filtered on every read and removed by a sweep on the Scheduler.
+ */
+import { ClosedError, ConflictError, TypedEmitter, type Scheduler, type TimerHandle } from '../../lib/index.js';
+import type { Binding, ExpiredBindings, ExpiringLocationStore } from './location-store.js';
+
+export interface MemoryLocationStoreOptions {
+  scheduler: Scheduler;
+  /** how often expired bindings are removed (and reported to onExpired); default 10 s, 0 = never */
+  sweepIntervalMs?: number;
+}
+
+interface Entry {
+  version: number;
+  bindings: Binding[];
+}
+
+type StoreEvents = { expired: [expired: ExpiredBindings] };
+
+export class MemoryLocationStore implements ExpiringLocationStore {
+  private readonly scheduler: Scheduler;
+  private readonly entries = new Map<string, Entry>();
+  private readonly events = new TypedEmitter<StoreEvents>();
+  private readonly sweepTimer: TimerHandle | undefined;
+  private lastVersion = 0;
+  private closed = false;
+
+  constructor(options: MemoryLocationStoreOptions) {
+    this.scheduler = options.scheduler;
+    const every = options.sweepIntervalMs ?? 10_000;
+    this.sweepTimer = every > 0 ? this.scheduler.setInterval(() => void this.sweepAndReport(), every) : undefined;
+  }
+
+  async bindings(aor: string): Promise<Binding[]> {
+    return (await this.read(aor)).bindings;
+  }
+
+  async read(aor: string): Promise<{ bindings: Binding[]; version: number }> {
+    this.assertOpen();
+    const entry = this.entries.get(aor);
+    if (entry === undefined) return { bindings: [], version: 0 };
+    const now = this.scheduler.wallNow();
+    return { bindings: entry.bindings.filter((b) => b.expiresAt > now).map(copyBinding), version: entry.version };
+  }
+
+  async replace(aor: string, bindings: Binding[], expectVersion?: number): Promise<void> {
+    this.assertOpen();
+    const current = this.entries.get(aor)?.version ?? 0;
+    if (expectVersion !== undefined && expectVersion !== current) {
+      throw new ConflictError(`bindings of ${aor} changed (version ${current}, expected ${expectVersion})`);
+    }
+    if (bindings.length === 0) this.entries.delete(aor);
+    else this.entries.set(aor, { version: ++this.lastVersion, bindings: bindings.map(copyBinding) });
+  }
+
+  async count(): Promise<number> {
+    this.assertOpen();
+    const now = this.scheduler.wallNow();
+    let n = 0;
+    for (const entry of this.entries.values()) if (entry.bindings.some((b) => b.expiresAt > now)) n++;
+    return n;
+  }
+
+  async aors(options: { prefix?: string; limit?: number } = {}): Promise<string[]> {
+    this.assertOpen();
+    const now = this.scheduler.wallNow();
+    const prefix = options.prefix ?? '';
+    const out: string[] = [];
+    for (const [aor, entry] of this.entries) {
+      if (aor.startsWith(prefix) && entry.bindings.some((b) => b.expiresAt > now)) out.push(aor);
+    }
+    out.sort();
+    return options.limit === undefined ? out : out.slice(0, Math.max(0, options.limit));
+  }
+
+  async sweepExpired(limit = Number.POSITIVE_INFINITY): Promise<ExpiredBindings[]> {
+    this.assertOpen();
+    const now = this.scheduler.wallNow();
+    const out: ExpiredBindings[] = [];
+    for (const [aor, entry] of this.entries) {
+      if (out.length >= limit) break;
+      const expired = entry.bindings.filter((b) => b.expiresAt <= now);
+      if (expired.length === 0) continue;
+      const live = entry.bindings.filter((b) => b.expiresAt > now);
+      if (live.length === 0) this.entries.delete(aor);
+      else this.entries.set(aor, { version: ++this.lastVersion, bindings: live });
+      out.push({ aor, bindings: expired });
+    }
+    return out;
+  }
+
+  onExpired(listener: (expired: ExpiredBindings) => void): () => void {
+    return this.events.on('expired', listener);
+  }
+
+  /** number of AORs held, expired ones not yet swept included (for tests and metrics) */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sweepTimer?.cancel();
+    this.entries.clear();
+    this.events.removeAllListeners();
+  }
+
+  private async sweepAndReport(): Promise<void> {
+    if (this.closed) return;
+    for (const expired of await this.sweepExpired()) this.events.emit('expired', expired);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('location store is closed');
+  }
+}
+
+/** callers get copies: mutating what read() returned must not change the store */
+export function copyBinding(b: Binding): Binding {
+  return { ...b, path: [...b.path], source: { ...b.source } };
+}

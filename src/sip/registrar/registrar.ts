@@ -1,0 +1,342 @@
+/**
+ * The registrar (RFC 3261 §10.3) as a SipService over a LocationStore, with digest auth
+ * (RFC 7616/8760), Path (RFC 3327), SIP outbound flows (RFC 5626) and brute-force brakes.
+ *
+ * Answers go through the Responder the server hands over (a server transaction). handleRequest
+ * returns true at once and answers asynchronously; every rejection becomes a response: a dead
+ * store is 503 with Retry-After, anything else 500.
+ *
+ * Brakes, chosen for SIP (it has no 429):
+ * - per-source-IP token bucket ("pike"): 503 + Retry-After, so well-behaved UAs back off;
+ * - failed digest answers, counted per source IP and per (AOR, source IP): at the threshold that
+ *   key is locked out and answered 403 "Forbidden (too many failed authentications)"; 403 (not
+ *   503) because a UA must not fail over and retry the same wrong password elsewhere. Keying by
+ *   source means a wrong-password flood from one address never locks the right user out on
+ *   another address.
+ */
+import {
+  ConfigError,
+  ConflictError,
+  UnavailableError,
+  describeError,
+  newTag,
+  silentLogger,
+  type Logger,
+  type Scheduler,
+  type TimerHandle,
+} from '../../lib/index.js';
+import type { Bus } from '../../platform/index.js';
+import { DigestAuthenticator, type DigestAlgorithm } from '../auth/index.js';
+import { createResponse, parseUri, type SipRequest } from '../message/index.js';
+import type { Responder, SipService, SubscriberDirectory } from '../server/index.js';
+import type { ReceiveContext } from '../transaction/index.js';
+import { aorOf } from './aor.js';
+import { applyContacts, contactHeaderValue, isRejection, parseContacts, type ParsedContacts, type Rejection } from './binding-update.js';
+import { FailureThrottle } from './failure-throttle.js';
+import { isExpiringLocationStore, type Binding, type BindingSource, type LocationStore } from './location-store.js';
+import { publishRegistrationEvents, registrationEvent, type RegistrationEvent } from './registration-events.js';
+import { SourceRateLimiter } from './source-rate-limiter.js';
+
+export interface AuthFailureLimits {
+  /** failures allowed per window before a lockout */
+  maxFailures: number;
+  windowMs: number;
+}
+
+export interface RegistrarOptions {
+  store: LocationStore;
+  directory: SubscriberDirectory;
+  scheduler: Scheduler;
+  /** this SIP node (recorded in BindingSource for flows) */
+  nodeId: string;
+  /** nonce secret shared by every node; used when authenticatorFor is absent */
+  authSecret?: string | Buffer;
+  /** digest algorithms offered, preferred first; default SHA-256, MD5 (RFC 8760 §2.4) */
+  algorithms?: DigestAlgorithm[];
+  nonceTtlMs?: number;
+  /** bring your own authenticator per realm (then the caller owns and closes it) */
+  authenticatorFor?: (realm: string) => DigestAuthenticator;
+  bus?: Bus;
+  logger?: Logger;
+  minExpires?: number;
+  maxExpires?: number;
+  defaultExpires?: number;
+  maxBindingsPerAor?: number;
+  /** failed authentications per source IP; default 30 per 60 s */
+  failuresPerSource?: AuthFailureLimits;
+  /** failed authentications per (AOR, source IP); default 10 per 60 s */
+  failuresPerAorSource?: AuthFailureLimits;
+  /** lockout length; default 300 s */
+  lockoutMs?: number;
+  /** per-source-IP REGISTER rate (token bucket); default 200/s, burst 200; false disables */
+  pike?: { ratePerSecond: number; burst: number } | false;
+  /** Retry-After seconds on 503; default 5 */
+  retryAfterS?: number;
+  /** how many times a concurrent update is retried (read, compute, replace); default 5 */
+  maxConflictRetries?: number;
+  /** housekeeping (sweeping the brake tables); default 30 s */
+  housekeepingMs?: number;
+}
+
+type Rejected = Rejection & { challenge?: 'fresh' | 'stale' };
+
+const LOCKED_REASON = 'Forbidden (too many failed authentications)';
+
+export class Registrar implements SipService {
+  readonly name = 'registrar';
+  readonly methods = ['REGISTER'] as const;
+  readonly extensions = ['path', 'outbound'] as const;
+
+  private readonly store: LocationStore;
+  private readonly directory: SubscriberDirectory;
+  private readonly scheduler: Scheduler;
+  private readonly log: Logger;
+  private readonly bus: Bus | undefined;
+  private readonly nodeId: string;
+  private readonly limits: { minExpires: number; maxExpires: number; defaultExpires: number };
+  private readonly maxBindings: number;
+  private readonly retryAfterS: number;
+  private readonly maxConflictRetries: number;
+  private readonly sourceFailures: FailureThrottle;
+  private readonly aorFailures: FailureThrottle;
+  private readonly pike: SourceRateLimiter | undefined;
+  private readonly authenticators = new Map<string, DigestAuthenticator>();
+  private readonly authenticatorFor: (realm: string) => DigestAuthenticator;
+  private readonly ownsAuthenticators: boolean;
+  private readonly housekeeping: TimerHandle;
+  private readonly stopExpiredListener: (() => void) | undefined;
+  private closed = false;
+
+  constructor(options: RegistrarOptions) {
+    this.store = options.store;
+    this.directory = options.directory;
+    this.scheduler = options.scheduler;
+    this.log = options.logger ?? silentLogger;
+    this.bus = options.bus;
+    this.nodeId = options.nodeId;
+    this.limits = {
+      minExpires: options.minExpires ?? 60,
+      maxExpires: options.maxExpires ?? 3600,
+      defaultExpires: options.defaultExpires ?? 3600,
+    };
+    if (this.limits.minExpires > this.limits.maxExpires) throw new ConfigError('registrar minExpires is above maxExpires', 'sip.registrar.minExpires');
+    this.maxBindings = options.maxBindingsPerAor ?? 10;
+    this.retryAfterS = options.retryAfterS ?? 5;
+    this.maxConflictRetries = options.maxConflictRetries ?? 5;
+    const lockoutMs = options.lockoutMs ?? 300_000;
+    const perSource = options.failuresPerSource ?? { maxFailures: 30, windowMs: 60_000 };
+    const perAor = options.failuresPerAorSource ?? { maxFailures: 10, windowMs: 60_000 };
+    this.sourceFailures = new FailureThrottle({ clock: this.scheduler, ...perSource, lockoutMs });
+    this.aorFailures = new FailureThrottle({ clock: this.scheduler, ...perAor, lockoutMs });
+    const pike = options.pike ?? { ratePerSecond: 200, burst: 200 };
+    this.pike = pike === false ? undefined : new SourceRateLimiter({ clock: this.scheduler, ...pike });
+
+    if (options.authenticatorFor !== undefined) {
+      this.authenticatorFor = options.authenticatorFor;
+      this.ownsAuthenticators = false;
+    } else {
+      const secret = options.authSecret;
+      if (secret === undefined || secret.length === 0) throw new ConfigError('registrar needs authSecret (shared by every SIP node) or authenticatorFor', 'sip.registrar.authSecret');
+      this.ownsAuthenticators = true;
+      this.authenticatorFor = (realm) => {
+        let a = this.authenticators.get(realm);
+        if (a === undefined) {
+          a = new DigestAuthenticator({
+            realm,
+            secret,
+            scheduler: this.scheduler,
+            ...(options.algorithms !== undefined ? { algorithms: options.algorithms } : {}),
+            ...(options.nonceTtlMs !== undefined ? { nonceTtlMs: options.nonceTtlMs } : {}),
+          });
+          this.authenticators.set(realm, a);
+        }
+        return a;
+      };
+    }
+    this.housekeeping = this.scheduler.setInterval(() => this.sweepBrakes(), options.housekeepingMs ?? 30_000);
+    if (isExpiringLocationStore(this.store)) {
+      this.stopExpiredListener = this.store.onExpired((expired) => {
+        const at = this.scheduler.wallNow();
+        this.publish(expired.bindings.map((b) => registrationEvent('expired', b, this.nodeId, at)));
+      });
+    }
+  }
+
+  handleRequest(request: SipRequest, responder: Responder, ctx: ReceiveContext): boolean {
+    if (request.method !== 'REGISTER') return false;
+    const ip = ctx.source.address;
+    if (this.closed) {
+      this.reply(request, responder, { status: 503, reason: 'Registrar shutting down', headers: [['Retry-After', String(this.retryAfterS)]] });
+      return true;
+    }
+    if (this.pike !== undefined && !this.pike.allow(ip)) {
+      this.reply(request, responder, { status: 503, reason: 'Too many requests from this address', headers: [['Retry-After', String(this.retryAfterS)]] });
+      return true;
+    }
+    if (this.sourceFailures.isLocked(ip)) {
+      this.reply(request, responder, { status: 403, reason: LOCKED_REASON });
+      return true;
+    }
+    this.process(request, responder, ctx).then(
+      (result) => this.reply(request, responder, result),
+      (err: unknown) => this.reply(request, responder, this.failure(err, request)),
+    );
+    return true;
+  }
+
+  /** stops timers and the expiry listener; the store is owned by whoever made it. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.housekeeping.cancel();
+    this.stopExpiredListener?.();
+    if (this.ownsAuthenticators) for (const a of this.authenticators.values()) a.close();
+    this.authenticators.clear();
+  }
+
+  /** sizes of the brake tables (metrics, tests) */
+  get trackedSources(): { failures: number; aorFailures: number; pike: number } {
+    return { failures: this.sourceFailures.size, aorFailures: this.aorFailures.size, pike: this.pike?.size ?? 0 };
+  }
+
+  private async process(req: SipRequest, responder: Responder, ctx: ReceiveContext): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
+    // §10.3 step 1: only our own domains; we are never a relay for somebody else's
+    const domain = req.uri.host.toLowerCase();
+    if (req.uri.scheme === 'tel' || !(await this.directory.isLocalDomain(domain))) return { status: 403, reason: 'Not a local domain' };
+    const to = req.to;
+    const aor = to === undefined ? undefined : aorOf(to.uri);
+    if (to === undefined || aor === undefined) return { status: 400, reason: 'Invalid To address of record' };
+    // §10.3 step 5: the AOR must belong to the domain of the Request-URI
+    if (to.uri.host.toLowerCase() !== domain) return { status: 404, reason: 'Address of record not in this domain' };
+    const callId = req.callId;
+    const cseq = req.cseq;
+    if (callId === undefined || cseq === undefined) return { status: 400, reason: 'Missing Call-ID or CSeq' };
+
+    const ip = ctx.source.address;
+    const aorKey = aor + '|' + ip;
+    if (this.aorFailures.isLocked(aorKey)) return { status: 403, reason: LOCKED_REASON };
+
+    // §10.3 step 6 checks that need no store round trip go first (400, 423)
+    const parsed = parseContacts(req.contacts, req.expires, this.limits);
+
+    // §10.3 step 3: authenticate (RFC 3261 §22.4; RFC 7616 §3.3 for stale)
+    const auth = await this.authenticate(req, domain);
+    if (auth.ok === false) {
+      if (auth.count) {
+        const lockedSource = this.sourceFailures.recordFailure(ip);
+        const lockedAor = this.aorFailures.recordFailure(aorKey);
+        if (lockedSource || lockedAor) {
+          this.log.warn({ aor, ip }, 'registrar: authentication lockout');
+          return { status: 403, reason: LOCKED_REASON };
+        }
+      }
+      return { status: 401, reason: 'Unauthorized', challenge: auth.stale ? 'stale' : 'fresh' };
+    }
+    // §10.3 step 4: the authenticated user may only register its own AOR
+    if (`sip:${auth.username}@${domain}` !== aor) return { status: 403, reason: 'Authenticated user does not match the To address of record' };
+    this.aorFailures.recordSuccess(aorKey);
+
+    if (isRejection(parsed)) return parsed;
+    const source: BindingSource = { protocol: ctx.source.protocol, address: ctx.source.address, port: ctx.source.port, connectionId: ctx.connectionId, nodeId: this.nodeId };
+    const path = req.headers.getAll('Path');
+    if (parsed.kind === 'contacts' && parsed.flows) {
+      // RFC 5626 §6: not directly connected and no edge proxy with outbound ("ob" in Path): 439
+      if (req.vias.length > 1 && !path.some((p) => /;\s*ob\b/i.test(p))) return { status: 439, reason: 'First Hop Lacks Outbound Support' };
+    }
+    return this.update(aor, parsed, {
+      aor,
+      callId,
+      cseq: cseq.seq,
+      now: this.scheduler.wallNow(),
+      path,
+      source,
+      userAgent: req.headers.get('User-Agent'),
+      maxBindings: this.maxBindings,
+    })
+      .then((r) => ('bindings' in r ? { ...r, flows: parsed.kind === 'contacts' && parsed.flows } : r));
+  }
+
+  /** §10.3 step 7 with optimistic concurrency: read, compute, replace(expectVersion), retry on conflict */
+  private async update(
+    aor: string,
+    parsed: ParsedContacts,
+    ctx: Parameters<typeof applyContacts>[2],
+  ): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const { bindings, version } = await this.store.read(aor);
+      const now = this.scheduler.wallNow();
+      const result = applyContacts(bindings, parsed, { ...ctx, now });
+      if (!result.ok) return result;
+      if (result.changes.length === 0) return { status: 200, bindings: result.bindings, flows: false };
+      try {
+        await this.store.replace(aor, result.bindings, version);
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < this.maxConflictRetries) continue;
+        throw err;
+      }
+      this.publish(result.changes.map((c) => registrationEvent(c.type, c.binding, this.nodeId, now)));
+      return { status: 200, bindings: result.bindings, flows: false };
+    }
+  }
+
+  private async authenticate(req: SipRequest, domain: string): Promise<{ ok: true; username: string } | { ok: false; stale: boolean; count: boolean }> {
+    const realm = this.directory.realmFor(domain);
+    const authenticator = this.authenticatorFor(realm);
+    const all = req.authorizations();
+    const credentials = all.find((c) => c.params.get('realm') === realm) ?? all[0];
+    const result = await authenticator.verify('REGISTER', credentials, (user, _realm, hash) => this.directory.ha1(user, domain, hash), undefined, {
+      // RFC 2617 §3.2.2.5: the digest-uri names this Request-URI (compared by host: UAs vary in the rest)
+      requestUri: (digestUri) => parseUri(digestUri)?.host === req.uri.host,
+    });
+    if (result.ok) return { ok: true, username: result.username };
+    // a missing Authorization is the normal first leg, a stale nonce a silent retry: neither counts
+    return { ok: false, stale: result.reason === 'stale', count: result.reason !== 'missing' && result.reason !== 'stale' };
+  }
+
+  private reply(req: SipRequest, responder: Responder, result: Rejected | { status: 200; bindings: Binding[]; flows: boolean }): void {
+    const headers: [string, string][] = [];
+    if ('bindings' in result) {
+      const now = this.scheduler.wallNow();
+      for (const b of result.bindings) headers.push(['Contact', contactHeaderValue(b, now)]);
+      // RFC 3327 §5.3: echo Path only to a UA that said it supports it
+      if (req.supported.includes('path')) for (const p of req.headers.getAll('Path')) headers.push(['Path', p]);
+      if (result.flows) headers.push(['Require', 'outbound']); // RFC 5626 §6
+      headers.push(['Supported', 'path, outbound']);
+      headers.push(['Date', new Date(now).toUTCString()]); // §10.3 step 8, RFC 1123 date
+    } else {
+      if (result.challenge !== undefined) {
+        const realm = this.directory.realmFor(req.uri.host.toLowerCase());
+        for (const c of this.authenticatorFor(realm).challenge({ stale: result.challenge === 'stale' })) headers.push(['WWW-Authenticate', c]);
+      }
+      if (result.headers !== undefined) headers.push(...result.headers);
+    }
+    const reason = 'bindings' in result ? 'OK' : result.reason;
+    try {
+      responder.respond(createResponse(req, result.status, reason, { toTag: newTag(), headers }));
+    } catch (err) {
+      this.log.debug({ err: describeError(err) }, 'registrar response not sent');
+    }
+  }
+
+  private failure(err: unknown, req: SipRequest): Rejected {
+    if (err instanceof UnavailableError) {
+      this.log.warn({ err: describeError(err), callId: req.callId }, 'registrar: location store or directory unavailable');
+      return { status: 503, reason: 'Location service unavailable', headers: [['Retry-After', String(this.retryAfterS)]] };
+    }
+    if (err instanceof ConflictError) {
+      return { status: 500, reason: 'Concurrent registration updates, retry', headers: [['Retry-After', '1']] };
+    }
+    this.log.error({ err: describeError(err), callId: req.callId }, 'registrar failed on a REGISTER');
+    return { status: 500, reason: 'Server Internal Error' };
+  }
+
+  private publish(events: RegistrationEvent[]): void {
+    if (events.length > 0) publishRegistrationEvents(this.bus, events, this.log);
+  }
+
+  private sweepBrakes(): void {
+    this.sourceFailures.sweep();
+    this.aorFailures.sweep();
+    this.pike?.sweep();
+  }
+}
