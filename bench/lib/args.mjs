@@ -28,7 +28,7 @@ export function parseArgs(argv, defaults, extra, help) {
   const common = {
     '--only': ['only', String],
     '--rates': ['rates', list],
-    '--duration': ['duration', Number],
+    '--duration': ['duration', (v) => (v === 'auto' ? null : Number(v))],
     '--kamailio-children': ['kamailioChildren', Number],
     '--kamailio-shm': ['kamailioShm', Number],
     '--out': ['out', (v) => path.resolve(v)],
@@ -53,7 +53,7 @@ export function parseArgs(argv, defaults, extra, help) {
   }
   if (opts.only !== null && opts.only !== 'kamailio' && opts.only !== 'opencx') throw new Error('--only must be kamailio or opencx');
   if (opts.rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error('bad --rates');
-  if (!(opts.duration > 0 && opts.duration <= 60)) throw new Error('--duration must be in (0, 60] seconds');
+  if (opts.duration !== null && !(opts.duration > 0 && opts.duration <= 60)) throw new Error('--duration must be in (0, 60] seconds');
   return opts;
 }
 

@@ -245,24 +245,47 @@ export async function stopServer(server) {
   }
 }
 
-/** Run a command to completion within limitS seconds (SIGTERM, then SIGKILL). */
-export async function runBounded(cmd, args, { cwd, env, limitS }) {
+/** Children started by runBounded/startSipp that are still running (killed by killLiveChildren). */
+const live = new Set();
+
+/** SIGKILL every child of runBounded/startSipp still running (for signal handlers and cleanup). */
+export function killLiveChildren() {
+  for (const c of live) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  live.clear();
+}
+
+/**
+ * Run a command to completion within limitS seconds (SIGTERM, then SIGKILL). If its output matches
+ * abortOn, it is stopped at once and `aborted` is the matching line (e.g. a CLI verb that is not
+ * implemented yet and starts a server instead).
+ */
+export async function runBounded(cmd, args, { cwd, env, limitS, abortOn = null }) {
   const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
   let out = '';
-  child.stdout.on('data', (d) => { if (out.length < 8000) out += d; });
-  child.stderr.on('data', (d) => { if (out.length < 8000) out += d; });
+  let aborted = null;
   let killed = false;
-  const timer = setTimeout(() => {
-    killed = true;
+  const stop = () => {
     try { child.kill('SIGTERM'); } catch { /* gone */ }
     setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, 2000).unref();
-  }, limitS * 1000);
+  };
+  const onData = (d) => {
+    if (out.length < 8000) out += d;
+    if (abortOn && !aborted) {
+      const line = String(d).split('\n').find((l) => abortOn.test(l));
+      if (line) { aborted = line.trim(); stop(); }
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const timer = setTimeout(() => { killed = true; stop(); }, limitS * 1000);
   const code = await new Promise((resolve) => {
     child.on('error', (e) => { out += String(e); resolve(-1); });
     child.on('close', (c, s) => resolve(c ?? s));
   });
   clearTimeout(timer);
-  return { code, killed, out };
+  live.delete(child);
+  return { code, killed, aborted, out };
 }
 
 export function logTail(file, n = 15) {
@@ -278,6 +301,7 @@ export function logTail(file, n = 15) {
 export function startSipp(args, limitS, nice = 0, logFile = null) {
   const out = logFile ? fs.openSync(logFile, 'w') : 'ignore';
   const child = spawn(...niced(nice, SIPP, args), { stdio: ['ignore', out, 'pipe'] });
+  live.add(child);
   if (logFile) fs.closeSync(out);
   let stderr = '';
   child.stderr.on('data', (d) => { if (stderr.length < 4000) stderr += d; });
@@ -290,6 +314,7 @@ export function startSipp(args, limitS, nice = 0, logFile = null) {
   const timer = setTimeout(kill, limitS * 1000);
   const done = new Promise((resolve) => child.on('close', (c, s) => {
     clearTimeout(timer);
+    live.delete(child);
     resolve({ code: c ?? s, killed, stderr });
   }));
   return { child, done, stop: () => { if (child.exitCode === null && child.signalCode === null) { kill(); killed = false; } return done; } };

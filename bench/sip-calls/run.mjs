@@ -16,7 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   KAMAILIO, SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, logTail, machineInfo, parseStatCsv,
   reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
-  systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort, startSipp,
+  systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren, startSipp,
 } from '../lib/common.mjs';
 import { parseArgs, headerHelp } from '../lib/args.mjs';
 import { registerOnce } from '../lib/register-once.mjs';
@@ -27,6 +27,8 @@ const UAC = path.join(HERE, 'calls-uac.xml');
 const UAS = path.join(HERE, 'calls-uas.xml');
 const KAMAILIO_CFG = path.join(HERE, 'kamailio-calls.cfg');
 const RECV_TIMEOUT_S = 3;
+// `user import` must import and exit; if it logs that a server started, the verb is not there yet.
+const IMPORT_STARTED_SERVER = /"msg":"opencx started"|listening/;
 const DOMAIN = '127.0.0.1';
 const CALLEE = { user: 'uas', password: 'uas-bench-pw' };
 const CALLER = { user: 'caller', password: 'caller-bench-pw' };
@@ -151,6 +153,7 @@ async function main() {
   const servers = {};
   const rows = [];
   const cleanup = async () => {
+    killLiveChildren();
     for (const u of uases) await u.stop();
     for (const s of started) await stopServer(s);
   };
@@ -179,9 +182,9 @@ async function main() {
         fs.writeFileSync(usersCsv, `${CALLEE.user}@${DOMAIN};${CALLEE.password}\n${CALLER.user}@${DOMAIN};${CALLER.password}\n`);
         const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp' };
         const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', usersCsv, '--data-dir', dataDir],
-          { cwd: opts.opencxRoot, env, limitS: 60 });
-        if (imp.code !== 0) {
-          const why = `user import failed (exit ${imp.code}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
+          { cwd: opts.opencxRoot, env, limitS: 60, abortOn: IMPORT_STARTED_SERVER });
+        if (imp.code !== 0 || imp.aborted) {
+          const why = imp.aborted ? `\`user import\` started a server instead of importing (not implemented yet?): ${imp.aborted.slice(0, 120)}` : `user import failed (exit ${imp.code}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
           console.error(`[bench] ${name} not available: ${why}`);
           unavailable.set(name, why);
           continue;

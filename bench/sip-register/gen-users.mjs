@@ -41,14 +41,15 @@ export function generateUsers(dir, count = 100000, domain = '127.0.0.1') {
 }
 
 /**
- * A SIPp injection file with lines [from, from + count) of the generated users (0-based), so that
- * every step registers users nobody has registered before.
+ * A SIPp injection file with the given [from, count] ranges of the generated users (0-based line
+ * numbers), so that every step registers users nobody has registered before. Returns the count.
  */
-export function sliceCsv(fullCsv, outFile, from, count) {
+export function sliceCsv(fullCsv, outFile, parts) {
   const lines = fs.readFileSync(fullCsv, 'utf8').split('\n').slice(1).filter((l) => l);
-  const part = lines.slice(from, from + count);
-  fs.writeFileSync(outFile, `SEQUENTIAL\n${part.join('\n')}\n`);
-  return part.length;
+  const out = [];
+  for (const [from, count] of parts) out.push(...lines.slice(from, from + count));
+  fs.writeFileSync(outFile, `SEQUENTIAL\n${out.join('\n')}\n`);
+  return out.length;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

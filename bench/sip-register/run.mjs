@@ -2,8 +2,8 @@
 // REGISTER benchmark: SIPp registers new bindings with digest auth against Kamailio and opencx,
 // side by side, in rate steps; every REGISTER is a user nobody has registered in this run yet.
 //
-//   node bench/sip-register/run.mjs [--only kamailio|opencx] [--rates 1000,2000,4000,6000,8000,10000]
-//        [--duration 5] [--users 100000] [--domain 127.0.0.1] [--fill-rate 4000]
+//   node bench/sip-register/run.mjs [--only kamailio|opencx] [--rates 1000,2000,4000,6000,8000,10000,12000]
+//        [--duration auto|S] [--users 100000] [--domain 127.0.0.1] [--fill-rate 4000]
 //        [--kamailio-children N] [--kamailio-shm MB] [--opencx-workers 1,2] [--opencx-root DIR]
 //        [--no-stop] [--nice N] [--quiet-below PCT] [--quiet-wait S] [--ready-timeout S]
 //        [--out FILE] [--keep-tmp]
@@ -17,7 +17,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   KAMAILIO, SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, logTail, machineInfo, parseStatCsv,
   reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
-  systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort,
+  systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren,
 } from '../lib/common.mjs';
 import { parseArgs, headerHelp } from '../lib/args.mjs';
 import { generateUsers, sliceCsv } from './gen-users.mjs';
@@ -27,10 +27,13 @@ const REPO = path.resolve(HERE, '..', '..');
 const SCENARIO = path.join(HERE, 'register-uac.xml');
 const KAMAILIO_CFG = path.join(HERE, 'kamailio-register.cfg');
 const RECV_TIMEOUT_S = 3;
+// `user import` must import and exit; if it logs that a server started, the verb is not there yet.
+const IMPORT_STARTED_SERVER = /"msg":"opencx started"|listening/;
 
 function options() {
   const opts = parseArgs(process.argv.slice(2), {
-    rates: [1000, 2000, 4000, 6000, 8000, 10000],
+    rates: [1000, 2000, 4000, 6000, 8000, 10000, 12000],
+    duration: null,
     users: 100000,
     domain: '127.0.0.1',
     fillRate: 4000,
@@ -41,31 +44,41 @@ function options() {
     '--fill-rate': ['fillRate', Number],
   }, headerHelp(fileURLToPath(import.meta.url)));
   opts.out ??= path.join(REPO, 'bench', 'results', 'sip-register.md');
+  // auto: as long as the users last for every step (fresh users each step), between 2 and 5 s
+  if (opts.duration === null) {
+    const sum = opts.rates.reduce((a, b) => a + b, 0);
+    opts.duration = Math.min(5, Math.max(2, Math.floor((10 * opts.users) / sum) / 10));
+    opts.durationAuto = true;
+  }
   return opts;
 }
 
 /**
- * The next `count` users of a server's cursor: fresh ones while any are left; once all were used,
- * start again at user 1 (a later run key makes the Contact new, so it is still a new binding, but
- * not a new AOR: the row says so).
+ * The next `count` users of a server's cursor (0-based line numbers of the CSV): fresh ones while
+ * any are left; when they run out, the rest starts again at user 1 (the run key makes the Contact
+ * new, so it is still a new binding, but not a new AOR: the row says so).
  */
 function takeUsers(state, count, total) {
-  if (state.cursor + count <= total) {
-    const from = state.cursor;
-    state.cursor += count;
-    return { from, reused: false };
+  const fresh = Math.min(count, total - state.cursor);
+  const parts = [];
+  if (fresh > 0) parts.push([state.cursor, fresh]);
+  state.cursor += fresh;
+  let rest = count - fresh;
+  while (rest > 0) {
+    if (state.wrapCursor >= total) state.wrapCursor = 0;
+    const n = Math.min(rest, total - state.wrapCursor);
+    parts.push([state.wrapCursor, n]);
+    state.wrapCursor += n;
+    rest -= n;
   }
-  state.wrapped = true;
-  const from = state.wrapCursor % Math.max(1, total - count + 1);
-  state.wrapCursor = from + count;
-  return { from, reused: true };
+  return { parts, fresh, reused: count - fresh };
 }
 
 async function runStep(server, rate, count, opts, tmp, label, users) {
   const before = await waitQuiet(opts.quietBelow, opts.quietWait);
-  const { from, reused } = takeUsers(server.users, count, opts.users);
+  const { parts, fresh, reused } = takeUsers(server.users, count, opts.users);
   const csv = path.join(tmp, `users-${server.name}-${label}.csv`);
-  const n = sliceCsv(users.sippCsv, csv, from, count);
+  const n = sliceCsv(users.sippCsv, csv, parts);
   if (n < count) throw new Error(`only ${n} users left for ${count} registrations`);
   const statFile = path.join(tmp, `stat-${server.name}-${label}.csv`);
   const local = await sippPorts([server.port]);
@@ -95,9 +108,9 @@ async function runStep(server, rate, count, opts, tmp, label, users) {
   const achieved = ok / elapsed;
   const failedPct = (100 * failed) / count;
   const serverCpu = cpu1 - cpu0;
-  if (!reused) server.aors += ok;
+  server.aors += Math.min(ok, fresh);
   return {
-    server: server.name, label, target: rate, count, from: from + 1, to: from + count, reused, ok, failed, failedPct,
+    server: server.name, label, target: rate, count, users: parts.map(([a, k]) => `${a + 1}–${a + k}`).join(', '), reused, ok, failed, failedPct,
     elapsed, achieved, steady: st?.steady ?? NaN,
     // as bench/sip-options: SIPp's own start/stop adds ~1 % at high rates, so "achieved = target"
     // is steady >= 99 % and end-to-end >= 98 % of the target
@@ -112,7 +125,7 @@ async function runStep(server, rate, count, opts, tmp, label, users) {
     timeouts: st?.timeouts ?? 0,
     unexpected: st?.unexpected ?? 0,
     rssMb: mem.rss / 1024, pssMb: mem.pss / 1024, aors: server.aors,
-    note: [reused ? 'users reused (new Contact, not new AORs)' : '', res.killed ? 'SIPp killed at time limit' : '',
+    note: [reused ? `${reused} users registered again (new Contact: new binding, not a new AOR)` : '', res.killed ? 'SIPp killed at time limit' : '',
       st ? '' : `no SIPp stats (exit ${res.code}) ${res.stderr.trim().split('\n').pop() ?? ''}`].filter(Boolean).join('; '),
   };
 }
@@ -127,7 +140,7 @@ function table(rows) {
       out.push(`| ${r.server} | ${fmt(r.target)} | ${head.slice(2, -1).map(() => '–').join(' | ')} | ${r.note} |`);
       continue;
     }
-    out.push(`| ${[r.server, r.label === 'fill' ? `${fmt(r.target)} (fill)` : fmt(r.target), `${r.from}–${r.to}`, fmt(r.achieved), fmt(r.steady),
+    out.push(`| ${[r.server, r.label === 'fill' ? `${fmt(r.target)} (fill)` : fmt(r.target), r.users, fmt(r.achieved), fmt(r.steady),
       fmt(r.ok), fmt(r.failed), fmt(r.failedPct, 3), r.label === 'fill' ? (r.pass ? '(yes)' : '(no)') : (r.pass ? 'yes' : 'NO'),
       fmt(r.cpuPer1k, 3), fmt(r.serverCpuPct, 0), fmt(r.sippCpuPct, 0), fmt(r.before, 0), fmt(r.systemBusyPct, 0),
       fmt(r.rcvbufErrors), fmt(r.aors), fmt(r.rssMb, 1), fmt(r.pssMb, 1), r.note || ''].join(' | ')} |`);
@@ -167,7 +180,10 @@ async function main() {
   const unavailable = new Map();
   const servers = {};
   const rows = [];
-  const cleanup = async () => { for (const s of started) await stopServer(s); };
+  const cleanup = async () => {
+    killLiveChildren();
+    for (const s of started) await stopServer(s);
+  };
   const onSignal = () => { cleanup().finally(() => process.exit(130)); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -192,9 +208,9 @@ async function main() {
         fs.mkdirSync(dataDir);
         const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp' };
         const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', users.opencxCsv, '--data-dir', dataDir],
-          { cwd: opts.opencxRoot, env, limitS: 300 });
-        if (imp.code !== 0) {
-          const why = `user import failed (exit ${imp.code}${imp.killed ? ', killed after 300 s' : ''}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
+          { cwd: opts.opencxRoot, env, limitS: 300, abortOn: IMPORT_STARTED_SERVER });
+        if (imp.code !== 0 || imp.aborted) {
+          const why = imp.aborted ? `\`user import\` started a server instead of importing (not implemented yet?): ${imp.aborted.slice(0, 120)}` : `user import failed (exit ${imp.code}${imp.killed ? ', killed after 300 s' : ''}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
           console.error(`[bench] ${name} not available: ${why}`);
           unavailable.set(name, why);
           continue;
@@ -272,7 +288,7 @@ async function main() {
     ...(opts.nice ? [`- SIPp and the servers ran under \`nice -n ${opts.nice}\``] : []),
     `- command: \`${cmd}\` (from the repository root)`,
     `- load: ${m.sipp}; scenario bench/sip-register/register-uac.xml (REGISTER → 401 → REGISTER with digest credentials (qop=auth) → 200, ` +
-      `Expires 3600, no retransmissions), -t u1 -r RATE -rp 1000 -m RATE×${opts.duration} -buff_size 4194304 -recv_timeout ${RECV_TIMEOUT_S}s, ` +
+      `Expires 3600, no retransmissions), -t u1 -r RATE -rp 1000 -m RATE×${opts.duration}${opts.durationAuto ? ' (duration auto: users ÷ Σ rates, 2–5 s)' : ''} -buff_size 4194304 -recv_timeout ${RECV_TIMEOUT_S}s, ` +
       `users from a ${fmt(opts.users)}-user CSV (bench/sip-register/gen-users.mjs, each user its own password), ` +
       'each step on the next users nobody registered yet (the "users" column); the Contact also carries the step id',
     `- servers: ${names.map((n) => n === 'kamailio'

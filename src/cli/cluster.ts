@@ -176,7 +176,7 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
     },
   };
 
-  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, affinity);
+  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, { affinity });
   const bound = await sip.start();
 
   relay.on('message', (data) => {

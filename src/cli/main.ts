@@ -4,6 +4,7 @@ import { createLogger, loadConfig, type Config, type ConfigInput, type DeepParti
 import { parseCommandLine, USAGE } from './args.js';
 import { isSipWorker, runSipWorker } from './cluster.js';
 import { startServer } from './start.js';
+import { runUserCommand } from './user-commands.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +31,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       process.stderr.write(`opencx: ${command.message}\n\n${USAGE}`);
       return 2;
     case 'start':
+    case 'user':
       break;
   }
 
@@ -43,6 +45,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
       return 2;
     }
     throw err;
+  }
+
+  if (command.kind === 'user') {
+    const quiet = createLogger({ level: 'warn' });
+    try {
+      return await runUserCommand(command.action, config, { server: command.server, apiKey: command.apiKey }, quiet, {
+        out: (t) => process.stdout.write(t),
+        err: (t) => process.stderr.write(t),
+      });
+    } catch (err) {
+      process.stderr.write(`opencx: ${describeError(err)}\n`);
+      return err instanceof ConfigError ? 2 : 1;
+    }
   }
 
   const logger = createLogger({ level: config.log.level });

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { SystemScheduler, type Logger } from '../lib/index.js';
+import { SystemScheduler, type Logger, type Scheduler } from '../lib/index.js';
 import type { Config, SipMetrics } from '../platform/index.js';
-import { SipServer, type PacketAffinity, type transport } from '../sip/index.js';
+import { SipServer, type PacketAffinity, type SipService, type transport } from '../sip/index.js';
 import { tlsMaterial } from './tls-material.js';
 
 type ListenerConfig = transport.ListenerConfig;
@@ -32,7 +32,13 @@ export function portsOf(bound: transport.TransportAddress[], config: Config): Re
 }
 
 /** The SIP role's server as the configuration describes it (not started). */
-export async function createSipServer(config: Config, logger: Logger, sipMetrics: SipMetrics | undefined, version: string, affinity?: PacketAffinity): Promise<SipServer> {
+export async function createSipServer(
+  config: Config,
+  logger: Logger,
+  sipMetrics: SipMetrics | undefined,
+  version: string,
+  extra: { affinity?: PacketAffinity; services?: SipService[]; scheduler?: Scheduler; nodeId?: string } = {},
+): Promise<SipServer> {
   const secure = config.sip.transports.some((t) => t === 'tls' || t === 'wss');
   const hostnames = [config.sip.bind, config.sip.advertisedHost ?? ''].filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
   const tls = secure
@@ -40,7 +46,7 @@ export async function createSipServer(config: Config, logger: Logger, sipMetrics
     : undefined;
   return new SipServer({
     listeners: sipListeners(config, tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) }),
-    scheduler: new SystemScheduler(),
+    scheduler: extra.scheduler ?? new SystemScheduler(),
     logger: logger.child({ component: 'sip' }),
     metrics: sipMetrics,
     timers: config.sip.timers,
@@ -48,7 +54,10 @@ export async function createSipServer(config: Config, logger: Logger, sipMetrics
     idleTimeoutMs: config.sip.idleTimeoutMs,
     maxConnectionsPerSource: config.sip.maxConnectionsPerSource,
     userAgent: `opencx/${version}`,
-    affinity,
+    affinity: extra.affinity,
+    advertisedHost: config.sip.advertisedHost,
+    ...(extra.nodeId !== undefined ? { nodeId: extra.nodeId } : {}),
+    ...(extra.services !== undefined ? { services: extra.services } : {}),
   });
 }
 

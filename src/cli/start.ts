@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { describeError, SystemScheduler, type Logger } from '../lib/index.js';
+import { describeError, randomToken, SystemScheduler, type Logger } from '../lib/index.js';
 import {
   ClusterMetrics,
   createHttpServer,
@@ -16,6 +16,10 @@ import {
 } from '../platform/index.js';
 import { startSipWorkers } from './cluster.js';
 import { createSipServer, portsOf } from './sip-role.js';
+import { writeServerFile } from './user-commands.js';
+import { authSecret, createDirectory, createLocationStore, openProvisioning, registrationsPort, subscriberServices, type Provisioning } from './subscriber-services.js';
+import { registerProvisioningRoutes, type RegistrationsPort } from '../control/index.js';
+import type { FastifyInstance } from 'fastify';
 
 export interface RunningServer {
   /** the ports actually bound, as logged in the start line */
@@ -25,7 +29,7 @@ export interface RunningServer {
 }
 
 /** Roles that have services in this build; the others are accepted and reported as idle. */
-const ROLES_WITH_SERVICES: readonly Role[] = ['sip'];
+const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control'];
 
 /**
  * The composition root of `opencx start`: picks the adapters the configuration names and wires
@@ -65,6 +69,20 @@ export async function startServer(config: Config, logger: Logger, version: strin
     closers.push({ name: 'bus', close: () => bus.close() });
     health.register('bus', () => bus.connected);
 
+    // provisioning (users, domains) lives in the database: the control role serves it over REST,
+    // the SIP role reads credentials from it
+    let provisioning: Provisioning | undefined;
+    let registrations: RegistrationsPort | undefined;
+    if (config.roles.includes('control') || config.roles.includes('sip')) {
+      provisioning = await openProvisioning(config, bus, logger, config.roles.includes('control'));
+      const opened = provisioning;
+      closers.push({ name: 'database', close: () => opened.close() });
+      health.register('database', async () => {
+        await opened.db.query('SELECT 1');
+        return true;
+      });
+    }
+
     if (config.roles.includes('sip') && config.sip.workers > 1) {
       // the SIP role runs in worker processes sharing the ports (see cluster.ts)
       const workers = await startSipWorkers(config, logger);
@@ -73,16 +91,36 @@ export async function startServer(config: Config, logger: Logger, version: strin
       health.register('sip-workers', () => workers.allReady());
       metricsSource = new ClusterMetrics();
     } else if (config.roles.includes('sip')) {
-      const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version);
+      if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
+      const directory = createDirectory(provisioning.store, config, scheduler, logger);
+      await directory.watch(bus);
+      closers.push({ name: 'directory', close: () => directory.close() });
+      const location = createLocationStore(config, scheduler, logger);
+      closers.push({ name: 'location store', close: () => location.close() });
+      const nodeId = randomToken(6);
+      registrations = registrationsPort(location, scheduler, nodeId, bus, logger);
+      const services = subscriberServices({ location, directory, secret: await authSecret(config), algorithms: config.sip.authAlgorithms, scheduler, nodeId, bus, logger });
+      const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
       closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
       const bound = await sip.start();
       Object.assign(ports, portsOf(bound, config));
       health.register('sip-listeners', () => sip.listeners().length === bound.length);
     }
 
-    const http: HttpServer = await createHttpServer({ bind: config.http.bind, port: config.http.port, logger, metrics: metricsSource, health });
+    const store = provisioning?.store;
+    const http: HttpServer = await createHttpServer({
+      bind: config.http.bind,
+      port: config.http.port,
+      logger,
+      metrics: metricsSource,
+      health,
+      ...(config.roles.includes('control') && store !== undefined
+        ? { routes: (app: FastifyInstance) => registerProvisioningRoutes(app, { store, ...(registrations !== undefined ? { registrations } : {}), logger }) }
+        : {}),
+    });
     closers.push({ name: 'http', close: () => http.close() });
     ports.http = http.port;
+    await writeServerFile(config, http.port);
 
     const idle = config.roles.filter((r) => !ROLES_WITH_SERVICES.includes(r));
     if (idle.length > 0) logger.info({ roles: idle }, 'these roles have no services in this build yet; they start idle');

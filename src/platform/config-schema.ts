@@ -77,6 +77,19 @@ const sipSchema = z
     workers: positiveInt.default(1),
     /** host put in Via/Contact/Record-Route when the bind address is not reachable (NAT, 0.0.0.0) */
     advertisedHost: z.string().min(1).optional(),
+    /**
+     * secret for stateless digest nonces, the same on every SIP node so any node verifies a nonce
+     * another made; absent means one is generated once and kept in <dataDir>/auth-secret
+     */
+    authSecret: z.string().min(16).optional(),
+    /**
+     * digest algorithms offered in challenges, most preferred first (RFC 8760 §2.4). MD5 comes
+     * first by default because many clients (SIPp 3.6, older phones) answer only the first
+     * challenge and know only MD5; put SHA-256 first where every client supports it.
+     */
+    authAlgorithms: z.array(z.enum(['MD5', 'SHA-256'])).min(1).default(['MD5', 'SHA-256']),
+    /** extra SIP domains served by the default tenant besides the server's own names and addresses */
+    domains: z.array(z.string().min(1)).default([]),
   })
   .strict();
 

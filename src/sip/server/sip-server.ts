@@ -273,9 +273,19 @@ export class SipServer {
   }
 
   private onRequest(req: SipRequest, txn: Responder, ctx: ReceiveContext): void {
-    // a request relayed by a proxy service is validated by it (§16.3), not as a UAS (§8.2)
-    const relayed = this.services.some((s) => s.forwards?.(req) === true);
-    const rejection = relayed ? undefined : checkUasRequest(req, {
+    // a request relayed by a proxy service is validated by it (§16.3), not as a UAS (§8.2), and
+    // goes to it whatever its method (a proxy need not understand a method to forward it, §16)
+    const relay = this.services.find((s) => s.forwards?.(req) === true);
+    if (relay !== undefined) {
+      try {
+        if (relay.handleRequest(req, txn, ctx)) return;
+      } catch (err) {
+        this.logger.error({ err: describeError(err), service: relay.name, method: req.method }, 'SIP service failed on a request');
+        this.respondSafely(txn, createResponse(req, 500, 'Server Internal Error'));
+        return;
+      }
+    }
+    const rejection = checkUasRequest(req, {
       allowedMethods: this.allow,
       supportedExtensions: this.supported,
       acceptedContentTypes: ACCEPTED_CONTENT_TYPES,

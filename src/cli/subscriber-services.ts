@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureFirstApiKey, controlMigrations, ProvisioningStore, type RegistrationsPort } from '../control/index.js';
+import type { Logger, Scheduler } from '../lib/index.js';
+import { openDatabase, runMigrations, type Bus, type Config, type Database } from '../platform/index.js';
+import { MemoryLocationStore, Proxy, RedisLocationStore, Registrar, registrationsView, type LocationStore } from '../sip/index.js';
+import type { SipService, SubscriberDirectory } from '../sip/index.js';
+import { ProvisionedDirectory } from './subscriber-directory.js';
+
+/** The server's own names and addresses: the default tenant answers for all of them. */
+export function ownHosts(config: Config): string[] {
+  const hosts = new Set<string>(['localhost', '127.0.0.1', '::1', os.hostname()]);
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) hosts.add(a.address);
+  }
+  for (const h of [config.sip.bind, config.sip.advertisedHost ?? '', config.http.bind, ...config.sip.domains]) {
+    if (h !== '' && h !== '0.0.0.0' && h !== '::') hosts.add(h);
+  }
+  return [...hosts];
+}
+
+/** The digest nonce secret: configured (shared by every node), else made once and kept in the data directory. */
+export async function authSecret(config: Config): Promise<string> {
+  if (config.sip.authSecret !== undefined) return config.sip.authSecret;
+  const file = path.join(config.dataDir, 'auth-secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export interface Provisioning {
+  db: Database;
+  store: ProvisioningStore;
+  /** where the first operator API key was written (control role) */
+  apiKeyFile: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Database, migrations, the provisioning store, the default tenant and the first API key. */
+export async function openProvisioning(config: Config, bus: Bus, logger: Logger, withApiKey: boolean): Promise<Provisioning> {
+  const db = await openDatabase({ ...(config.database.url !== undefined ? { url: config.database.url } : {}), dataDir: config.dataDir, logger: logger.child({ component: 'db' }) });
+  try {
+    await runMigrations(db, controlMigrations, { logger });
+    const store = new ProvisioningStore({ db, bus, logger: logger.child({ component: 'provisioning' }) });
+    await store.ensureDefaultTenant(ownHosts(config));
+    const apiKeyFile = withApiKey ? await ensureFirstApiKey(store, config.dataDir, logger) : undefined;
+    return { db, store, apiKeyFile, close: () => db.close() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+export function createDirectory(store: ProvisioningStore, config: Config, scheduler: Scheduler, logger: Logger): ProvisionedDirectory {
+  return new ProvisionedDirectory({ store, ownHosts: ownHosts(config), scheduler, logger });
+}
+
+/** The location service: Redis when the bus is Redis (several SIP nodes share it), else in memory. */
+export function createLocationStore(config: Config, scheduler: Scheduler, logger: Logger): LocationStore & { close(): Promise<void> } {
+  if (config.bus.kind === 'redis' && config.bus.url !== undefined) {
+    return new RedisLocationStore({ url: config.bus.url, scheduler, logger: logger.child({ component: 'location' }) });
+  }
+  return new MemoryLocationStore({ scheduler });
+}
+
+/** Registrar and proxy, in the order the server offers them requests. */
+export function subscriberServices(options: {
+  location: LocationStore;
+  directory: SubscriberDirectory;
+  secret: string;
+  algorithms: ('MD5' | 'SHA-256')[];
+  scheduler: Scheduler;
+  nodeId: string;
+  bus: Bus | undefined;
+  logger: Logger;
+}): SipService[] {
+  const registrar = new Registrar({
+    store: options.location,
+    directory: options.directory,
+    scheduler: options.scheduler,
+    nodeId: options.nodeId,
+    authSecret: options.secret,
+    algorithms: options.algorithms,
+    ...(options.bus !== undefined ? { bus: options.bus } : {}),
+    logger: options.logger.child({ component: 'registrar' }),
+  });
+  const proxy = new Proxy({
+    store: options.location,
+    directory: options.directory,
+    auth: { secret: options.secret, algorithms: options.algorithms },
+    scheduler: options.scheduler,
+    logger: options.logger.child({ component: 'proxy' }),
+  });
+  return [registrar, proxy];
+}
+
+/** The REST API's view of registrations, over the location store. */
+export function registrationsPort(location: LocationStore, scheduler: Scheduler, nodeId: string, bus: Bus | undefined, logger: Logger): RegistrationsPort {
+  const view = registrationsView({ store: location, scheduler, nodeId, ...(bus !== undefined ? { bus } : {}), logger });
+  return {
+    async list(aor?: string) {
+      const aors = aor !== undefined ? [aor] : await view.aors({ limit: 10_000 });
+      const out = [];
+      for (const a of aors) {
+        for (const b of await view.bindings(a)) {
+          out.push({
+            aor: b.aor,
+            contact: b.contact,
+            expiresAt: new Date(b.expiresAt).toISOString(),
+            ...(b.userAgent !== undefined ? { userAgent: b.userAgent } : {}),
+            received: `${b.source.protocol}:${b.source.address}:${b.source.port}`,
+            ...(b.instanceId !== undefined ? { instanceId: b.instanceId } : {}),
+          });
+        }
+      }
+      return out;
+    },
+    remove: (aor: string) => view.remove(aor),
+  };
+}
