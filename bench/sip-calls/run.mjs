@@ -5,7 +5,7 @@
 //   node bench/sip-calls/run.mjs [--only kamailio|opencx] [--rates 200,500,1000,1500,2000,2500]
 //        [--duration 5] [--kamailio-children N] [--kamailio-shm MB] [--opencx-workers 1,2]
 //        [--opencx-root DIR] [--no-stop] [--nice N] [--quiet-below PCT] [--quiet-wait S]
-//        [--ready-timeout S] [--out FILE] [--keep-tmp]
+//        [--ready-timeout S] [--out FILE] [--keep-tmp] [--trace-errors yes]   (SIPp -trace_err into the tmp dir)
 //
 // Plain ESM JavaScript, no build. See bench/README.md ("sip-calls").
 import fs from 'node:fs';
@@ -36,9 +36,9 @@ const CALLER = { user: 'caller', password: 'caller-bench-pw' };
 function options() {
   const opts = parseArgs(process.argv.slice(2), {
     rates: [200, 500, 1000, 1500, 2000, 2500],
-    kamailioShm: 256,
+    kamailioShm: 1024, // tm keeps each finished transaction ~5 s (wait_timer), ~8 KB each: 256 MB ran out at 2,000 calls/s
     opencxRoot: REPO,
-  }, {}, headerHelp(fileURLToPath(import.meta.url)));
+  }, { '--trace-errors': ['traceErrors', (v) => v === 'yes'] }, headerHelp(fileURLToPath(import.meta.url)));
   opts.out ??= path.join(REPO, 'bench', 'results', 'sip-calls.md');
   return opts;
 }
@@ -64,6 +64,7 @@ async function runStep(server, rate, opts, tmp, label) {
     `127.0.0.1:${server.port}`, '-sf', UAC, '-s', CALLEE.user, '-t', 'u1', ...sippPortArgs(local),
     '-m', String(count), '-r', String(rate), '-rp', '1000',
     ...SIPP_LOAD_ARGS(RECV_TIMEOUT_S), '-trace_stat', '-stf', statFile, '-fd', '1',
+    ...(opts.traceErrors ? ['-trace_err', '-error_file', path.join(tmp, `errors-${server.name}-${label}.log`)] : []),
   ];
   const snmp0 = udpSnmp();
   const cpu0 = treeCpuSeconds(server.pid);

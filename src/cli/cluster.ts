@@ -1,10 +1,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { describeError, type Logger } from '../lib/index.js';
-import { createMetrics, shareMetricsWithPrimary, type Config } from '../platform/index.js';
+import { describeError, randomToken, SystemScheduler, type Logger } from '../lib/index.js';
+import { createMetrics, createRedisBus, shareMetricsWithPrimary, type Config } from '../platform/index.js';
 import type { PacketAffinity, SipServer, transport } from '../sip/index.js';
 import { createSipServer, portsOf } from './sip-role.js';
+import { rpcClient, serveRpc, type RpcHandlers } from './ipc-rpc.js';
+import { authSecret, createLocationStore, subscriberServices } from './subscriber-services.js';
+import { RpcDirectory, RpcLocationStore } from './worker-adapters.js';
 import { tlsMaterial } from './tls-material.js';
 
 /**
@@ -68,7 +71,7 @@ export interface SipWorkers {
 }
 
 /** Primary side: fork `config.sip.workers` SIP workers and supervise them. */
-export async function startSipWorkers(config: Config, logger: Logger): Promise<SipWorkers> {
+export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHandlers): Promise<SipWorkers> {
   const count = config.sip.workers;
   // made once here, so workers do not race to create the same files
   if (config.sip.transports.some((t) => t === 'tls' || t === 'wss') && config.sip.tls.certFile === undefined) {
@@ -95,6 +98,7 @@ export async function startSipWorkers(config: Config, logger: Logger): Promise<S
   const fork = (index: number) => {
     const worker = cluster.fork({ [INDEX_ENV]: String(index) });
     workers[index] = worker;
+    serveRpc(worker, rpc);
     worker.on('message', (m: unknown) => {
       if (!isClusterMessage(m) || m.type !== 'sip-ready') return;
       relayPorts[index] = m.relayPort;
@@ -176,7 +180,25 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
     },
   };
 
-  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, { affinity });
+  // the directory always lives in the primary (the embedded database is single-process); the
+  // location store too unless Redis shares it between processes
+  const call = rpcClient();
+  const scheduler = new SystemScheduler();
+  const nodeId = `${randomToken(4)}-w${index}`;
+  const redis = config.bus.kind === 'redis' && config.bus.url !== undefined;
+  const location = redis ? createLocationStore(config, scheduler, log) : new RpcLocationStore(call);
+  const bus = redis && config.bus.url !== undefined ? createRedisBus({ url: config.bus.url, logger: log, scheduler }) : undefined;
+  const services = subscriberServices({
+    location,
+    directory: new RpcDirectory(call),
+    secret: await authSecret(config),
+    algorithms: config.sip.authAlgorithms,
+    scheduler,
+    nodeId,
+    bus,
+    logger: log,
+  });
+  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, { affinity, services, scheduler, nodeId });
   const bound = await sip.start();
 
   relay.on('message', (data) => {
@@ -208,6 +230,8 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
     process.send?.({ type: 'sip-ready', index, ports: portsOf(bound, config), relayPort: (relay.address()).port } satisfies ReadyMessage);
   });
   await sip.shutdown(config.sip.shutdownGraceMs);
+  await location.close();
+  await bus?.close();
   relay.close();
   // the IPC channel would keep this process alive
   if (cluster.worker?.isConnected() === true) cluster.worker.disconnect();

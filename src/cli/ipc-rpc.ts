@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { describeError, TimeoutError, UnavailableError } from '../lib/index.js';
+import { ConflictError, describeError, InvalidInputError, NotFoundError, TimeoutError, UnavailableError } from '../lib/index.js';
 
 /**
  * Request/response over the cluster IPC channel, so SIP workers can use what only the primary
@@ -19,7 +19,17 @@ interface RpcResponse {
   ok: boolean;
   value?: unknown;
   error?: string;
+  /** the error's class, so callers can still tell a conflict from an outage */
+  errorName?: string;
 }
+
+/** Errors whose class matters to callers (optimistic-concurrency retries, 404s) cross the channel by name. */
+const ERRORS: Record<string, new (message: string) => Error> = {
+  ConflictError,
+  NotFoundError,
+  InvalidInputError,
+  TimeoutError,
+};
 
 function isRpc(m: unknown, type: string): boolean {
   return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;
@@ -42,7 +52,7 @@ export function serveRpc(worker: Worker, handlers: RpcHandlers): void {
     }
     handler(...req.args).then(
       (value) => reply({ ok: true, value }),
-      (err: unknown) => reply({ ok: false, error: describeError(err) }),
+      (err: unknown) => reply({ ok: false, error: describeError(err), errorName: err instanceof Error ? err.name : 'Error' }),
     );
   });
 }
@@ -59,7 +69,10 @@ export function rpcClient(timeoutMs = 5000): (op: string, ...args: unknown[]) =>
     pending.delete(res.id);
     clearTimeout(p.timer);
     if (res.ok) p.resolve(res.value);
-    else p.reject(new UnavailableError(res.error ?? 'primary failed'));
+    else {
+      const Known = res.errorName !== undefined ? ERRORS[res.errorName] : undefined;
+      p.reject(Known !== undefined ? new Known(res.error ?? res.errorName ?? 'error') : new UnavailableError(res.error ?? 'primary failed'));
+    }
   });
   return (op, ...args) =>
     new Promise((resolve, reject) => {

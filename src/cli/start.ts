@@ -17,6 +17,7 @@ import {
 import { startSipWorkers } from './cluster.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { writeServerFile } from './user-commands.js';
+import { primaryHandlers } from './worker-adapters.js';
 import { authSecret, createDirectory, createLocationStore, openProvisioning, registrationsPort, subscriberServices, type Provisioning } from './subscriber-services.js';
 import { registerProvisioningRoutes, type RegistrationsPort } from '../control/index.js';
 import type { FastifyInstance } from 'fastify';
@@ -84,8 +85,17 @@ export async function startServer(config: Config, logger: Logger, version: strin
     }
 
     if (config.roles.includes('sip') && config.sip.workers > 1) {
-      // the SIP role runs in worker processes sharing the ports (see cluster.ts)
-      const workers = await startSipWorkers(config, logger);
+      // the SIP role runs in worker processes sharing the ports (see cluster.ts); they reach the
+      // directory and (without Redis) the location store held here
+      if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
+      const directory = createDirectory(provisioning.store, config, scheduler, logger);
+      await directory.watch(bus);
+      closers.push({ name: 'directory', close: () => directory.close() });
+      const location = createLocationStore(config, scheduler, logger);
+      closers.push({ name: 'location store', close: () => location.close() });
+      registrations = registrationsPort(location, scheduler, 'primary', bus, logger);
+      const shared = config.bus.kind === 'redis';
+      const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location));
       closers.push({ name: 'sip workers', close: () => workers.stop() });
       Object.assign(ports, workers.ports);
       health.register('sip-workers', () => workers.allReady());

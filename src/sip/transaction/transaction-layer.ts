@@ -51,6 +51,9 @@ export interface TransactionLayerOptions {
 
 const SEP = '\u0001';
 
+/** states in which a transaction only absorbs retransmissions (see drain) */
+const SETTLED: ReadonlySet<string> = new Set(['completed', 'confirmed', 'accepted', 'terminated']);
+
 /** §17.2.3: ACK matches the INVITE it acknowledges; CANCEL is its own transaction (§9.2). */
 function matchMethod(method: string): string {
   return method === 'ACK' ? 'INVITE' : method;
@@ -178,6 +181,7 @@ export class TransactionLayer {
       return;
     }
     txn.receiveResponse(response);
+    if (this.drainWaiters.length > 0 && response.status >= 200) this.checkDrain();
   }
 
   /** A request from the transport (§17.2.3): retransmissions are absorbed, new ones reach the TU. */
@@ -235,9 +239,9 @@ export class TransactionLayer {
     return txn instanceof InviteServerTransaction ? txn : undefined;
   }
 
-  /** Resolves when every transaction has ended or `deadlineMs` has passed (graceful shutdown). */
+  /** Resolves when no transaction still owes or awaits a final response, or when `deadlineMs` has passed (graceful shutdown). */
   drain(deadlineMs: number): Promise<void> {
-    if (this.activeCount === 0 || this.closed) return Promise.resolve();
+    if (this.closed || this.unsettledCount() === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const waiter: DrainWaiter = { resolve, timer: undefined };
       waiter.timer = this.host.scheduler.setTimeout(() => this.releaseWaiter(waiter), deadlineMs);
@@ -296,20 +300,36 @@ export class TransactionLayer {
       pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     pending.catch(txn.sendFailed);
+    if (this.drainWaiters.length > 0 && message.kind === 'response' && message.status >= 200) this.checkDrain();
+  }
+
+  /**
+   * Graceful stop waits for transactions that still owe an answer or await one. Those that only
+   * linger to absorb retransmissions (Completed, Confirmed, Accepted: Timers J, I, K, L, M) hold
+   * nothing a peer is waiting for, so they do not hold up a shutdown.
+   */
+  private unsettledCount(): number {
+    let n = 0;
+    for (const txn of this.clients.values()) if (!SETTLED.has(txn.state)) n++;
+    for (const txn of this.servers.values()) if (!SETTLED.has(txn.state)) n++;
+    return n;
+  }
+
+  private checkDrain(): void {
+    if (this.drainWaiters.length === 0 || this.unsettledCount() > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiters) {
+      waiter.timer?.cancel();
+      waiter.resolve();
+    }
   }
 
   private forget(txn: Transaction): void {
     const key = (txn as ClientTransaction | ServerTransaction).matchKey;
     const map: Map<string, Transaction> = txn.kind === 'invite-client' || txn.kind === 'non-invite-client' ? this.clients : this.servers;
     if (map.get(key) === txn) map.delete(key);
-    if (this.activeCount === 0 && this.drainWaiters.length > 0) {
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const waiter of waiters) {
-        waiter.timer?.cancel();
-        waiter.resolve();
-      }
-    }
+    this.checkDrain();
   }
 
   private releaseWaiter(waiter: DrainWaiter): void {

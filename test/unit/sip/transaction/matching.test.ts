@@ -153,3 +153,20 @@ t.test('server responses go to the §18.2.2 target computed from the request', a
   t.same(h.sent.find((s) => isStatus(200)(s.message))!.target, { protocol: 'udp', address: '198.51.100.9', port: 31000 });
   h.layer.close();
 });
+
+t.test('drain does not wait for transactions that only absorb retransmissions', async (t) => {
+  const h = newHarness();
+  const req = request('OPTIONS'); // UDP: after the 200 the transaction stays Completed for Timer J
+  h.layer.receiveRequest(req, ctx());
+  let drained = false;
+  const p = h.layer.drain(60_000).then(() => {
+    drained = true;
+  });
+  await new Promise((r) => setImmediate(r));
+  t.equal(drained, false, 'an unanswered request holds the drain');
+  h.server.requests[0]!.txn.respond(response(req, 200));
+  await p;
+  t.equal(drained, true, 'answered: the drain is over');
+  t.equal(h.layer.activeCount, 1, 'while the transaction still lives in Completed (Timer J)');
+  h.layer.close();
+});
