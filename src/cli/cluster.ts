@@ -193,6 +193,7 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
     directory: new RpcDirectory(call),
     secret: await authSecret(config),
     algorithms: config.sip.authAlgorithms,
+    registrar: config.sip.registrar,
     scheduler,
     nodeId,
     bus,

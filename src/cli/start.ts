@@ -109,7 +109,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
       closers.push({ name: 'location store', close: () => location.close() });
       const nodeId = randomToken(6);
       registrations = registrationsPort(location, scheduler, nodeId, bus, logger);
-      const services = subscriberServices({ location, directory, secret: await authSecret(config), algorithms: config.sip.authAlgorithms, scheduler, nodeId, bus, logger });
+      const services = subscriberServices({ location, directory, secret: await authSecret(config), algorithms: config.sip.authAlgorithms, registrar: config.sip.registrar, scheduler, nodeId, bus, logger });
       const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
       closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
       const bound = await sip.start();

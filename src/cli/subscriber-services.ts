@@ -73,6 +73,7 @@ export function subscriberServices(options: {
   directory: SubscriberDirectory;
   secret: string;
   algorithms: ('MD5' | 'SHA-256')[];
+  registrar: Config['sip']['registrar'];
   scheduler: Scheduler;
   nodeId: string;
   bus: Bus | undefined;
@@ -85,6 +86,14 @@ export function subscriberServices(options: {
     nodeId: options.nodeId,
     authSecret: options.secret,
     algorithms: options.algorithms,
+    minExpires: options.registrar.minExpires,
+    maxExpires: options.registrar.maxExpires,
+    defaultExpires: options.registrar.defaultExpires,
+    maxBindingsPerAor: options.registrar.maxBindingsPerAor,
+    pike: options.registrar.ratePerSource === 0 ? false : { ratePerSecond: options.registrar.ratePerSource, burst: options.registrar.burstPerSource },
+    failuresPerSource: { maxFailures: options.registrar.authFailuresPerSource, windowMs: 60_000 },
+    failuresPerAorSource: { maxFailures: options.registrar.authFailuresPerUser, windowMs: 60_000 },
+    lockoutMs: options.registrar.lockoutMs,
     ...(options.bus !== undefined ? { bus: options.bus } : {}),
     logger: options.logger.child({ component: 'registrar' }),
   });

@@ -57,6 +57,27 @@ const sipTimersSchema = z
     }
   });
 
+/** Registrar behaviour (RFC 3261 §10.3) and its brakes against floods and password guessing. */
+const registrarSchema = z
+  .object({
+    minExpires: positiveInt.default(60),
+    maxExpires: positiveInt.default(3600),
+    defaultExpires: positiveInt.default(3600),
+    maxBindingsPerAor: positiveInt.default(10),
+    /** REGISTERs per second from one source address before 503 + Retry-After (0 turns the limit off) */
+    ratePerSource: z.number().int().min(0).default(200),
+    burstPerSource: positiveInt.default(200),
+    /** failed authentications allowed per source address within a minute before a lockout */
+    authFailuresPerSource: positiveInt.default(30),
+    /** failed authentications allowed per user and source address within a minute */
+    authFailuresPerUser: positiveInt.default(10),
+    lockoutMs: positiveInt.default(300_000),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.minExpires > r.maxExpires) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['minExpires'], message: `minExpires (${r.minExpires}) must not exceed maxExpires (${r.maxExpires})` });
+  });
+
 const sipSchema = z
   .object({
     bind: z.string().min(1).default('0.0.0.0'),
@@ -88,6 +109,7 @@ const sipSchema = z
      * challenge and know only MD5; put SHA-256 first where every client supports it.
      */
     authAlgorithms: z.array(z.enum(['MD5', 'SHA-256'])).min(1).default(['MD5', 'SHA-256']),
+    registrar: registrarSchema.default({}),
     /** extra SIP domains served by the default tenant besides the server's own names and addresses */
     domains: z.array(z.string().min(1)).default([]),
   })

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fixture } from '../helpers/paths.js';
 import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
-import { authCsv, describeRun, requireSipp, runSipp, type SippResult } from '../helpers/sipp.js';
+import { authCsv, describeRun, freePort, requireSipp, runSipp, type SippResult } from '../helpers/sipp.js';
 
 const HOST = '127.0.0.1';
 const USERS = 1000;
@@ -49,7 +49,9 @@ t.test('1,000 users register, refresh and unregister with digest auth', async (t
     return (await res.json()) as Registration[];
   };
 
-  // every source address registers its quarter of the users, all at once
+  // every source address registers its quarter of the users, all at once, always from the same
+  // port: a refresh or removal names the same Contact (another port would be another binding)
+  const ports = await Promise.all(SOURCES.map((ip) => freePort(ip)));
   const phase = async (expires: number, what: string): Promise<void> => {
     const per = USERS / SOURCES.length;
     const runs: Promise<SippResult>[] = SOURCES.map((ip, k) =>
@@ -57,6 +59,7 @@ t.test('1,000 users register, refresh and unregister with digest auth', async (t
         target,
         scenario: scenario('register-auth.xml'),
         localIp: ip,
+        localPort: ports[k]!,
         csv: authCsv(users.slice(k * per, (k + 1) * per).map((u) => ({ ...u, extra: [String(expires)] }))),
         calls: per,
         rate: 90,
