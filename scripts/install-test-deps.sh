@@ -9,8 +9,11 @@ have redis-server || need+=(redis-server)
 have openssl || need+=(openssl)
 have kamailio || need+=(kamailio)
 have socat || need+=(socat)
+have baresip || need+=(baresip-core)
+have linphonec || need+=(linphone-cli)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test tools present: sipp redis-server openssl kamailio socat"
+  echo "test tools present: sipp redis-server openssl kamailio socat baresip linphonec"
   exit 0
 fi
 echo "missing Debian packages: ${need[*]}"

@@ -187,23 +187,27 @@ export async function sippPorts(avoid = []) {
 /** SIPp's local-port arguments for the ports from sippPorts(). */
 export const sippPortArgs = (local) => ['-i', '127.0.0.1', '-p', String(local.sip), '-cp', String(local.cp), '-mi', '127.0.0.1', '-mp', String(local.mp)];
 
-/** Send OPTIONS over UDP until a 200 comes back or the deadline passes. */
+/**
+ * Send OPTIONS (Request-URI without a user part: addressed to the server itself) over UDP until a
+ * final answer comes back or the deadline passes. Any final status counts as "up": a server that
+ * proxies requests of any method may answer 404/405 rather than 200.
+ */
 export async function waitForOptions(port, timeoutS, isAlive) {
   const sock = dgram.createSocket('udp4');
   await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
   const lport = sock.address().port;
   let got200 = false;
-  sock.on('message', (m) => { if (m.toString('latin1').startsWith('SIP/2.0 200')) got200 = true; });
+  sock.on('message', (m) => { if (/^SIP\/2\.0 [2-6]\d\d /.test(m.toString('latin1'))) got200 = true; });
   const deadline = Date.now() + timeoutS * 1000;
   try {
     for (let n = 0; Date.now() < deadline && !got200; n++) {
       if (!isAlive()) return false;
       const msg = [
-        `OPTIONS sip:ping@127.0.0.1:${port} SIP/2.0`,
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
         `Via: SIP/2.0/UDP 127.0.0.1:${lport};branch=z9hG4bK-probe-${process.pid}-${n};rport`,
         'Max-Forwards: 70',
         `From: <sip:probe@127.0.0.1:${lport}>;tag=probe${n}`,
-        `To: <sip:ping@127.0.0.1:${port}>`,
+        `To: <sip:127.0.0.1:${port}>`,
         `Call-ID: probe-${process.pid}-${n}@127.0.0.1`,
         'CSeq: 1 OPTIONS',
         'Content-Length: 0', '', '',

@@ -2,10 +2,12 @@
 // Call benchmark: proxied calls INVITE/200/ACK/BYE/200 with zero hold time between two SIPp
 // instances (a UAC and a registered UAS) through Kamailio and opencx, side by side, in rate steps.
 //
-//   node bench/sip-calls/run.mjs [--only kamailio|opencx] [--rates 200,500,1000,1500,2000,2500]
+//   node bench/sip-calls/run.mjs [--only kamailio|opencx] [--rates 200,500,1000,1500,2000,2500,3000,4000]
 //        [--duration 5] [--kamailio-children N] [--kamailio-shm MB] [--opencx-workers 1,2]
 //        [--opencx-root DIR] [--no-stop] [--nice N] [--quiet-below PCT] [--quiet-wait S]
 //        [--ready-timeout S] [--out FILE] [--keep-tmp] [--trace-errors yes]   (SIPp -trace_err into the tmp dir)
+//        [--invite-auth yes|no]   (default yes: INVITEs challenged with 407 and sent again with credentials, on both
+//                                 servers, as opencx always challenges them; no: plain proxy, Kamailio only)
 //
 // Plain ESM JavaScript, no build. See bench/README.md ("sip-calls").
 import fs from 'node:fs';
@@ -24,6 +26,7 @@ import { registerOnce } from '../lib/register-once.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const UAC = path.join(HERE, 'calls-uac.xml');
+const UAC_AUTH = path.join(HERE, 'calls-uac-auth.xml');
 const UAS = path.join(HERE, 'calls-uas.xml');
 const KAMAILIO_CFG = path.join(HERE, 'kamailio-calls.cfg');
 const RECV_TIMEOUT_S = 3;
@@ -35,11 +38,12 @@ const CALLER = { user: 'caller', password: 'caller-bench-pw' };
 
 function options() {
   const opts = parseArgs(process.argv.slice(2), {
-    rates: [200, 500, 1000, 1500, 2000, 2500],
+    rates: [200, 500, 1000, 1500, 2000, 2500, 3000, 4000],
+    inviteAuth: true,
     kamailioShm: 1024, // tm keeps each finished transaction ~5 s (wait_timer), ~8 KB each: 256 MB ran out at 2,000 calls/s
     opencxRoot: REPO,
-  }, { '--trace-errors': ['traceErrors', (v) => v === 'yes'] }, headerHelp(fileURLToPath(import.meta.url)));
-  opts.out ??= path.join(REPO, 'bench', 'results', 'sip-calls.md');
+  }, { '--trace-errors': ['traceErrors', (v) => v === 'yes'], '--invite-auth': ['inviteAuth', (v) => v !== 'no'] }, headerHelp(fileURLToPath(import.meta.url)));
+  opts.out ??= path.join(REPO, 'bench', 'results', opts.inviteAuth ? 'sip-calls.md' : 'sip-calls-noauth.md');
   return opts;
 }
 
@@ -61,7 +65,7 @@ async function runStep(server, rate, opts, tmp, label) {
   const statFile = path.join(tmp, `stat-${server.name}-${label}.csv`);
   const local = await sippPorts([server.port, server.uas.port]);
   const args = [
-    `127.0.0.1:${server.port}`, '-sf', UAC, '-s', CALLEE.user, '-t', 'u1', ...sippPortArgs(local),
+    `127.0.0.1:${server.port}`, '-sf', opts.inviteAuth ? UAC_AUTH : UAC, '-s', CALLEE.user, '-t', 'u1', ...sippPortArgs(local),
     '-m', String(count), '-r', String(rate), '-rp', '1000',
     ...SIPP_LOAD_ARGS(RECV_TIMEOUT_S), '-trace_stat', '-stf', statFile, '-fd', '1',
     ...(opts.traceErrors ? ['-trace_err', '-error_file', path.join(tmp, `errors-${server.name}-${label}.log`)] : []),
@@ -158,7 +162,12 @@ async function main() {
     for (const u of uases) await u.stop();
     for (const s of started) await stopServer(s);
   };
-  const onSignal = () => { cleanup().finally(() => process.exit(130)); };
+  const onSignal = () => {
+    cleanup().finally(() => {
+      if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let background = NaN;
@@ -175,13 +184,15 @@ async function main() {
         fs.mkdirSync(rundir);
         const args = ['-f', KAMAILIO_CFG, '-DD', '-E', '-Y', rundir, '-w', rundir, '-m', String(opts.kamailioShm),
           '-n', String(opts.kamailioChildren), '-l', `udp:127.0.0.1:${p}`];
+        if (opts.inviteAuth) args.push('-A', 'WITH_AUTH', '-A', `CALLERPW="${CALLER.password}"`);
         servers[name] = startServer(name, KAMAILIO, args, REPO, path.join(tmp, 'kamailio.log'), opts.nice);
       } else {
         const dataDir = path.join(tmp, `${name}-data`);
         fs.mkdirSync(dataDir);
         const usersCsv = path.join(tmp, 'opencx-users.csv');
         fs.writeFileSync(usersCsv, `${CALLEE.user}@${DOMAIN};${CALLEE.password}\n${CALLER.user}@${DOMAIN};${CALLER.password}\n`);
-        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp' };
+        // Kamailio's config has no per-source rate limit (pike): opencx's is turned off to compare like with like
+        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp', OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0' };
         const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', usersCsv, '--data-dir', dataDir],
           { cwd: opts.opencxRoot, env, limitS: 60, abortOn: IMPORT_STARTED_SERVER });
         if (imp.code !== 0 || imp.aborted) {
@@ -202,7 +213,7 @@ async function main() {
       if (!s) continue;
       const ready = await waitForOptions(s.port, opts.readyTimeout, () => !s.exited);
       if (!ready) {
-        const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no 200 to OPTIONS within ${opts.readyTimeout}s`;
+        const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no answer to OPTIONS within ${opts.readyTimeout}s`;
         console.error(`[bench] ${name} not available: ${why}\n--- ${name} log tail ---\n${logTail(s.logFile)}`);
         unavailable.set(name, why);
         await stopServer(s);
@@ -246,7 +257,7 @@ async function main() {
   const m = machineInfo();
   const cmd = ['node', path.relative(REPO, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(' ');
   const md = [
-    '# SIP call benchmark (UDP, proxied INVITE/200/ACK/BYE, zero hold time)',
+    `# SIP call benchmark (UDP, proxied INVITE/200/ACK/BYE, zero hold time${opts.inviteAuth ? ', INVITE digest auth' : ', no auth'})`,
     '',
     `- date: ${new Date().toISOString()}`,
     `- machine: ${m.nproc} CPUs (${m.model}), ${fmt(m.memGb, 1)} GB RAM, ${m.kernel}, node ${m.node}, CLK_TCK ${m.clkTck}`,
@@ -258,11 +269,13 @@ async function main() {
       'bench/sip-calls/calls-uac.xml (INVITE, optional 100/180, 200 with rrs, ACK and BYE to [next_url] via [routes], 200; no ' +
       `retransmissions), -t u1 -r RATE -rp 1000 -m RATE×${opts.duration} -buff_size 4194304 -recv_timeout ${RECV_TIMEOUT_S}s`,
     `- servers: ${names.map((n) => n === 'kamailio'
-      ? `kamailio (${m.kamailio}; bench/sip-calls/kamailio-calls.cfg: tm + rr + registrar lookup, record_route, no auth; ` +
+      ? `kamailio (${m.kamailio}; bench/sip-calls/kamailio-calls.cfg: tm + rr + registrar lookup, record_route, ` +
+        `${opts.inviteAuth ? 'INVITE challenged and verified per request (-A WITH_AUTH: proxy_challenge + pv_proxy_authenticate), REGISTER not' : 'no auth'}; ` +
         `-n ${opts.kamailioChildren} -m ${opts.kamailioShm})`
       : `${n} (\`node bin/opencx.js user import USERS.csv --data-dir TMP\` (users ${CALLEE.user} and ${CALLER.user}) then ` +
-        `\`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp node bin/opencx.js start --role sip --bind 127.0.0.1 ` +
-        '--sip-port P --http-port 0 --data-dir TMP`; the callee registers with digest auth, the INVITEs carry no credentials' +
+        `\`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE=0 node bin/opencx.js start --role sip --bind 127.0.0.1 ` +
+        '--sip-port P --http-port 0 --data-dir TMP`; the callee registers with digest auth' +
+        `${opts.inviteAuth ? ', the caller answers the 407 to each INVITE' : ', the INVITEs carry no credentials (opencx challenges them: expect failures)'}` +
         `${opts.opencxRoot === REPO ? '' : `; run in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
     '- "achieved" = successful calls / time from SIPp start to the end of its last call; "steady" = success rate between the ' +
       'first and last full 1 s stats rows; "pass" = failed < 0.1 %, steady ≥ 99 % and achieved ≥ 98 % of the target; ' +

@@ -220,11 +220,11 @@ async function waitForOptions(port, timeoutS, isAlive) {
       if (!isAlive()) return false;
       const branch = `z9hG4bK-probe-${process.pid}-${n}`;
       const msg = [
-        `OPTIONS sip:ping@127.0.0.1:${port} SIP/2.0`,
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
         `Via: SIP/2.0/UDP 127.0.0.1:${lport};branch=${branch};rport`,
         'Max-Forwards: 70',
         `From: <sip:probe@127.0.0.1:${lport}>;tag=probe${n}`,
-        `To: <sip:ping@127.0.0.1:${port}>`,
+        `To: <sip:127.0.0.1:${port}>`,
         `Call-ID: probe-${process.pid}-${n}@127.0.0.1`,
         'CSeq: 1 OPTIONS',
         'Content-Length: 0', '', '',

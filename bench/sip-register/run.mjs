@@ -184,7 +184,12 @@ async function main() {
     killLiveChildren();
     for (const s of started) await stopServer(s);
   };
-  const onSignal = () => { cleanup().finally(() => process.exit(130)); };
+  const onSignal = () => {
+    cleanup().finally(() => {
+      if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let background = NaN;
@@ -206,7 +211,8 @@ async function main() {
       } else {
         const dataDir = path.join(tmp, `${name}-data`);
         fs.mkdirSync(dataDir);
-        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp' };
+        // Kamailio's config has no per-source rate limit (pike): opencx's is turned off to compare like with like
+        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp', OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0' };
         const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', users.opencxCsv, '--data-dir', dataDir],
           { cwd: opts.opencxRoot, env, limitS: 300, abortOn: IMPORT_STARTED_SERVER });
         if (imp.code !== 0 || imp.aborted) {
@@ -229,14 +235,14 @@ async function main() {
       if (!s) continue;
       const ready = await waitForOptions(s.port, opts.readyTimeout, () => !s.exited);
       if (!ready) {
-        const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no 200 to OPTIONS within ${opts.readyTimeout}s`;
+        const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no answer to OPTIONS within ${opts.readyTimeout}s`;
         console.error(`[bench] ${name} not available: ${why}\n--- ${name} log tail ---\n${logTail(s.logFile)}`);
         unavailable.set(name, why);
         await stopServer(s);
       } else {
         await delay(1000);
         s.idle = treeMemoryKb(s.pid);
-        console.error(`[bench] ${name} answers OPTIONS on 127.0.0.1:${s.port} (pid ${s.pid}), ${fmt(s.idle.rss / 1024, 1)} MB RSS idle`);
+        console.error(`[bench] ${name} answers OPTIONS (any final status) on 127.0.0.1:${s.port} (pid ${s.pid}), ${fmt(s.idle.rss / 1024, 1)} MB RSS idle`);
       }
     }
 
@@ -294,7 +300,7 @@ async function main() {
     `- servers: ${names.map((n) => n === 'kamailio'
       ? `kamailio (${m.kamailio}; bench/sip-register/kamailio-register.cfg: auth.so pv_www_authenticate against a ${fmt(opts.users)}-entry htable ` +
         `loaded from db_text, registrar + usrloc db_mode 0; -n ${opts.kamailioChildren} -m ${opts.kamailioShm})`
-      : `${n} (\`node bin/opencx.js user import USERS.csv --data-dir TMP\` then \`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp ` +
+      : `${n} (\`node bin/opencx.js user import USERS.csv --data-dir TMP\` then \`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE=0 ` +
         'node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP`' +
         `${opts.opencxRoot === REPO ? '' : ` in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
     '- SIPp and the servers share the machine. "achieved" = successful registrations / time from SIPp start to the end of ' +

@@ -104,11 +104,12 @@ const sipSchema = z
      */
     authSecret: z.string().min(16).optional(),
     /**
-     * digest algorithms offered in challenges, most preferred first (RFC 8760 §2.4). MD5 comes
-     * first by default because many clients (SIPp 3.6, older phones) answer only the first
-     * challenge and know only MD5; put SHA-256 first where every client supports it.
+     * digest algorithms offered in challenges, one WWW-/Proxy-Authenticate each, most preferred
+     * first (RFC 8760 §2.4). MD5 only by default: Debian's baresip (libre 1.1) fails outright when
+     * any challenge names SHA-256, SIP.js 0.21 keeps only the last challenge header and SIPp 3.6
+     * only the first, and each knows only MD5. Set ['SHA-256', 'MD5'] where every phone supports it.
      */
-    authAlgorithms: z.array(z.enum(['MD5', 'SHA-256'])).min(1).default(['MD5', 'SHA-256']),
+    authAlgorithms: z.array(z.enum(['MD5', 'SHA-256'])).min(1).default(['MD5']),
     registrar: registrarSchema.default({}),
     /** extra SIP domains served by the default tenant besides the server's own names and addresses */
     domains: z.array(z.string().min(1)).default([]),

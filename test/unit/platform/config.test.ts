@@ -186,11 +186,11 @@ t.test('env variable list and validateEnv', async (t) => {
   t.same(envVariables().find((v) => v.name === 'OPENCX_ROLES')?.values, [...ROLES]);
   // every listed name is accepted and lands on its path
   for (const v of envVariables()) {
-    const value = v.values?.[0] ?? (v.kind === 'number' ? '4000' : v.kind === 'boolean' ? 'true' : 'redis://opencx-test-host');
+    const value = v.values?.[0] ?? (v.kind === 'number' ? '3000' : v.kind === 'boolean' ? 'true' : 'redis://opencx-test-host');
     const c = validateEnv({ OPENCX_BUS__URL: 'redis://h', OPENCX_BLOBS__BUCKET: 'b', [v.name]: value });
     let node: unknown = c;
     for (const part of v.path.split('.')) node = (node as Record<string, unknown>)[part];
-    const expected = v.kind === 'number' ? 4000 : v.kind === 'boolean' ? true : v.kind === 'list' ? [value] : value;
+    const expected = v.kind === 'number' ? 3000 : v.kind === 'boolean' ? true : v.kind === 'list' ? [value] : value;
     t.same(node, expected, v.name);
   }
   t.equal(validateEnv({ OPENCX_HTTP__PORT: '0' }).http.port, 0);

@@ -1,0 +1,145 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freeSipPortPair } from './baresip.js';
+
+/**
+ * Debian linphone-cli 5.1 (`linphonec`, liblinphone 5.1.65) as a SIP phone in tests.
+ *
+ * linphonec reads its commands from stdin, and that is how it is driven here: `linphonecsh`
+ * talks to its daemon through one socket per user id (`/tmp/linphonec-<uid>`), so two tests
+ * running at once would share (and kill) each other's daemon. Each phone gets its own HOME
+ * (with a writable `.local/share/linphone`), its own linphonerc with `sip_port` on a free port
+ * and `register_only_when_network_is_up=0` (otherwise it never registers without a "real"
+ * network interface).
+ */
+export const LINPHONEC_BIN = '/usr/bin/linphonec';
+
+export function linphoneAvailable(): boolean {
+  return spawnSync(LINPHONEC_BIN, ['-v']).error === undefined;
+}
+
+export interface LinphonePhone {
+  child: ChildProcess;
+  home: string;
+  sipPort: number;
+  output(): string;
+  /** send one linphonec command line (e.g. `call sip:bob@127.0.0.1`) */
+  send(command: string): void;
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** asks `proxy list` until the default proxy says `registered: yes` */
+  waitRegistered(timeoutMs?: number): Promise<boolean>;
+  /** `quit`, then SIGTERM/SIGKILL if it lingers; removes HOME */
+  stop(): Promise<void>;
+}
+
+/** `udp`: listens on UDP only; `tcp`: on TCP only (register with `sip:HOST:PORT;transport=tcp`) */
+export async function startLinphone(opts: { transport?: 'udp' | 'tcp' } = {}): Promise<LinphonePhone> {
+  const transport = opts.transport ?? 'udp';
+  if (!linphoneAvailable()) throw new Error(`${LINPHONEC_BIN} not found: install Debian linphone-cli (apt-get install linphone-cli); these tests do not skip`);
+  const home = mkdtempSync(path.join(os.tmpdir(), 'opencx-linphone-'));
+  mkdirSync(path.join(home, '.local', 'share', 'linphone'), { recursive: true });
+  mkdirSync(path.join(home, '.config'), { recursive: true });
+  const sipPort = await freeSipPortPair();
+  const rtpPort = 45000 + 2 * Math.floor(Math.random() * 5000);
+  const rc = path.join(home, 'linphonerc');
+  writeFileSync(
+    rc,
+    [
+      '[sip]',
+      // 0 disables a transport
+      `sip_port=${transport === 'udp' ? sipPort : 0}`,
+      `sip_tcp_port=${transport === 'tcp' ? sipPort : 0}`,
+      'sip_tls_port=0',
+      'register_only_when_network_is_up=0',
+      'ipv6_enabled=0',
+      '[rtp]',
+      `audio_rtp_port=${rtpPort}`,
+      `video_rtp_port=${rtpPort + 2}`,
+      '[sound]',
+      'echocancellation=0',
+      '[video]',
+      'enabled=0',
+      '',
+    ].join('\n'),
+  );
+  // stdout is a pipe: without stdbuf linphonec's messages stay in its stdio buffer until exit.
+  // -S prints the call state changes ("Call 1 with sip:... connected.").
+  const child = spawn('stdbuf', ['-oL', '-eL', LINPHONEC_BIN, '-S', '-c', rc, '-d', '0'], {
+    cwd: home,
+    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let exited = false;
+  const waiters: (() => void)[] = [];
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    for (const w of waiters.slice()) w();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  child.stdin?.on('error', () => {});
+  child.on('exit', () => {
+    exited = true;
+    for (const w of waiters.slice()) w();
+  });
+  return {
+    child,
+    home,
+    sipPort,
+    output: () => out,
+    send(command: string) {
+      out += `\n>>> ${command}\n`;
+      child.stdin?.write(command + '\n');
+    },
+    waitFor(re: RegExp, timeoutMs = 10000): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const m = re.exec(out);
+          if (m !== null) {
+            done();
+            resolve(m[0]);
+          } else if (exited) {
+            done();
+            reject(new Error(`linphonec exited before ${String(re)}:\n${out.slice(-6000)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`linphonec: no ${String(re)} within ${timeoutMs} ms:\n${out.slice(-6000)}`));
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          const i = waiters.indexOf(check);
+          if (i >= 0) waiters.splice(i, 1);
+        };
+        waiters.push(check);
+        check();
+      });
+    },
+    async waitRegistered(timeoutMs = 15000): Promise<boolean> {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && !exited) {
+        const mark = out.length;
+        child.stdin?.write('proxy list\n');
+        await new Promise((r) => setTimeout(r, 500));
+        if (/registered: yes/.test(out.slice(mark))) return true;
+      }
+      return false;
+    },
+    async stop() {
+      if (!exited) {
+        const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.stdin?.write('quit\n');
+        const term = setTimeout(() => child.kill('SIGTERM'), 4000);
+        const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
+        await gone;
+        clearTimeout(term);
+        clearTimeout(kill);
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
