@@ -88,7 +88,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
       // the SIP role runs in worker processes sharing the ports (see cluster.ts); they reach the
       // directory and (without Redis) the location store held here
       if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
-      const directory = createDirectory(provisioning.store, config, scheduler, logger);
+      const directory = await createDirectory(provisioning, config, scheduler, logger);
       await directory.watch(bus);
       closers.push({ name: 'directory', close: () => directory.close() });
       const location = createLocationStore(config, scheduler, logger);
@@ -102,7 +102,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
       metricsSource = new ClusterMetrics();
     } else if (config.roles.includes('sip')) {
       if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
-      const directory = createDirectory(provisioning.store, config, scheduler, logger);
+      const directory = await createDirectory(provisioning, config, scheduler, logger);
       await directory.watch(bus);
       closers.push({ name: 'directory', close: () => directory.close() });
       const location = createLocationStore(config, scheduler, logger);

@@ -1,4 +1,4 @@
-import type { Bus, } from '../platform/index.js';
+import type { Bus, Queryable } from '../platform/index.js';
 import type { ProvisioningStore } from '../control/index.js';
 import { PROVISIONING_CHANGED_TOPIC } from '../control/index.js';
 import type { SubscriberDirectory } from '../sip/index.js';
@@ -10,28 +10,65 @@ interface Cached<T> {
   until: number;
 }
 
+type Credentials = { ha1Md5: string; ha1Sha256: string; enabled: boolean };
+
 /**
  * The SIP services' view of provisioning (SubscriberDirectory), adapted from the control plane's
- * store with a short-lived cache in front: a registration storm must not become a database
- * storm. Any `provisioning.changed` event on the bus empties the cache, so a changed password
- * or a removed user takes effect at once on every node that hears it; the TTL bounds staleness
- * when the bus is down.
+ * store. A registration storm must not become a database storm, so up to `preloadLimit` users
+ * (2,000,000 by default: ~300 bytes each) are held in memory in full, the way Kamailio operators
+ * load subscribers into an htable; lookups then never touch the database and an unknown user is
+ * known to be unknown. Beyond the limit, lookups go to the database behind a short-lived cache.
+ * Any `provisioning.changed` event on the bus reloads (debounced) or empties the cache, so a
+ * changed password or a removed user takes effect on every node that hears it.
  */
 export class ProvisionedDirectory implements SubscriberDirectory {
   private readonly own: Set<string>;
   private readonly domains = new Map<string, Cached<boolean>>();
-  private readonly users = new Map<string, Cached<{ ha1Md5: string; ha1Sha256: string; enabled: boolean } | undefined>>();
+  private readonly users = new Map<string, Cached<Credentials | undefined>>();
   private unsubscribe: (() => Promise<void>) | undefined;
+  /** the whole directory, when it fits under preloadLimit */
+  private full: { users: Map<string, Credentials>; domains: Set<string> } | undefined;
+  private reloadTimer: ReturnType<Scheduler['setTimeout']> | undefined;
+  private closed = false;
 
   constructor(
-    private readonly options: { store: ProvisioningStore; ownHosts: readonly string[]; scheduler: Scheduler; ttlMs?: number; logger: Logger },
+    private readonly options: {
+      store: ProvisioningStore;
+      /** for the bulk preload; without it every lookup goes through the store */
+      db?: Queryable;
+      preloadLimit?: number;
+      ownHosts: readonly string[];
+      scheduler: Scheduler;
+      ttlMs?: number;
+      logger: Logger;
+    },
   ) {
     this.own = new Set(options.ownHosts.map((h) => bare(h).toLowerCase()));
   }
 
-  /** drop caches whenever provisioning changes anywhere */
+  /** load every user and domain into memory when they fit; returns how many users were loaded */
+  async preload(): Promise<number> {
+    const db = this.options.db;
+    if (db === undefined) return 0;
+    const limit = this.options.preloadLimit ?? 2_000_000;
+    const count = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM users');
+    if (Number(count.rows[0]?.n ?? 0) > limit) {
+      this.full = undefined;
+      return 0;
+    }
+    const rows = await db.query<{ username: string; domain: string; ha1_md5: string; ha1_sha256: string; enabled: boolean }>(
+      'SELECT username, domain, ha1_md5, ha1_sha256, enabled FROM users',
+    );
+    const domains = await db.query<{ name: string }>('SELECT name FROM domains');
+    const users = new Map<string, Credentials>();
+    for (const r of rows.rows) users.set(`${r.username}@${r.domain}`, { ha1Md5: r.ha1_md5, ha1Sha256: r.ha1_sha256, enabled: r.enabled });
+    this.full = { users, domains: new Set(domains.rows.map((d) => d.name.toLowerCase())) };
+    return users.size;
+  }
+
+  /** follow provisioning changes from anywhere: reload (debounced) or drop caches */
   async watch(bus: Bus): Promise<void> {
-    const sub = await bus.subscribe(PROVISIONING_CHANGED_TOPIC, () => this.clear());
+    const sub = await bus.subscribe(PROVISIONING_CHANGED_TOPIC, () => this.changed());
     this.unsubscribe = () => sub.unsubscribe();
   }
 
@@ -40,9 +77,25 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     this.users.clear();
   }
 
+  private changed(): void {
+    this.clear();
+    if (this.full === undefined || this.closed) return;
+    // a bulk import publishes one change per batch: reload once they stop coming
+    this.reloadTimer?.cancel();
+    this.reloadTimer = this.options.scheduler.setTimeout(() => {
+      this.reloadTimer = undefined;
+      this.preload().catch((err: unknown) => {
+        // keep serving from the cache we have, but stop trusting it to be complete
+        this.full = undefined;
+        this.options.logger.warn({ err: describeError(err) }, 'could not reload the subscriber directory; falling back to lookups');
+      });
+    }, 500);
+  }
+
   async isLocalDomain(host: string): Promise<boolean> {
     const h = bare(host).toLowerCase();
     if (this.own.has(h)) return true;
+    if (this.full !== undefined) return this.full.domains.has(h);
     const hit = this.domains.get(h);
     const now = this.options.scheduler.now();
     if (hit !== undefined && hit.until > now) return hit.value;
@@ -66,6 +119,8 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    this.reloadTimer?.cancel();
     try {
       await this.unsubscribe?.();
     } catch (err) {
@@ -74,9 +129,10 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     this.clear();
   }
 
-  private async credentials(user: string, domain: string): Promise<{ ha1Md5: string; ha1Sha256: string; enabled: boolean } | undefined> {
+  private async credentials(user: string, domain: string): Promise<Credentials | undefined> {
     const d = bare(domain).toLowerCase();
     const key = `${user}@${d}`;
+    if (this.full !== undefined) return this.full.users.get(key);
     const hit = this.users.get(key);
     const now = this.options.scheduler.now();
     if (hit !== undefined && hit.until > now) return hit.value;

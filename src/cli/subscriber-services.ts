@@ -55,8 +55,12 @@ export async function openProvisioning(config: Config, bus: Bus, logger: Logger,
   }
 }
 
-export function createDirectory(store: ProvisioningStore, config: Config, scheduler: Scheduler, logger: Logger): ProvisionedDirectory {
-  return new ProvisionedDirectory({ store, ownHosts: ownHosts(config), scheduler, logger });
+/** The subscriber directory, preloaded into memory when the users fit (see ProvisionedDirectory). */
+export async function createDirectory(provisioning: Provisioning, config: Config, scheduler: Scheduler, logger: Logger): Promise<ProvisionedDirectory> {
+  const directory = new ProvisionedDirectory({ store: provisioning.store, db: provisioning.db, ownHosts: ownHosts(config), scheduler, logger });
+  const loaded = await directory.preload();
+  logger.info({ users: loaded }, loaded > 0 ? 'subscriber directory loaded into memory' : 'subscriber directory: lookups go to the database');
+  return directory;
 }
 
 /** The location service: Redis when the bus is Redis (several SIP nodes share it), else in memory. */

@@ -121,9 +121,17 @@ export interface RegisterContext {
 
 export type ApplyResult = { ok: true; bindings: Binding[]; changes: BindingChange[] } | ({ ok: false } & Rejection);
 
-/** §10.3 step 7: same Call-ID with a CSeq not above the stored one aborts the whole update */
+/**
+ * §10.3 step 7: same Call-ID with a lower CSeq aborts the whole update. An equal CSeq is the same
+ * request again (a retransmission answered statelessly, §8.2.7): it changes nothing and gets the
+ * same 200, as Kamailio's usrloc does.
+ */
 function outOfOrder(existing: Binding, ctx: RegisterContext): boolean {
-  return existing.callId === ctx.callId && ctx.cseq <= existing.cseq;
+  return existing.callId === ctx.callId && ctx.cseq < existing.cseq;
+}
+
+function retransmitted(existing: Binding, ctx: RegisterContext): boolean {
+  return existing.callId === ctx.callId && ctx.cseq === existing.cseq;
 }
 
 const OUT_OF_ORDER: Rejection = { status: 500, reason: 'Out of order CSeq for this binding' };
@@ -146,6 +154,7 @@ export function applyContacts(current: readonly Binding[], parsed: ParsedContact
     const index = next.findIndex((b) => sameFlow(b, c));
     const existing = index >= 0 ? next[index] : undefined;
     if (existing !== undefined && outOfOrder(existing, ctx)) return { ok: false, ...OUT_OF_ORDER };
+    if (existing !== undefined && retransmitted(existing, ctx)) continue;
     if (c.expires === 0) {
       if (existing !== undefined) {
         next.splice(index, 1);

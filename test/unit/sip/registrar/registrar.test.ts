@@ -186,11 +186,14 @@ t.test('423 Interval Too Brief with Min-Expires; expires capped at maxExpires', 
   t.same(contactsOf(capped), ['<sip:alice@h1>;expires=3600']);
 });
 
-t.test('CSeq ordering: same Call-ID with a CSeq not above the stored one is 500 (§10.3 step 7)', async (t) => {
+t.test('CSeq ordering: same Call-ID with a lower CSeq is 500 (§10.3 step 7), an equal one a retransmission', async (t) => {
   const h = await harness(t);
   t.equal((await registerWithAuth(h, { callId: 'ord', cseq: 100 })).status, 200);
   const old = await registerWithAuth(h, { callId: 'ord', cseq: 50 });
   t.equal(old.status, 500);
+  // the same CSeq again is a retransmission (REGISTER is answered statelessly): same 200, nothing changes
+  const again = await registerWithAuth(h, { callId: 'ord', cseq: 100 });
+  t.equal(again.status, 200, 'an equal CSeq is a retransmission, not out of order');
   const otherCall = await registerWithAuth(h, { callId: 'other', cseq: 1 });
   t.equal(otherCall.status, 200, 'another Call-ID replaces the binding');
 });
