@@ -84,24 +84,9 @@ export async function startServer(config: Config, logger: Logger, version: strin
       });
     }
 
-    if (config.roles.includes('sip') && config.sip.workers > 1) {
-      // the SIP role runs in worker processes sharing the ports (see cluster.ts); they reach the
-      // directory and (without Redis) the location store held here
+    if (config.roles.includes('sip')) {
       if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
-      const directory = await createDirectory(provisioning, config, scheduler, logger);
-      await directory.watch(bus);
-      closers.push({ name: 'directory', close: () => directory.close() });
-      const location = createLocationStore(config, scheduler, logger);
-      closers.push({ name: 'location store', close: () => location.close() });
-      registrations = registrationsPort(location, scheduler, 'primary', bus, logger);
-      const shared = config.bus.kind === 'redis';
-      const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location));
-      closers.push({ name: 'sip workers', close: () => workers.stop() });
-      Object.assign(ports, workers.ports);
-      health.register('sip-workers', () => workers.allReady());
-      metricsSource = new ClusterMetrics();
-    } else if (config.roles.includes('sip')) {
-      if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
+      // who may register, and where they are: held here; SIP workers reach them over IPC
       const directory = await createDirectory(provisioning, config, scheduler, logger);
       await directory.watch(bus);
       closers.push({ name: 'directory', close: () => directory.close() });
@@ -109,12 +94,24 @@ export async function startServer(config: Config, logger: Logger, version: strin
       closers.push({ name: 'location store', close: () => location.close() });
       const nodeId = randomToken(6);
       registrations = registrationsPort(location, scheduler, nodeId, bus, logger);
-      const services = subscriberServices({ location, directory, secret: await authSecret(config), algorithms: config.sip.authAlgorithms, registrar: config.sip.registrar, scheduler, nodeId, bus, logger });
-      const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
-      closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
-      const bound = await sip.start();
-      Object.assign(ports, portsOf(bound, config));
-      health.register('sip-listeners', () => sip.listeners().length === bound.length);
+
+      if (config.sip.workers > 1) {
+        // the SIP role runs in worker processes sharing the ports (see cluster.ts); with Redis
+        // they share the location store directly
+        const shared = config.bus.kind === 'redis';
+        const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location));
+        closers.push({ name: 'sip workers', close: () => workers.stop() });
+        Object.assign(ports, workers.ports);
+        health.register('sip-workers', () => workers.allReady());
+        metricsSource = new ClusterMetrics();
+      } else {
+        const services = subscriberServices({ location, directory, secret: await authSecret(config), algorithms: config.sip.authAlgorithms, registrar: config.sip.registrar, scheduler, nodeId, bus, logger });
+        const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
+        closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
+        const bound = await sip.start();
+        Object.assign(ports, portsOf(bound, config));
+        health.register('sip-listeners', () => sip.listeners().length === bound.length);
+      }
     }
 
     const store = provisioning?.store;

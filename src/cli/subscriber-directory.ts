@@ -30,6 +30,9 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   private full: { users: Map<string, Credentials>; domains: Set<string> } | undefined;
   private reloadTimer: ReturnType<Scheduler['setTimeout']> | undefined;
   private closed = false;
+  /** bumped by every change: the in-memory copy is trusted only when no change came after its load */
+  private changes = 0;
+  private loadedAt = -1;
 
   constructor(
     private readonly options: {
@@ -50,6 +53,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   async preload(): Promise<number> {
     const db = this.options.db;
     if (db === undefined) return 0;
+    const seq = this.changes;
     const limit = this.options.preloadLimit ?? 2_000_000;
     const count = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM users');
     if (Number(count.rows[0]?.n ?? 0) > limit) {
@@ -63,6 +67,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     const users = new Map<string, Credentials>();
     for (const r of rows.rows) users.set(`${r.username}@${r.domain}`, { ha1Md5: r.ha1_md5, ha1Sha256: r.ha1_sha256, enabled: r.enabled });
     this.full = { users, domains: new Set(domains.rows.map((d) => d.name.toLowerCase())) };
+    this.loadedAt = seq;
     return users.size;
   }
 
@@ -77,7 +82,13 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     this.users.clear();
   }
 
+  /** the preloaded copy, unless a change arrived since it was loaded (then lookups go to the database) */
+  private fresh(): { users: Map<string, Credentials>; domains: Set<string> } | undefined {
+    return this.loadedAt === this.changes ? this.full : undefined;
+  }
+
   private changed(): void {
+    this.changes++;
     this.clear();
     if (this.full === undefined || this.closed) return;
     // a bulk import publishes one change per batch: reload once they stop coming
@@ -95,7 +106,8 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   async isLocalDomain(host: string): Promise<boolean> {
     const h = bare(host).toLowerCase();
     if (this.own.has(h)) return true;
-    if (this.full !== undefined) return this.full.domains.has(h);
+    const full = this.fresh();
+    if (full !== undefined) return full.domains.has(h);
     const hit = this.domains.get(h);
     const now = this.options.scheduler.now();
     if (hit !== undefined && hit.until > now) return hit.value;
@@ -132,7 +144,8 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   private async credentials(user: string, domain: string): Promise<Credentials | undefined> {
     const d = bare(domain).toLowerCase();
     const key = `${user}@${d}`;
-    if (this.full !== undefined) return this.full.users.get(key);
+    const full = this.fresh();
+    if (full !== undefined) return full.users.get(key);
     const hit = this.users.get(key);
     const now = this.options.scheduler.now();
     if (hit !== undefined && hit.until > now) return hit.value;
