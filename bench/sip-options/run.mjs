@@ -16,13 +16,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setTimeout, clearTimeout } from 'node:timers';
+import { CLK_TCK, KAMAILIO, SIPP, bindUdp, logTail, niced, processTree, reapedChildrenCpuSeconds, startServer, systemCpu, treeCpuSeconds, udpSnmp } from '../lib/common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const SCENARIO = path.join(HERE, 'options-uac.xml');
 const KAMAILIO_CFG = path.join(HERE, 'kamailio-options.cfg');
-const SIPP = process.env.SIPP ?? '/usr/bin/sipp';
-const KAMAILIO = process.env.KAMAILIO ?? '/usr/sbin/kamailio';
 const RECV_TIMEOUT_S = 3;
 
 // ---------------------------------------------------------------- arguments
@@ -81,73 +80,10 @@ function parseArgs(argv) {
 }
 
 // ---------------------------------------------------------------- /proc helpers
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-function readStat(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); field n is rest[n - 3]
-    return {
-      ppid: Number(rest[1]),
-      utime: Number(rest[11]), stime: Number(rest[12]),
-      cutime: Number(rest[13]), cstime: Number(rest[14]),
-    };
-  } catch {
-    return null;
-  }
-}
 
 /** PIDs of root and all its descendants (threads are counted inside each process's stat). */
-function processTree(root) {
-  const children = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const st = readStat(name);
-    if (!st) continue;
-    if (!children.has(st.ppid)) children.set(st.ppid, []);
-    children.get(st.ppid).push(Number(name));
-  }
-  const out = [];
-  const stack = [root];
-  while (stack.length) {
-    const p = stack.pop();
-    out.push(p);
-    for (const c of children.get(p) ?? []) stack.push(c);
-  }
-  return out;
-}
-
 /** CPU seconds (user+system) of a process tree, including reaped children. */
-function treeCpuSeconds(root) {
-  let ticks = 0;
-  for (const pid of processTree(root)) {
-    const st = readStat(pid);
-    if (st) ticks += st.utime + st.stime + st.cutime + st.cstime;
-  }
-  return ticks / CLK_TCK;
-}
-
 /** CPU seconds of this runner's reaped children (SIPp once it has exited). */
-function reapedChildrenCpuSeconds() {
-  const st = readStat(process.pid);
-  return st ? (st.cutime + st.cstime) / CLK_TCK : 0;
-}
-
-function udpSnmp() {
-  const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-  const keys = lines[0].split(/\s+/).slice(1);
-  const vals = lines[1].split(/\s+/).slice(1).map(Number);
-  return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
-}
-
-function systemCpu() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  const idle = f[3] + (f[4] ?? 0);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { idle, total };
-}
-
 // ---------------------------------------------------------------- network helpers
 async function freePort(transport) {
   for (let attempt = 0; attempt < 50; attempt++) {
@@ -166,14 +102,6 @@ async function freePort(transport) {
     if (tcpOk || transport === 'udp') return port;
   }
   throw new Error('no free port found');
-}
-
-function bindUdp(port) {
-  return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
-    sock.once('error', () => { sock.close(); resolve(null); });
-    sock.bind(port, '127.0.0.1', () => resolve(sock));
-  });
 }
 
 /**
@@ -240,20 +168,6 @@ async function waitForOptions(port, timeoutS, isAlive) {
 
 // ---------------------------------------------------------------- servers
 /** `nice -n N cmd args` when N != 0 (nice execs, so the PID stays the program's own). */
-function niced(nice, cmd, args) {
-  return nice ? ['/usr/bin/nice', ['-n', String(nice), cmd, ...args]] : [cmd, args];
-}
-
-function startServer(name, cmd, args, cwd, logFile, nice = 0, env = {}) {
-  const log = fs.openSync(logFile, 'w');
-  const child = spawn(...niced(nice, cmd, args), { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, ...env } });
-  fs.closeSync(log);
-  const server = { name, cmd, args, child, pid: child.pid, exited: false, exitInfo: null, logFile };
-  child.on('exit', (code, signal) => { server.exited = true; server.exitInfo = { code, signal }; });
-  child.on('error', (err) => { server.exited = true; server.exitInfo = { error: String(err) }; });
-  return server;
-}
-
 async function stopServer(server) {
   if (!server || server.exited) return;
   const tree = processTree(server.pid);
@@ -263,14 +177,6 @@ async function stopServer(server) {
   try { process.kill(-server.pid, 'SIGKILL'); } catch { /* already gone or unreadable */ }
   for (const pid of tree) {
     try { process.kill(pid, 0); process.kill(pid, 'SIGKILL'); } catch { /* already gone or unreadable */ }
-  }
-}
-
-function logTail(file, n = 15) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
-  } catch {
-    return '(no log)';
   }
 }
 
