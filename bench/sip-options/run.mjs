@@ -408,7 +408,8 @@ async function main() {
         const args = ['bin/opencx.js', 'start', '--role', 'sip', '--bind', '127.0.0.1',
           '--sip-port', String(p), '--http-port', '0', '--data-dir', dataDir];
         // only the port under test: TLS/WS listeners on their default ports could collide with other runs
-        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: opts.transport };
+        // UDP stays on for the readiness probe (an OPTIONS over UDP)
+        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: opts.transport === 'udp' ? 'udp' : 'udp,tcp' };
         servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, env);
       }
       servers[name].port = p;
@@ -472,7 +473,7 @@ async function main() {
       `-t ${opts.transport === 'udp' ? 'u1' : 't1'} -r RATE -rp 1000 -m RATE×${opts.duration} -buff_size 4194304 -recv_timeout ${RECV_TIMEOUT_S}s`,
     `- servers: ${names.map((n) => n === 'kamailio'
       ? `kamailio (${m.kamailio}; bench/sip-options/kamailio-options.cfg, sl_send_reply, -n ${opts.kamailioChildren})`
-      : `${n} (\`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=${opts.transport} node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP\`` +
+      : `${n} (\`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=${opts.transport === 'udp' ? 'udp' : 'udp,tcp'} node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP\`` +
         `${opts.opencxRoot === REPO ? '' : ` run in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
     `- command: \`${cmd}\` (from the repository root)`,
     '- SIPp and the server share the same machine. "achieved" = successful calls / time from SIPp start to the end ' +

@@ -39,15 +39,16 @@ t.test('authenticated calls through the record-routing proxy', async (t) => {
   const reg = await runSipp({ target: udpTarget, scenario: scenario('register-auth.xml'), localPort: uasPort, csv: authCsv([{ ...bob, extra: ['3600'] }]), calls: 1, timeoutS: 10 });
   t.equal(reg.code, 0, `bob registers${reg.code === 0 ? '' : '\n' + describeRun(reg)}`);
 
-  const cases: [string, string, string][] = [
-    ['UAC on UDP, UAS on UDP', 'u1', udpTarget],
-    ['UAC on TCP, UAS on UDP', 't1', tcpTarget],
+  // across transports the caller's scenario also insists on a double Record-Route (call-uac-double-rr.xml)
+  const cases: [string, string, string, string][] = [
+    ['UAC on UDP, UAS on UDP', 'u1', udpTarget, 'call-uac.xml'],
+    ['UAC on TCP, UAS on UDP', 't1', tcpTarget, 'call-uac-double-rr.xml'],
   ];
-  for (const [name, transport, target] of cases) {
+  for (const [name, transport, target, uacScenario] of cases) {
     const uas = await startSipp({ target: udpTarget, scenario: scenario('call-uas.xml'), localPort: uasPort, calls: CALLS, timeoutS: 40 });
     const uac = await runSipp({
       target,
-      scenario: scenario('call-uac.xml'),
+      scenario: scenario(uacScenario),
       transport,
       csv: authCsv([{ ...alice, extra: ['bob'] }]),
       calls: CALLS,
