@@ -2,7 +2,6 @@
  * Inline copies of the essential RFC 4475 cases (and a typical INVITE) so the unit tier keeps
  * its meaning without ../shared. Lines are joined with CRLF.
  */
-import t from 'tap';
 
 export const crlf = (...lines: string[]): Buffer => Buffer.from(lines.join('\r\n'), 'utf8');
 
@@ -90,5 +89,3 @@ export const ESSENTIAL: Record<string, [Buffer, number | 'ok']> = {
   escruri: [crlf('INVITE sip:user@example.com?Route=%3Csip:example.com%3E SIP/2.0', 'To: sip:user@example.com', 'From: sip:caller@example.net;tag=341518', 'Max-Forwards: 7', 'Call-ID: escruri.23940-asdfhj-aje3br-234q098w-fawerh2q-h4n5', 'CSeq: 149209342 INVITE', 'Via: SIP/2.0/UDP host-of-the-hour.example.com;branch=z9hG4bKkdjuw', 'Content-Length: 0', '', ''), 400],
 };
 
-// tap runs every compiled file under test/: give this module one assertion of its own
-t.ok(Object.keys(ESSENTIAL).length > 10, 'inline corpus loaded');

@@ -1,4 +1,3 @@
-import t from 'tap';
 import { parseMessage, serializeMessage, formatUri, type SipMessage } from '../../../../src/sip/message/index.js';
 
 /** Compare two messages field by field; Content-Length is excluded (serialize rewrites it). */
@@ -30,4 +29,3 @@ export function roundTrip(msg: SipMessage): string | undefined {
   return undefined;
 }
 
-t.equal(typeof roundTrip, 'function', 'helpers loaded');
