@@ -17,6 +17,7 @@ import WebSocket from 'ws';
 import { fixture } from '../helpers/paths.js';
 import { startOpencx } from '../helpers/opencx-process.js';
 import { optionsRequest, statusOf } from '../helpers/sip-client.js';
+import { freePort as freeSippPort } from '../helpers/sipp.js';
 
 const SIPP = '/usr/bin/sipp';
 
@@ -33,6 +34,13 @@ async function runSipp(args: string[], cwd: string): Promise<{ code: number | nu
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, out };
+}
+
+/** free ports are found by bind-and-release, so a parallel test may grab one first: try again with new ones */
+async function runSippWithFreshPorts(build: () => Promise<string[]>, cwd: string): Promise<{ code: number | null; out: string }> {
+  let r = await runSipp(await build(), cwd);
+  for (let attempt = 1; attempt < 3 && /Address already in use/.test(r.out); attempt++) r = await runSipp(await build(), cwd);
+  return r;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -114,8 +122,9 @@ for (const host of ['127.0.0.1', '::1']) {
     ];
     for (const [name, port, transportArgs] of cases) {
       t.ok(port, `${name} port reported`);
-      const r = await runSipp(
-        [`${target}:${port}`, '-sf', scenario, ...transportArgs, '-i', host, '-m', '5', '-r', '10', '-nostdin', '-timeout', '15s', '-timeout_error', '-max_recv_loops', '1000'],
+      // SIPp would otherwise take 5060 and 8888 for itself, which a running server may hold
+      const r = await runSippWithFreshPorts(
+        async () => [`${target}:${port}`, '-sf', scenario, ...transportArgs, '-i', host, '-p', String(await freeSippPort(host)), '-cp', String(await freeSippPort(host)), '-m', '5', '-r', '10', '-nostdin', '-timeout', '15s', '-timeout_error', '-max_recv_loops', '1000'],
         work,
       );
       t.equal(r.code, 0, `SIPp OPTIONS over ${name} on ${host}: 5 calls, all answered 200${r.code === 0 ? '' : '\n' + r.out.slice(-2000)}`);

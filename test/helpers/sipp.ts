@@ -154,8 +154,17 @@ export async function startSipp(options: SippRunOptions): Promise<SippHandle> {
   return { child, localPort, done, kill: () => child.kill('SIGKILL') };
 }
 
+/**
+ * Runs SIPp to the end. Free ports are found by binding and releasing them, so a test running in
+ * parallel can take one in between (SIPp then exits with "Address already in use" before sending
+ * anything): such a run is repeated with fresh ports, up to three times.
+ */
 export async function runSipp(options: SippRunOptions): Promise<SippResult> {
-  return (await startSipp(options)).done;
+  let result = await (await startSipp(options)).done;
+  for (let attempt = 1; attempt < 3 && /Address already in use/.test(result.out); attempt++) {
+    result = await (await startSipp(options)).done;
+  }
+  return result;
 }
 
 function readStats(file: string): Record<string, string> {
