@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { describeError, randomToken, SystemScheduler, type Logger } from '../lib/index.js';
+import { describeError, fnv1a32, randomToken, SystemScheduler, type Logger } from '../lib/index.js';
 import { createMetrics, createRedisBus, shareMetricsWithPrimary, type Config } from '../platform/index.js';
 import type { PacketAffinity, SipServer, transport } from '../sip/index.js';
 import { createSipServer, portsOf } from './sip-role.js';
@@ -54,14 +54,9 @@ export function isSipWorker(): boolean {
   return cluster.isWorker && process.env[INDEX_ENV] !== undefined;
 }
 
-/** FNV-1a over the Call-ID: cheap, stable across processes. */
+/** The worker that owns a Call-ID: FNV-1a, cheap and the same in every process. */
 export function ownerOf(callId: string, workers: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < callId.length; i++) {
-    h ^= callId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % workers;
+  return fnv1a32(callId) % workers;
 }
 
 export interface SipWorkers {

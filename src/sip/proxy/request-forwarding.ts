@@ -3,19 +3,10 @@
  * (§9.1, §16.10): copying the request, the loop-detection hash of the branch (§16.6 item 8,
  * §16.3 item 4), Record-Route values (§16.6 item 4, RFC 5658 double record-routing).
  */
-import { BRANCH_MAGIC_COOKIE } from '../../lib/index.js';
+import { BRANCH_MAGIC_COOKIE, stableToken } from '../../lib/index.js';
 import { createRequest, formatUri, parseAuthHeader, SipRequestMessage, SipResponseMessage, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { TransportProtocol } from '../transport/index.js';
 
-/** 32-bit FNV-1a; two seeds give 64 bits, far cheaper than a crypto hash on the hot path. */
-function fnv1a(text: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /**
  * §16.6 item 8: the part of the branch that lets a proxy recognise its own request coming back
@@ -29,7 +20,7 @@ export function loopHash(req: SipRequest, receivedUri: string): string {
   const key =
     receivedUri + '\u0001' + (req.callId ?? '') + '\u0001' + (req.fromTag ?? '') + '\u0001' + (req.toTag ?? '') + '\u0001' +
     String(req.cseq?.seq ?? '') + '\u0001' + req.headers.getAll('Proxy-Require').join(',');
-  return fnv1a(key, 0x811c9dc5).toString(36) + fnv1a(key, 0x050c5d1f).toString(36);
+  return stableToken(key);
 }
 
 /** The branch of fork `index` (§16.6 item 8): magic cookie, loop hash, then a per-fork suffix. */
@@ -110,5 +101,5 @@ export function withoutTopVia(response: SipResponse): SipResponse {
 /** §16.6 item 8 for a stateless forward (§16.11): a retransmission must get the same branch. */
 export function statelessBranch(req: SipRequest): string {
   const key = (req.topVia?.branch ?? '') + '\u0001' + formatUri(req.uri) + '\u0001' + (req.callId ?? '') + '\u0001' + String(req.cseq?.seq ?? '');
-  return BRANCH_MAGIC_COOKIE + 'sl' + fnv1a(key, 0x811c9dc5).toString(36) + fnv1a(key, 0x050c5d1f).toString(36);
+  return BRANCH_MAGIC_COOKIE + 'sl' + stableToken(key);
 }

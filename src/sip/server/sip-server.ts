@@ -265,6 +265,17 @@ export class SipServer {
     }
   }
 
+  /** true when the service took the request; a service that throws has it answered 500 (and taken) */
+  private offerRequest(service: SipService, req: SipRequest, txn: Responder, ctx: ReceiveContext): boolean {
+    try {
+      return service.handleRequest(req, txn, ctx);
+    } catch (err) {
+      this.logger.error({ err: describeError(err), service: service.name, method: req.method }, 'SIP service failed on a request');
+      this.respondSafely(txn, createResponse(req, 500, 'Server Internal Error'));
+      return true;
+    }
+  }
+
   /** RFC 3261 §8.2.7 applies: outside a dialog, and the service that owns the method agrees */
   private isStateless(req: SipRequest): boolean {
     if (req.toTag !== undefined) return false;
@@ -276,15 +287,7 @@ export class SipServer {
     // a request relayed by a proxy service is validated by it (§16.3), not as a UAS (§8.2), and
     // goes to it whatever its method (a proxy need not understand a method to forward it, §16)
     const relay = this.services.find((s) => s.forwards?.(req) === true);
-    if (relay !== undefined) {
-      try {
-        if (relay.handleRequest(req, txn, ctx)) return;
-      } catch (err) {
-        this.logger.error({ err: describeError(err), service: relay.name, method: req.method }, 'SIP service failed on a request');
-        this.respondSafely(txn, createResponse(req, 500, 'Server Internal Error'));
-        return;
-      }
-    }
+    if (relay !== undefined && this.offerRequest(relay, req, txn, ctx)) return;
     const rejection = checkUasRequest(req, {
       allowedMethods: this.allow,
       supportedExtensions: this.supported,
@@ -296,14 +299,7 @@ export class SipServer {
       return;
     }
     for (const service of this.services) {
-      if (!service.methods.includes(req.method)) continue;
-      try {
-        if (service.handleRequest(req, txn, ctx)) return;
-      } catch (err) {
-        this.logger.error({ err: describeError(err), service: service.name, method: req.method }, 'SIP service failed on a request');
-        this.respondSafely(txn, createResponse(req, 500, 'Server Internal Error'));
-        return;
-      }
+      if (service.methods.includes(req.method) && this.offerRequest(service, req, txn, ctx)) return;
     }
     // Allowed by some service, but none took it (e.g. addressed to something nobody serves).
     this.respondSafely(txn, createResponse(req, req.method === 'INVITE' || req.method === 'MESSAGE' ? 404 : 405, undefined, { headers: [['Allow', this.allow.join(', ')]] }));

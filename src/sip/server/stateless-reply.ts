@@ -1,4 +1,4 @@
-import { newTag } from '../../lib/index.js';
+import { newTag, stableToken } from '../../lib/index.js';
 import { reasonPhrase, type SipHeaderList, type SipRequest } from '../message/index.js';
 
 /** Headers a response copies from its request (RFC 3261 §8.2.6.2). */
@@ -36,15 +36,6 @@ export function statelessToTag(req: SipRequest): string {
   if (existing !== undefined) return existing;
   // the parser validated (and cached) Call-ID, From and CSeq already: reading them is free
   const key = `${req.callId ?? ''}\u0001${req.fromTag ?? ''}\u0001${req.cseq?.seq ?? ''}\u0001${req.topVia?.branch ?? ''}`;
-  return fnv1a(key, 0x811c9dc5).toString(36) + fnv1a(key, 0x050c5d1f).toString(36);
+  return stableToken(key);
 }
 
-/** 32-bit FNV-1a; two seeds give the 64 bits a tag needs, far cheaper than a crypto hash call. */
-function fnv1a(text: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}

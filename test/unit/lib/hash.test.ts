@@ -1,0 +1,14 @@
+import t from 'tap';
+import { fnv1a32, stableToken } from '../../../src/lib/index.js';
+
+t.test('FNV-1a 32-bit matches the published test vectors', async (t) => {
+  t.equal(fnv1a32(''), 0x811c9dc5, 'empty string is the offset basis');
+  t.equal(fnv1a32('a'), 0xe40c292c);
+  t.equal(fnv1a32('foobar'), 0xbf9cf968);
+});
+
+t.test('stableToken: same input, same token; other input, other token', async (t) => {
+  t.equal(stableToken('call-1|tag|7|z9hG4bKx'), stableToken('call-1|tag|7|z9hG4bKx'));
+  t.not(stableToken('call-1|tag|7|z9hG4bKx'), stableToken('call-1|tag|8|z9hG4bKx'));
+  t.match(stableToken('x'), /^[0-9a-z]{8,14}$/, 'token-safe, 64 bits in base 36');
+});
