@@ -4,8 +4,14 @@
  * sweep. One sweep timer per table rather than a timer reset per message: activity is a field
  * write, and the sweep closes whatever has been quiet for longer than the idle timeout.
  */
-import { randomToken, type Scheduler, type TimerHandle } from '../../lib/index.js';
+import net from 'node:net';
+import { randomToken, type Logger, type Scheduler, type TimerHandle } from '../../lib/index.js';
 import type { TransportAddress, TransportProtocol } from './types.js';
+
+/** `::ffff:192.0.2.1` as `192.0.2.1`: a dual-stack listener reports IPv4 peers in mapped form */
+export function stripIpv4Mapped(address: string): string {
+  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+}
 
 export interface TableConnection {
   readonly id: string;
@@ -66,6 +72,20 @@ export class ConnectionTable<C extends TableConnection> {
     }
     this.perIp.set(ip, n + 1);
     return true;
+  }
+
+  /**
+   * The per-IP cap on an accepted raw socket, checked before any TLS or WebSocket handshake work:
+   * over the cap the socket is destroyed at once, else its slot is released when it closes.
+   */
+  admitSocket(socket: net.Socket, logger: Logger): void {
+    const ip = stripIpv4Mapped(socket.remoteAddress ?? '');
+    if (!this.admit(ip)) {
+      logger.warn({ ip }, 'per-IP connection cap reached, closing');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.release(ip));
   }
 
   /** undoes admit() when the socket closes */

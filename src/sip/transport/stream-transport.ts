@@ -17,7 +17,8 @@ import {
   type Scheduler,
   type TimerHandle,
 } from '../../lib/index.js';
-import { ConnectionTable, type TableConnection } from './connection-table.js';
+import { listenServer } from './listen-server.js';
+import { ConnectionTable, stripIpv4Mapped, type TableConnection } from './connection-table.js';
 import { StreamFramer } from './stream-framer.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
@@ -42,10 +43,6 @@ export interface StreamTransportOptions {
 }
 
 const PONG = Buffer.from('\r\n', 'latin1');
-
-export function stripIpv4Mapped(address: string): string {
-  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
-}
 
 export function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
@@ -131,7 +128,7 @@ export class StreamTransport extends TypedEmitter<SipTransportEventMap> implemen
     }
     // The per-IP cap is checked on the raw socket, before any TLS handshake work (§26.2 aside, a
     // cheap defence against one host opening thousands of connections).
-    this.server.prependListener('connection', (socket: net.Socket) => this.admitRaw(socket));
+    this.server.prependListener('connection', (socket: net.Socket) => this.table.admitSocket(socket, this.logger));
     this.server.on('error', (err) => this.emit('error', err));
   }
 
@@ -160,28 +157,9 @@ export class StreamTransport extends TypedEmitter<SipTransportEventMap> implemen
     return this.table.owns(id);
   }
 
-  private bind(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new UnavailableError(`cannot listen on ${this.protocol} ${this.options.address}:${this.options.port}: ${describeError(err)}`, { cause: err }));
-      this.server.once('error', onError);
-      this.server.listen({ host: this.options.address, port: this.options.port, ipv6Only: this.options.address === '::' ? false : undefined }, () => {
-        this.server.off('error', onError);
-        const a = this.server.address();
-        if (a !== null && typeof a === 'object') this.localAddress = { protocol: this.protocol, address: this.options.address, port: a.port };
-        this.listening = true;
-        resolve();
-      });
-    });
-  }
-
-  private admitRaw(socket: net.Socket): void {
-    const ip = stripIpv4Mapped(socket.remoteAddress ?? '');
-    if (!this.table.admit(ip)) {
-      this.logger.warn({ ip }, 'per-IP connection cap reached, closing');
-      socket.destroy();
-      return;
-    }
-    socket.once('close', () => this.table.release(ip));
+  private async bind(): Promise<void> {
+    this.localAddress = await listenServer(this.server, this.protocol, this.options.address, this.options.port);
+    this.listening = true;
   }
 
   private accept(socket: net.Socket): void {

@@ -18,8 +18,9 @@ import {
   type Logger,
   type Scheduler,
 } from '../../lib/index.js';
-import { ConnectionTable, type TableConnection } from './connection-table.js';
-import { isWildcard, stripIpv4Mapped } from './stream-transport.js';
+import { listenServer } from './listen-server.js';
+import { ConnectionTable, stripIpv4Mapped, type TableConnection } from './connection-table.js';
+import { isWildcard } from './stream-transport.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
   type ConnectionLimits,
@@ -130,7 +131,7 @@ export class WsTransport extends TypedEmitter<SipTransportEventMap> implements S
     this.httpServer.on('request', (_req, res: http.ServerResponse) => {
       res.writeHead(426, { Upgrade: 'websocket', Connection: 'close' }).end();
     });
-    this.httpServer.prependListener('connection', (socket: net.Socket) => this.admitRaw(socket));
+    this.httpServer.prependListener('connection', (socket: net.Socket) => this.table.admitSocket(socket, this.logger));
     this.httpServer.on('error', (err) => this.emit('error', err));
     this.wss = new WebSocketServer({
       server: this.httpServer,
@@ -175,28 +176,9 @@ export class WsTransport extends TypedEmitter<SipTransportEventMap> implements S
     return this.table.owns(id);
   }
 
-  private bind(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new UnavailableError(`cannot listen on ${this.protocol} ${this.options.address}:${this.options.port}: ${describeError(err)}`, { cause: err }));
-      this.httpServer.once('error', onError);
-      this.httpServer.listen({ host: this.options.address, port: this.options.port }, () => {
-        this.httpServer.off('error', onError);
-        const a = this.httpServer.address();
-        if (a !== null && typeof a === 'object') this.localAddress = { protocol: this.protocol, address: this.options.address, port: a.port };
-        this.listening = true;
-        resolve();
-      });
-    });
-  }
-
-  private admitRaw(socket: net.Socket): void {
-    const ip = stripIpv4Mapped(socket.remoteAddress ?? '');
-    if (!this.table.admit(ip)) {
-      this.logger.warn({ ip }, 'per-IP connection cap reached, closing');
-      socket.destroy();
-      return;
-    }
-    socket.once('close', () => this.table.release(ip));
+  private async bind(): Promise<void> {
+    this.localAddress = await listenServer(this.httpServer, this.protocol, this.options.address, this.options.port);
+    this.listening = true;
   }
 
   private accept(ws: WebSocket, socket: net.Socket): void {
