@@ -47,8 +47,8 @@ export async function startOpencx(args: string[] = [], options: { env?: Record<s
   const ports = await new Promise<StartedPorts>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`opencx did not start within ${options.timeoutMs ?? 20000} ms:\n${output.join('\n')}`));
-    }, options.timeoutMs ?? 20000);
+      reject(new Error(`opencx did not start within ${options.timeoutMs ?? 45000} ms:\n${output.join('\n')}`));
+    }, options.timeoutMs ?? 45000);
     const onLine = (line: string) => {
       output.push(line);
       if (!line.includes('opencx started')) return;
@@ -105,7 +105,7 @@ export async function runOpencx(args: string[], options: { env?: Record<string, 
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45000);
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   clearTimeout(timer);
   return { code, stdout, stderr };
