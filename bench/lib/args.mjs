@@ -47,6 +47,8 @@ export function parseArgs(argv, defaults, extra, help) {
     if (a === '--keep-tmp') { opts.keep = true; continue; }
     const spec = common[a];
     if (!spec) throw new Error(`unknown argument ${a} (see --help)`);
+    // [key, parser, 0]: a flag without a value
+    if (spec[2] === 0) { opts[spec[0]] = spec[1](); continue; }
     const v = argv[++i];
     if (v === undefined) throw new Error(`${a} needs a value`);
     opts[spec[0]] = spec[1](v);

@@ -84,6 +84,24 @@ export function treeMemoryKb(root) {
   return { rss, pss, procs };
 }
 
+/** treeMemoryKb per process: [{ pid, name, rss, pss }] (kB), the root first. */
+export function treeMemoryDetailKb(root) {
+  const out = [];
+  for (const pid of processTree(root)) {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const roll = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      out.push({
+        pid,
+        name: /Name:\s+(\S+)/.exec(status)?.[1] ?? '?',
+        rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
+        pss: Number(/^Pss:\s+(\d+)/m.exec(roll)?.[1] ?? 0),
+      });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
 /** CPU seconds of this runner's reaped children (SIPp once it has exited). */
 export function reapedChildrenCpuSeconds() {
   const st = readStat(process.pid);

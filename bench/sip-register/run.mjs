@@ -6,7 +6,15 @@
 //        [--duration auto|S] [--users 100000] [--domain 127.0.0.1] [--fill-rate 4000]
 //        [--kamailio-children N] [--kamailio-shm MB] [--opencx-workers 1,2] [--opencx-root DIR]
 //        [--no-stop] [--nice N] [--quiet-below PCT] [--quiet-wait S] [--ready-timeout S]
-//        [--out FILE] [--keep-tmp]
+//        [--out FILE] [--keep-tmp] [--memory-rate 3000] [--settle 35] [--no-steps] [--opencx-dist DIR]
+//
+// After the rate steps comes the memory phase: every server is restarted on the same data and
+// registers all --users users at --memory-rate (0 = no memory phase), again for the users a
+// failed attempt left out, until the server's own count says every AOR is registered (opencx:
+// GET /api/v1/registrations/count; Kamailio: usrloc:registered_users over ctl, from `stats.get_statistics all`); then RSS and PSS
+// are read per process, at once and --settle seconds later (after SIP Timer J, 32 s over UDP,
+// has let the last transactions go). --opencx-dist runs opencx from another build folder than
+// dist/ (through bench/lib/opencx-launch.mjs).
 //
 // Plain ESM JavaScript, no build. See bench/README.md ("sip-register").
 import fs from 'node:fs';
@@ -17,7 +25,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   KAMAILIO, SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, logTail, machineInfo, parseStatCsv,
   reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
-  systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren,
+  systemCpu, treeCpuSeconds, treeMemoryKb, treeMemoryDetailKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren,
 } from '../lib/common.mjs';
 import { parseArgs, headerHelp } from '../lib/args.mjs';
 import { generateUsers, sliceCsv } from './gen-users.mjs';
@@ -37,11 +45,19 @@ function options() {
     users: 100000,
     domain: '127.0.0.1',
     fillRate: 4000,
+    memoryRate: 3000,
+    settle: 35,
+    steps: true,
     opencxRoot: REPO,
+    opencxDist: null,
   }, {
     '--users': ['users', Number],
     '--domain': ['domain', String],
     '--fill-rate': ['fillRate', Number],
+    '--memory-rate': ['memoryRate', Number],
+    '--settle': ['settle', Number],
+    '--no-steps': ['steps', () => false, 0],
+    '--opencx-dist': ['opencxDist', (v) => path.resolve(v)],
   }, headerHelp(fileURLToPath(import.meta.url)));
   opts.out ??= path.join(REPO, 'bench', 'results', 'sip-register.md');
   // auto: as long as the users last for every step (fresh users each step), between 2 and 5 s
@@ -170,6 +186,133 @@ function summary(rows, names, servers) {
   return lines.join('\n');
 }
 
+/** How the runner starts the opencx CLI: bin/opencx.js (dist/), or another build through opencx-launch.mjs. */
+function opencxCli(opts) {
+  return opts.opencxDist === null ? ['bin/opencx.js'] : [path.join(REPO, 'bench', 'lib', 'opencx-launch.mjs')];
+}
+
+function opencxEnv(opts, workers) {
+  // Kamailio's config has no per-source rate limit (pike): opencx's is turned off to compare like with like
+  return {
+    OPENCX_SIP__WORKERS: String(workers), OPENCX_SIP__TRANSPORTS: 'udp', OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0',
+    ...(opts.opencxDist !== null ? { OCX_DIST: opts.opencxDist } : {}),
+  };
+}
+
+/**
+ * Starts (or starts again, on the same data) one server on `port`. opencx runs the sip and control
+ * roles, so its REST API can count the registrations; Kamailio gets a ctl socket for the same.
+ */
+function launch(name, port, opts, tmp, users, workers) {
+  let server;
+  if (name === 'kamailio') {
+    const rundir = path.join(tmp, 'kamailio-run');
+    fs.mkdirSync(rundir, { recursive: true });
+    const ctl = path.join(rundir, 'kamailio.ctl');
+    const args = ['-f', KAMAILIO_CFG, '-DD', '-E', '-Y', rundir, '-w', rundir, '-m', String(opts.kamailioShm),
+      '-n', String(opts.kamailioChildren), '-l', `udp:127.0.0.1:${port}`, '-A', `DBURL="text://${users.kamailioDb}"`,
+      '-A', `CTLSOCK="unix:${ctl}"`];
+    server = startServer(name, KAMAILIO, args, REPO, path.join(tmp, 'kamailio.log'), opts.nice);
+    server.countAors = async () => kamailioRegistered(ctl);
+  } else {
+    const dataDir = path.join(tmp, `${name}-data`);
+    const args = [...opencxCli(opts), 'start', '--role', 'sip,control', '--bind', '127.0.0.1',
+      '--sip-port', String(port), '--http-port', '0', '--data-dir', dataDir];
+    server = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, opencxEnv(opts, workers));
+    server.countAors = async () => opencxRegistered(server.logFile, dataDir);
+  }
+  server.port = port;
+  server.workers = workers;
+  server.users = { cursor: 0, wrapCursor: 0, wrapped: false };
+  server.aors = 0;
+  return server;
+}
+
+/** AORs registered in Kamailio: usrloc's registered_users statistic over the ctl socket. */
+async function kamailioRegistered(ctl) {
+  const r = await runBounded('/usr/sbin/kamcmd', ['-s', `unix:${ctl}`, 'stats.get_statistics', 'all'], { cwd: REPO, env: {}, limitS: 20 });
+  const m = /registered_users\s*=\s*(\d+)/.exec(r.out);
+  if (!m) throw new Error(`kamcmd: ${r.out.trim().slice(0, 200)}`);
+  return Number(m[1]);
+}
+
+/** AORs registered in opencx: GET /api/v1/registrations/count with the first API key. */
+async function opencxRegistered(logFile, dataDir) {
+  const started = fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"opencx started"'));
+  const http = started ? JSON.parse(started).ports?.http : undefined;
+  if (!http) throw new Error('no HTTP port in the opencx log');
+  const key = fs.readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${http}/api/v1/registrations/count`, { headers: { authorization: `Bearer ${key}` } });
+  if (!res.ok) throw new Error(`GET /api/v1/registrations/count: ${res.status} ${(await res.text()).slice(0, 200)}`);
+  return (await res.json()).aors;
+}
+
+async function waitReady(s, opts) {
+  const ready = await waitForOptions(s.port, opts.readyTimeout, () => !s.exited);
+  if (ready) return null;
+  const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no answer to OPTIONS within ${opts.readyTimeout}s`;
+  console.error(`[bench] ${s.name} not available: ${why}\n--- ${s.name} log tail ---\n${logTail(s.logFile)}`);
+  await stopServer(s);
+  return why;
+}
+
+const mb = (kb) => fmt(kb / 1024, 1);
+
+/**
+ * The memory phase: start the server again on the same data (so nothing from the rate steps is
+ * left in it), register every user, check the server's own AOR count, read the memory.
+ */
+async function memoryPhase(old, opts, tmp, users, started) {
+  await stopServer(old);
+  await delay(500);
+  const s = launch(old.name, old.port, opts, tmp, users, old.workers);
+  started.push(s);
+  const why = await waitReady(s, opts);
+  if (why) return { server: s, error: why };
+  await delay(1000);
+  const idle = treeMemoryKb(s.pid);
+  const out = { server: s, idle, runs: [] };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // every user again: the same key gives the same Contact, so an AOR a run already registered
+    // is refreshed (still one binding), and the ones it missed are registered
+    s.users = { cursor: 0, wrapCursor: 0, wrapped: false };
+    const row = await runStep(s, opts.memoryRate, opts.users, { ...opts, quietWait: 5 }, tmp, 'mem', users);
+    out.runs.push(row);
+    console.error(`[bench] ${s.name} memory phase run ${attempt + 1}: ${fmt(row.ok)} ok, ${fmt(row.failed)} failed at ${fmt(opts.memoryRate)}/s`);
+    try {
+      out.count = await s.countAors();
+    } catch (err) {
+      out.count = NaN;
+      out.countError = String(err?.message ?? err);
+    }
+    console.error(`[bench] ${s.name} says ${fmt(out.count)} AORs registered`);
+    if (out.count >= opts.users) break;
+  }
+  out.loaded = treeMemoryKb(s.pid);
+  out.loadedDetail = treeMemoryDetailKb(s.pid);
+  if (opts.settle > 0) await delay(opts.settle * 1000);
+  out.settled = treeMemoryKb(s.pid);
+  out.settledDetail = treeMemoryDetailKb(s.pid);
+  try { out.countAfter = await s.countAors(); } catch { out.countAfter = NaN; }
+  console.error(`[bench] ${s.name} with ${fmt(out.countAfter)} AORs: ${mb(out.settled.rss)} MB RSS / ${mb(out.settled.pss)} MB PSS ` +
+    `(${out.settledDetail.map((p) => `${p.name} ${p.pid}: ${mb(p.rss)}/${mb(p.pss)}`).join(', ')})`);
+  return out;
+}
+
+function memoryTable(mem, opts) {
+  const head = ['server', 'processes', 'AORs (server count)', 'idle RSS MB', 'idle PSS MB', 'loaded RSS MB', 'loaded PSS MB',
+    `RSS MB after ${opts.settle} s`, `PSS MB after ${opts.settle} s`, 'per process after settling (name pid: RSS / PSS MB)', 'register runs (ok / failed)'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const m of mem) {
+    if (m.error) { out.push(`| ${m.server.name} | ${head.slice(1).map(() => '–').join(' | ')} |`.replace(/–( \|)?$/, `${m.error} |`)); continue; }
+    out.push(`| ${[m.server.name, m.settledDetail.length, `${fmt(m.countAfter)}${m.countError ? ` (${m.countError})` : ''}`,
+      mb(m.idle.rss), mb(m.idle.pss), mb(m.loaded.rss), mb(m.loaded.pss), mb(m.settled.rss), mb(m.settled.pss),
+      m.settledDetail.map((p) => `${p.name} ${p.pid}: ${mb(p.rss)} / ${mb(p.pss)}`).join('; '),
+      m.runs.map((r) => `${fmt(r.ok)} / ${fmt(r.failed)}`).join(', ')].join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
 async function main() {
   const opts = options();
   const opencxNames = opts.opencxWorkers.map((w) => (w === 1 ? 'opencx' : `opencx-${w}w`));
@@ -180,6 +323,7 @@ async function main() {
   const unavailable = new Map();
   const servers = {};
   const rows = [];
+  const mem = [];
   const cleanup = async () => {
     killLiveChildren();
     for (const s of started) await stopServer(s);
@@ -202,52 +346,33 @@ async function main() {
       let p = await freePort();
       while (ports.has(p)) p = await freePort();
       ports.add(p);
-      if (name === 'kamailio') {
-        const rundir = path.join(tmp, 'kamailio-run');
-        fs.mkdirSync(rundir);
-        const args = ['-f', KAMAILIO_CFG, '-DD', '-E', '-Y', rundir, '-w', rundir, '-m', String(opts.kamailioShm),
-          '-n', String(opts.kamailioChildren), '-l', `udp:127.0.0.1:${p}`, '-A', `DBURL="text://${users.kamailioDb}"`];
-        servers[name] = startServer(name, KAMAILIO, args, REPO, path.join(tmp, 'kamailio.log'), opts.nice);
-      } else {
+      if (name !== 'kamailio') {
         const dataDir = path.join(tmp, `${name}-data`);
         fs.mkdirSync(dataDir);
-        // Kamailio's config has no per-source rate limit (pike): opencx's is turned off to compare like with like
-        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp', OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0' };
-        const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', users.opencxCsv, '--data-dir', dataDir],
-          { cwd: opts.opencxRoot, env, limitS: 300, abortOn: IMPORT_STARTED_SERVER });
+        const imp = await runBounded(process.execPath, [...opencxCli(opts), 'user', 'import', users.opencxCsv, '--data-dir', dataDir],
+          { cwd: opts.opencxRoot, env: opencxEnv(opts, workersOf(name)), limitS: 300, abortOn: IMPORT_STARTED_SERVER });
         if (imp.code !== 0 || imp.aborted) {
           const why = imp.aborted ? `\`user import\` started a server instead of importing (not implemented yet?): ${imp.aborted.slice(0, 120)}` : `user import failed (exit ${imp.code}${imp.killed ? ', killed after 300 s' : ''}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
           console.error(`[bench] ${name} not available: ${why}`);
           unavailable.set(name, why);
           continue;
         }
-        const args = ['bin/opencx.js', 'start', '--role', 'sip', '--bind', '127.0.0.1',
-          '--sip-port', String(p), '--http-port', '0', '--data-dir', dataDir];
-        servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, env);
       }
-      servers[name].port = p;
-      servers[name].users = { cursor: 0, wrapCursor: 0, wrapped: false };
-      servers[name].aors = 0;
+      servers[name] = launch(name, p, opts, tmp, users, workersOf(name));
       started.push(servers[name]);
     }
     for (const name of names) {
       const s = servers[name];
       if (!s) continue;
-      const ready = await waitForOptions(s.port, opts.readyTimeout, () => !s.exited);
-      if (!ready) {
-        const why = s.exited ? `exited ${JSON.stringify(s.exitInfo)}` : `no answer to OPTIONS within ${opts.readyTimeout}s`;
-        console.error(`[bench] ${name} not available: ${why}\n--- ${name} log tail ---\n${logTail(s.logFile)}`);
-        unavailable.set(name, why);
-        await stopServer(s);
-      } else {
-        await delay(1000);
-        s.idle = treeMemoryKb(s.pid);
-        console.error(`[bench] ${name} answers OPTIONS (any final status) on 127.0.0.1:${s.port} (pid ${s.pid}), ${fmt(s.idle.rss / 1024, 1)} MB RSS idle`);
-      }
+      const why = await waitReady(s, opts);
+      if (why) { unavailable.set(name, why); continue; }
+      await delay(1000);
+      s.idle = treeMemoryKb(s.pid);
+      console.error(`[bench] ${name} answers OPTIONS (any final status) on 127.0.0.1:${s.port} (pid ${s.pid}), ${fmt(s.idle.rss / 1024, 1)} MB RSS idle`);
     }
 
     const fails = new Map(names.map((n) => [n, 0]));
-    for (let i = 0; i < opts.rates.length; i++) {
+    for (let i = 0; opts.steps && i < opts.rates.length; i++) {
       const rate = opts.rates[i];
       const order = i % 2 === 0 ? names : [...names].reverse();
       for (const name of order) {
@@ -265,8 +390,8 @@ async function main() {
         await delay(1000);
       }
     }
-    // Fill up to all users registered, then read the memory with (about) opts.users AORs.
-    for (const name of names) {
+    // Without a memory phase: fill up to all users registered, then read the memory with (about) opts.users AORs.
+    for (const name of opts.memoryRate > 0 || !opts.steps ? [] : names) {
       const s = servers[name];
       if (!s || unavailable.has(name) || s.exited) continue;
       const left = opts.users - s.users.cursor;
@@ -278,6 +403,12 @@ async function main() {
       }
       await delay(1000);
       s.final = treeMemoryKb(s.pid);
+    }
+    for (const name of opts.memoryRate > 0 ? names : []) {
+      const s = servers[name];
+      if (!s || unavailable.has(name)) continue;
+      const m = await memoryPhase(s, opts, tmp, users, started);
+      mem.push(m);
     }
   } finally {
     await cleanup();
@@ -301,7 +432,8 @@ async function main() {
       ? `kamailio (${m.kamailio}; bench/sip-register/kamailio-register.cfg: auth.so pv_www_authenticate against a ${fmt(opts.users)}-entry htable ` +
         `loaded from db_text, registrar + usrloc db_mode 0; -n ${opts.kamailioChildren} -m ${opts.kamailioShm})`
       : `${n} (\`node bin/opencx.js user import USERS.csv --data-dir TMP\` then \`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE=0 ` +
-        'node bin/opencx.js start --role sip --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP`' +
+        'node bin/opencx.js start --role sip,control --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP`' +
+        `${opts.opencxDist === null ? '' : ` (built in ${path.relative(REPO, opts.opencxDist)}, run through bench/lib/opencx-launch.mjs)`}` +
         `${opts.opencxRoot === REPO ? '' : ` in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
     '- SIPp and the servers share the machine. "achieved" = successful registrations / time from SIPp start to the end of ' +
       'its last call; "steady" = success rate between the first and last full 1 s stats rows; "pass" = failed < 0.1 %, ' +
@@ -311,15 +443,25 @@ async function main() {
       'is counted once per process there), "PSS" = sum of Pss (/proc/PID/smaps_rollup, shared pages split: the real ' +
       'footprint); "AORs after" = users registered so far by this run (successful calls). "UDP RcvbufErrors" is system-wide.',
     '',
-    table(rows),
-    '',
-    summary(rows, names, servers),
-    '',
+    ...(opts.steps ? [table(rows), '', summary(rows, names, servers), ''] : []),
+    ...(mem.length > 0 ? [
+      `## Memory with ${fmt(opts.users)} AORs registered`,
+      '',
+      `Each server started again on the same data, then SIPp registered all ${fmt(opts.users)} users at ${fmt(opts.memoryRate)}/s ` +
+        '(again for any a run left out: the same Contact, so a refresh), until the server\'s own count (opencx: ' +
+        '`GET /api/v1/registrations/count`; Kamailio: `kamcmd stats.get_statistics usrloc:registered_users`) reached it. ' +
+        '"idle" = before any REGISTER, "loaded" = right after the last run, then again after the settle time. Σ VmRSS counts ' +
+        'Kamailio\'s shared memory once per process; PSS (smaps_rollup) splits shared pages and is the fair footprint. ' +
+        'opencx\'s processes: the primary first, then the SIP workers.',
+      '',
+      memoryTable(mem, opts),
+      '',
+    ] : []),
   ].join('\n');
   console.log(md);
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   else console.error(`[bench] kept ${tmp}`);
-  if (rows.every((r) => r.skipped)) {
+  if (rows.every((r) => r.skipped) && mem.length === 0) {
     console.error(`[bench] no step ran; ${path.relative(process.cwd(), opts.out)} left unchanged`);
     process.exitCode = 1;
     return;

@@ -27,6 +27,7 @@ import { tlsMaterial } from './tls-material.js';
  *   worker → primary  {type:'sip-ready', index, ports, relayPort}
  *   primary → workers {type:'sip-peers', relayPorts}   once every worker is ready, and after a restart
  *   primary → worker  {type:'sip-shutdown'}
+ *   primary → workers {type:'sip-directory-changed'}   after any provisioning change (RpcDirectory's cache)
  */
 
 const INDEX_ENV = 'OCX_SIP_WORKER_INDEX';
@@ -44,7 +45,11 @@ interface PeersMessage {
 interface ShutdownMessage {
   type: 'sip-shutdown';
 }
-type ClusterMessage = ReadyMessage | PeersMessage | ShutdownMessage;
+/** provisioning changed: workers drop what they cached from the primary's directory */
+interface DirectoryChangedMessage {
+  type: 'sip-directory-changed';
+}
+type ClusterMessage = ReadyMessage | PeersMessage | ShutdownMessage | DirectoryChangedMessage;
 
 function isClusterMessage(m: unknown): m is ClusterMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('sip-');
@@ -62,6 +67,8 @@ export function ownerOf(callId: string, workers: number): number {
 export interface SipWorkers {
   ports: Record<string, number>;
   allReady(): boolean;
+  /** tell every worker that provisioning changed */
+  directoryChanged(): void;
   stop(): Promise<void>;
 }
 
@@ -125,6 +132,11 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
       return ports;
     },
     allReady: () => ready.size === count,
+    directoryChanged() {
+      for (const w of workers) {
+        if (w !== undefined && w.isConnected()) w.send({ type: 'sip-directory-changed' } satisfies DirectoryChangedMessage);
+      }
+    },
     async stop() {
       stopping = true;
       const alive = workers.filter((w): w is Worker => w !== undefined && !w.isDead());
@@ -183,9 +195,13 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
   const redis = config.bus.kind === 'redis' && config.bus.url !== undefined;
   const location = redis ? createLocationStore(config, scheduler, log) : new RpcLocationStore(call);
   const bus = redis && config.bus.url !== undefined ? createRedisBus({ url: config.bus.url, logger: log, scheduler }) : undefined;
+  const directory = new RpcDirectory(call);
+  process.on('message', (m: unknown) => {
+    if (isClusterMessage(m) && m.type === 'sip-directory-changed') directory.invalidate();
+  });
   const services = subscriberServices({
     location,
-    directory: new RpcDirectory(call),
+    directory,
     secret: await authSecret(config),
     algorithms: config.sip.authAlgorithms,
     registrar: config.sip.registrar,

@@ -15,11 +15,12 @@ import {
   type Role,
 } from '../platform/index.js';
 import { startSipWorkers } from './cluster.js';
+import { startMediaRole } from './media-role.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { writeServerFile } from './user-commands.js';
 import { primaryHandlers } from './worker-adapters.js';
 import { authSecret, createDirectory, createLocationStore, openProvisioning, registrationsPort, subscriberServices, type Provisioning } from './subscriber-services.js';
-import { registerProvisioningRoutes, type RegistrationsPort } from '../control/index.js';
+import { PROVISIONING_CHANGED_TOPIC, registerProvisioningRoutes, type RegistrationsPort } from '../control/index.js';
 import type { FastifyInstance } from 'fastify';
 
 export interface RunningServer {
@@ -30,7 +31,7 @@ export interface RunningServer {
 }
 
 /** Roles that have services in this build; the others are accepted and reported as idle. */
-const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control'];
+const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control', 'media'];
 
 /**
  * The composition root of `opencx start`: picks the adapters the configuration names and wires
@@ -101,6 +102,9 @@ export async function startServer(config: Config, logger: Logger, version: strin
         const shared = config.bus.kind === 'redis';
         const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location));
         closers.push({ name: 'sip workers', close: () => workers.stop() });
+        // workers cache the directory's answers (RpcDirectory): any provisioning change drops them
+        const changes = await bus.subscribe(PROVISIONING_CHANGED_TOPIC, () => workers.directoryChanged());
+        closers.push({ name: 'directory change notices', close: () => changes.unsubscribe() });
         Object.assign(ports, workers.ports);
         health.register('sip-workers', () => workers.allReady());
         metricsSource = new ClusterMetrics();
@@ -112,6 +116,12 @@ export async function startServer(config: Config, logger: Logger, version: strin
         Object.assign(ports, portsOf(bound, config));
         health.register('sip-listeners', () => sip.listeners().length === bound.length);
       }
+    }
+
+    if (config.roles.includes('media')) {
+      const media = await startMediaRole(config, bus, config.metrics.enabled ? metrics : undefined, scheduler, logger);
+      closers.push({ name: 'media', close: () => media.close() });
+      health.register('media', () => bus.connected);
     }
 
     const store = provisioning?.store;

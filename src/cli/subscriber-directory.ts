@@ -4,6 +4,7 @@ import { PROVISIONING_CHANGED_TOPIC } from '../control/index.js';
 import type { SubscriberDirectory } from '../sip/index.js';
 import type { Logger, Scheduler } from '../lib/index.js';
 import { describeError } from '../lib/index.js';
+import { CredentialTable } from './credential-table.js';
 
 interface Cached<T> {
   value: T;
@@ -11,6 +12,12 @@ interface Cached<T> {
 }
 
 type Credentials = { ha1Md5: string; ha1Sha256: string; enabled: boolean };
+
+/**
+ * Rows per preload query. One SELECT of every user made PGlite's WASM heap (which never shrinks)
+ * and the result set grow by ~75 MB for 100,000 users; pages of 5,000 keep both small.
+ */
+const PRELOAD_PAGE = 5000;
 
 /**
  * The SIP services' view of provisioning (SubscriberDirectory), adapted from the control plane's
@@ -27,7 +34,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   private readonly users = new Map<string, Cached<Credentials | undefined>>();
   private unsubscribe: (() => Promise<void>) | undefined;
   /** the whole directory, when it fits under preloadLimit */
-  private full: { users: Map<string, Credentials>; domains: Set<string> } | undefined;
+  private full: { users: CredentialTable; domains: Set<string> } | undefined;
   private reloadTimer: ReturnType<Scheduler['setTimeout']> | undefined;
   private closed = false;
   /** bumped by every change: the in-memory copy is trusted only when no change came after its load */
@@ -60,12 +67,20 @@ export class ProvisionedDirectory implements SubscriberDirectory {
       this.full = undefined;
       return 0;
     }
-    const rows = await db.query<{ username: string; domain: string; ha1_md5: string; ha1_sha256: string; enabled: boolean }>(
-      'SELECT username, domain, ha1_md5, ha1_sha256, enabled FROM users',
-    );
+    const users = new CredentialTable(Number(count.rows[0]?.n ?? 0));
+    // keyset pages in primary-key order: each query is cheap and a page is garbage once copied
+    let after = '';
+    for (;;) {
+      const page = await db.query<{ id: string; username: string; domain: string; ha1_md5: string; ha1_sha256: string; enabled: boolean }>(
+        'SELECT id, username, domain, ha1_md5, ha1_sha256, enabled FROM users WHERE id > $1 ORDER BY id LIMIT $2',
+        [after, PRELOAD_PAGE],
+      );
+      for (const r of page.rows) users.add(`${r.username}@${r.domain}`, r.ha1_md5, r.ha1_sha256, r.enabled);
+      const last = page.rows[page.rows.length - 1];
+      if (last === undefined || page.rows.length < PRELOAD_PAGE) break;
+      after = last.id;
+    }
     const domains = await db.query<{ name: string }>('SELECT name FROM domains');
-    const users = new Map<string, Credentials>();
-    for (const r of rows.rows) users.set(`${r.username}@${r.domain}`, { ha1Md5: r.ha1_md5, ha1Sha256: r.ha1_sha256, enabled: r.enabled });
     this.full = { users, domains: new Set(domains.rows.map((d) => d.name.toLowerCase())) };
     this.loadedAt = seq;
     return users.size;
@@ -83,7 +98,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   /** the preloaded copy, unless a change arrived since it was loaded (then lookups go to the database) */
-  private fresh(): { users: Map<string, Credentials>; domains: Set<string> } | undefined {
+  private fresh(): { users: CredentialTable; domains: Set<string> } | undefined {
     return this.loadedAt === this.changes ? this.full : undefined;
   }
 
@@ -121,12 +136,16 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   async ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): Promise<string | undefined> {
+    const full = this.fresh();
+    if (full !== undefined) return full.users.ha1(`${user}@${bare(domain).toLowerCase()}`, hash);
     const creds = await this.credentials(user, domain);
     if (creds === undefined || !creds.enabled) return undefined;
     return hash === 'MD5' ? creds.ha1Md5 : creds.ha1Sha256;
   }
 
   async userExists(user: string, domain: string): Promise<boolean> {
+    const full = this.fresh();
+    if (full !== undefined) return full.users.has(`${user}@${bare(domain).toLowerCase()}`);
     return (await this.credentials(user, domain)) !== undefined;
   }
 
@@ -141,11 +160,10 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     this.clear();
   }
 
+  /** the database behind a short-lived cache, when the whole directory is not in memory */
   private async credentials(user: string, domain: string): Promise<Credentials | undefined> {
     const d = bare(domain).toLowerCase();
     const key = `${user}@${d}`;
-    const full = this.fresh();
-    if (full !== undefined) return full.users.get(key);
     const hit = this.users.get(key);
     const now = this.options.scheduler.now();
     if (hit !== undefined && hit.until > now) return hit.value;

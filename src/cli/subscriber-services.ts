@@ -133,5 +133,6 @@ export function registrationsPort(location: LocationStore, scheduler: Scheduler,
       return out;
     },
     remove: (aor: string) => view.remove(aor),
+    count: () => location.count(),
   };
 }

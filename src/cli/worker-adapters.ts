@@ -28,11 +28,31 @@ export function primaryHandlers(directory: SubscriberDirectory, location: Locati
   return handlers;
 }
 
+/**
+ * The primary's directory seen from a worker, behind a cache: every REGISTER asks whether its
+ * domain is ours and the second leg asks for an HA1, and a round trip over IPC for each cost
+ * more CPU than the digest check itself. The primary tells every worker when provisioning
+ * changes (`invalidate()`), so the cache is dropped at once, not after a TTL; the TTL only
+ * bounds the damage of a lost notice. An answer to a call made before the last invalidation is
+ * used but not kept (it may predate the change).
+ */
 export class RpcDirectory implements SubscriberDirectory {
-  constructor(private readonly call: Call) {}
+  private readonly cache = new Map<string, { value: unknown; until: number }>();
+  private generation = 0;
+
+  constructor(
+    private readonly call: Call,
+    private readonly options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {},
+  ) {}
+
+  /** provisioning changed somewhere: forget every answer */
+  invalidate(): void {
+    this.generation++;
+    this.cache.clear();
+  }
 
   async isLocalDomain(host: string): Promise<boolean> {
-    return (await this.call('dir.isLocalDomain', host)) === true;
+    return (await this.cached(`d|${host}`, 'dir.isLocalDomain', host)) === true;
   }
 
   realmFor(domain: string): string {
@@ -41,12 +61,25 @@ export class RpcDirectory implements SubscriberDirectory {
   }
 
   async ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): Promise<string | undefined> {
-    const v = await this.call('dir.ha1', user, domain, hash);
+    const v = await this.cached(`${hash === 'MD5' ? 'm' : 's'}|${user}@${domain}`, 'dir.ha1', user, domain, hash);
     return typeof v === 'string' ? v : undefined;
   }
 
   async userExists(user: string, domain: string): Promise<boolean> {
-    return (await this.call('dir.userExists', user, domain)) === true;
+    return (await this.cached(`u|${user}@${domain}`, 'dir.userExists', user, domain)) === true;
+  }
+
+  private async cached(key: string, op: string, ...args: unknown[]): Promise<unknown> {
+    const now = (this.options.now ?? Date.now)();
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit.until > now) return hit.value;
+    const generation = this.generation;
+    const value = await this.call(op, ...args);
+    if (generation === this.generation) {
+      if (this.cache.size >= (this.options.maxEntries ?? 200_000)) this.cache.clear();
+      this.cache.set(key, { value, until: now + (this.options.ttlMs ?? 60_000) });
+    }
+    return value;
   }
 }
 

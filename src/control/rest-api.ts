@@ -29,6 +29,8 @@ export interface RegistrationsPort {
   list(aor?: string): Promise<RegistrationView[]>;
   /** removes every binding of the AOR; resolves to how many were removed */
   remove(aor: string): Promise<number>;
+  /** number of AORs with at least one live binding (the list is capped; this is not) */
+  count?(): Promise<number>;
 }
 
 export interface ProvisioningRoutesOptions {
@@ -248,6 +250,17 @@ async function provisioningApi(api: FastifyInstance, options: ProvisioningRoutes
       const visible = await visibleDomains(request);
       const all = await port.list(request.query.aor);
       return visible === undefined ? all : all.filter((r) => visible.has(domainOfAor(r.aor) ?? ''));
+    },
+  );
+  // operators only: a tenant's count would have to leave out other tenants' AORs
+  api.get(
+    '/registrations/count',
+    { schema: { tags: ['registrations'], response: { 200: { type: 'object', properties: { aors: { type: 'integer' } }, required: ['aors'] }, ...errors } } },
+    async (request) => {
+      const port = registrations();
+      if ((await visibleDomains(request)) !== undefined) throw new ForbiddenError('counting registrations needs an operator key');
+      if (port.count === undefined) throw new UnavailableError('this node cannot count registrations');
+      return { aors: await port.count() };
     },
   );
   api.delete<{ Params: { aor: string } }>(

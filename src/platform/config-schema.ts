@@ -157,6 +157,36 @@ const blobsSchema = z
     }
   });
 
+export const MEDIA_CODECS = ['opus', 'G722', 'PCMU', 'PCMA', 'L16'] as const;
+
+/** The RTP media engine (`media` role, or in-process for `calls`/`mcp` when it runs on the same node). */
+const mediaSchema = z
+  .object({
+    /** address the RTP sockets bind to */
+    bind: z.string().min(1).default('0.0.0.0'),
+    /** address written in SDP c= lines when the bind address is a wildcard or behind NAT */
+    advertisedAddress: z.string().min(1).optional(),
+    /** RTP port range (even ports for RTP, RTCP on the next odd one unless rtcp-mux) */
+    portMin: z.number().int().min(1024).max(65534).default(20000),
+    portMax: z.number().int().min(1025).max(65535).default(45000),
+    /** codecs offered and accepted, most preferred first */
+    codecs: z.array(z.enum(MEDIA_CODECS)).min(1).default(['PCMU', 'PCMA', 'G722', 'opus']),
+    /** an endpoint that receives no RTP for this long raises endpoint.timeout (0 = never) */
+    noRtpTimeoutMs: z.number().int().min(0).default(60_000),
+    /** upper bound of the adaptive jitter buffer on legs that terminate media */
+    jitterBufferMaxMs: z.number().int().min(20).max(1000).default(200),
+    /** where recordings are written while they run (recovered after a crash); absent means <dataDir>/spool/recordings */
+    spoolDir: z.string().min(1).optional(),
+    /** this media node's id on the bus; absent means host name and process id */
+    nodeId: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+    /** deadline for one request to a remote media node */
+    requestTimeoutMs: positiveInt.default(5000),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.portMin >= m.portMax) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['portMin'], message: `portMin (${m.portMin}) must be below portMax (${m.portMax})` });
+  });
+
 const metricsSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -176,6 +206,7 @@ export const configSchema = z
     bus: busSchema.default({}),
     database: databaseSchema.default({}),
     blobs: blobsSchema.default({}),
+    media: mediaSchema.default({}),
     metrics: metricsSchema.default({}),
   })
   .strict();

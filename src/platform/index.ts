@@ -6,3 +6,4 @@ export * from './health.js';
 export * from './http-server.js';
 export * from './bus/index.js';
 export * from './db/index.js';
+export * from './blobs/index.js';

@@ -221,3 +221,55 @@ export class ClusterMetrics implements MetricsSource {
     return registry;
   }
 }
+
+/** What the media engine reports for /metrics (filled by the media role; platform knows no media types). */
+export interface MediaMetricsSnapshot {
+  endpoints: number;
+  portsInUse: number;
+  bridges: number;
+  transcoding: number;
+  conferences: number;
+  recordings: number;
+  plays: number;
+  packetsIn: number;
+  packetsOut: number;
+  packetsLost: number;
+  maxJitterMs: number;
+}
+
+/**
+ * Media gauges read on each scrape from the engine's own counters, so the 20 ms media path never
+ * touches prom-client. Packet totals are gauges of the live endpoints' counters (they fall when
+ * endpoints close): rate() over them is per-call traffic, not a lifetime counter.
+ */
+export function registerMediaMetrics(metrics: Metrics, snapshot: () => MediaMetricsSnapshot): void {
+  const gauges: [keyof MediaMetricsSnapshot, string, string][] = [
+    ['endpoints', 'opencx_media_endpoints', 'media endpoints open'],
+    ['portsInUse', 'opencx_media_ports_in_use', 'RTP/RTCP ports held from the port range'],
+    ['bridges', 'opencx_media_bridges', 'bridged endpoint pairs'],
+    ['transcoding', 'opencx_media_transcoding_sessions', 'bridges that decode and re-encode'],
+    ['conferences', 'opencx_media_conferences', 'conference mixers running'],
+    ['recordings', 'opencx_media_recordings', 'recordings in progress'],
+    ['plays', 'opencx_media_plays', 'prompts/tones playing'],
+    ['packetsIn', 'opencx_media_packets_received', 'RTP packets received by open endpoints'],
+    ['packetsOut', 'opencx_media_packets_sent', 'RTP packets sent by open endpoints'],
+    ['packetsLost', 'opencx_media_packets_lost', 'RTP packets lost towards open endpoints (RFC 3550 A.3)'],
+    ['maxJitterMs', 'opencx_media_jitter_max_ms', 'highest interarrival jitter among open endpoints (RFC 3550 A.8), ms'],
+  ];
+  let cached: { at: number; value: MediaMetricsSnapshot } | undefined;
+  const read = (): MediaMetricsSnapshot => {
+    const now = Date.now();
+    if (cached === undefined || now - cached.at > 100) cached = { at: now, value: snapshot() };
+    return cached.value;
+  };
+  for (const [field, name, help] of gauges) {
+    new Gauge({
+      name,
+      help,
+      registers: [metrics.registry],
+      collect() {
+        this.set(read()[field]);
+      },
+    });
+  }
+}

@@ -17,6 +17,8 @@ export interface CreateEndpointRequest {
   family?: 'IPv4' | 'IPv6';
   /** free-form labels carried into events and metrics (call id, tenant) */
   labels?: Record<string, string>;
+  /** put the endpoint on the same media node as this endpoint (legs of one call must meet there) */
+  near?: string;
 }
 
 export interface EndpointDescription {
@@ -127,7 +129,7 @@ export interface MediaEngineApi {
   /** turn in-band (Goertzel) DTMF detection on for an endpoint without telephone-event */
   detectInbandDtmf(endpointId: string, on: boolean): Promise<void>;
 
-  createConference(): Promise<{ conferenceId: string }>;
+  createConference(options?: { near?: string }): Promise<{ conferenceId: string }>;
   joinConference(conferenceId: string, endpointId: string, options?: ConferenceJoinOptions): Promise<void>;
   updateParticipant(conferenceId: string, endpointId: string, options: ConferenceJoinOptions): Promise<void>;
   leaveConference(conferenceId: string, endpointId: string): Promise<void>;

@@ -17,7 +17,17 @@ export interface PgliteDatabaseOptions {
   /** directory holding the PostgreSQL data files; created when missing */
   dataDir: string;
   logger?: Logger;
+  /**
+   * PostgreSQL's shared_buffers inside the WASM heap. PGlite's postgresql.conf says 128MB, and
+   * PostgreSQL touches the whole pool at start, so it alone cost ~110 MB of RSS in every process
+   * that opens the database. One backend reading a few small tables does not need it: with 8MB
+   * a 100,000-user database opens in ~150 MB of RSS instead of ~275 MB (bench/RESULTS.md).
+   */
+  sharedBuffers?: string;
 }
+
+/** see PgliteDatabaseOptions.sharedBuffers; work_mem and temp_buffers are PostgreSQL's own defaults, wal_buffers follows shared_buffers */
+const DEFAULT_SHARED_BUFFERS = '8MB';
 
 const DML = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
 
@@ -73,7 +83,9 @@ export class PgliteDatabase implements Database {
     const lock = lockDataDir(dir);
     let pg: PGlite;
     try {
-      pg = await PGlite.create(dir);
+      pg = await PGlite.create(dir, {
+        startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${options.sharedBuffers ?? DEFAULT_SHARED_BUFFERS}`],
+      });
     } catch (err) {
       lock.release();
       throw new UnavailableError(`PGlite could not open ${dir}: ${describeError(err)}`, { cause: err });

@@ -8,6 +8,7 @@
  * the bus would be needed for that).
  */
 import type { Scheduler, TimerHandle } from '../../lib/index.js';
+import { detachedString } from '../message/index.js';
 
 interface Entry {
   highest: number;
@@ -46,7 +47,8 @@ export class NonceCountTracker {
       if (oldest.done === true) break;
       this.entries.delete(oldest.value);
     }
-    this.entries.set(nonce, { highest: nc, expiresAt });
+    // kept for the nonce's lifetime: not as a slice of the request it came in
+    this.entries.set(detachedString(nonce), { highest: nc, expiresAt });
     this.scheduleSweep();
     return true;
   }

@@ -6,14 +6,19 @@
  * protocol allows). RFC 7616 §3.3 suggests exactly this shape: a time stamp plus a private key hash.
  * The timestamp is wall time because it crosses processes.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const TIMESTAMP_BYTES = 8;
 /**
- * Random salt: without it every challenge minted in the same millisecond would share a nonce,
- * and the per-nonce nc tracking would then reject the second client's nc=1 as a replay.
+ * Salt: without it every challenge minted in the same millisecond would share a nonce, and the
+ * per-nonce nc tracking would then reject the second client's nc=1 as a replay. It is a random
+ * prefix drawn once per instance plus a counter (unique within the instance, and between
+ * instances unless two draw the same 32 random bits): a randomBytes() call per challenge cost
+ * about as much as the HMAC.
  */
 const SALT_BYTES = 8;
+/** HMAC-SHA256 block size (RFC 2104 §2) */
+const BLOCK_BYTES = 64;
 const STAMP_BYTES = TIMESTAMP_BYTES + SALT_BYTES;
 /** HMAC-SHA256 output truncated to 128 bits: ample against forgery and keeps the nonce short. */
 const MAC_BYTES = 16;
@@ -24,21 +29,34 @@ export type NonceCheck =
   | { valid: false };
 
 export class StatelessNonce {
-  private readonly key: Buffer;
+  /** the key XOR ipad / opad (RFC 2104), so one MAC is two one-shot hashes */
+  private readonly innerPad: Buffer;
+  private readonly outerPad: Buffer;
+  private readonly realmSuffix: Buffer;
+  private readonly saltPrefix: number;
+  private counter = 0;
 
   constructor(
     secret: string | Buffer,
     private readonly realm: string,
     private readonly ttlMs: number,
   ) {
-    this.key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+    const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+    const block = Buffer.alloc(BLOCK_BYTES);
+    (key.length > BLOCK_BYTES ? hash('sha256', key, 'buffer') : key).copy(block);
+    this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));
+    this.outerPad = Buffer.from(block.map((b) => b ^ 0x5c));
+    this.realmSuffix = Buffer.from(`:${this.realm}`, 'utf8');
+    this.saltPrefix = randomBytes(4).readUInt32BE(0);
   }
 
   /** a fresh nonce stamped with `wallNow` (ms since epoch) */
   issue(wallNow: number): string {
     const buf = Buffer.alloc(NONCE_BYTES);
     buf.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(wallNow))), 0);
-    randomBytes(SALT_BYTES).copy(buf, TIMESTAMP_BYTES);
+    buf.writeUInt32BE(this.saltPrefix, TIMESTAMP_BYTES);
+    this.counter = (this.counter + 1) >>> 0;
+    buf.writeUInt32BE(this.counter, TIMESTAMP_BYTES + 4);
     this.mac(buf.subarray(0, STAMP_BYTES)).copy(buf, STAMP_BYTES);
     return buf.toString('base64url');
   }
@@ -57,8 +75,10 @@ export class StatelessNonce {
     return { valid: true, issuedAt, expired };
   }
 
+  /** HMAC-SHA256(key, stamp ":" realm) truncated (RFC 2104), the same bytes as createHmac gives */
   private mac(stamp: Buffer): Buffer {
-    return createHmac('sha256', this.key).update(stamp).update(':').update(this.realm, 'utf8').digest().subarray(0, MAC_BYTES);
+    const inner = hash('sha256', Buffer.concat([this.innerPad, stamp, this.realmSuffix]), 'buffer');
+    return hash('sha256', Buffer.concat([this.outerPad, inner]), 'buffer').subarray(0, MAC_BYTES);
   }
 }
 

@@ -4,6 +4,7 @@
  * Expired bindings are filtered on every read and removed by a sweep on the Scheduler.
  */
 import { ClosedError, ConflictError, TypedEmitter, type Scheduler, type TimerHandle } from '../../lib/index.js';
+import { detachedString } from '../message/index.js';
 import type { Binding, ExpiredBindings, ExpiringLocationStore } from './location-store.js';
 
 export interface MemoryLocationStoreOptions {
@@ -52,7 +53,7 @@ export class MemoryLocationStore implements ExpiringLocationStore {
       throw new ConflictError(`bindings of ${aor} changed (version ${current}, expected ${expectVersion})`);
     }
     if (bindings.length === 0) this.entries.delete(aor);
-    else this.entries.set(aor, { version: ++this.lastVersion, bindings: bindings.map(copyBinding) });
+    else this.entries.set(aor, { version: ++this.lastVersion, bindings: bindings.map(storedBinding) });
   }
 
   async count(): Promise<number> {
@@ -116,6 +117,20 @@ export class MemoryLocationStore implements ExpiringLocationStore {
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('location store is closed');
   }
+}
+
+/** what the store keeps: a copy whose strings do not pin the message they were parsed from */
+function storedBinding(b: Binding): Binding {
+  return {
+    ...b,
+    aor: detachedString(b.aor),
+    contact: detachedString(b.contact),
+    callId: detachedString(b.callId),
+    path: b.path.map((p) => detachedString(p)),
+    instanceId: detachedString(b.instanceId),
+    userAgent: detachedString(b.userAgent),
+    source: { ...b.source, address: detachedString(b.source.address), connectionId: detachedString(b.source.connectionId) },
+  };
 }
 
 /** callers get copies: mutating what read() returned must not change the store */

@@ -1,0 +1,89 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger, Scheduler } from '../lib/index.js';
+import { describeError } from '../lib/index.js';
+import { LocalMediaEngine, MediaNode, RemoteMediaEngine, recoverSpool, type MediaEngineApi } from '../media/index.js';
+import { openBlobStore, registerMediaMetrics, type BlobStore, type Bus, type Config, type Metrics } from '../platform/index.js';
+
+export interface MediaRole {
+  engine: LocalMediaEngine;
+  node: MediaNode;
+  blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+/** The spool directory recordings are written to while they run. */
+export function spoolDirOf(config: Config): string {
+  return config.media.spoolDir ?? path.join(config.dataDir, 'spool', 'recordings');
+}
+
+/**
+ * The `media` role: a local engine on the configured port range, served on the bus as a media
+ * node so `calls`/`mcp` nodes elsewhere can drive it. Recordings a crash left in the spool are
+ * repaired and uploaded before the node announces itself.
+ */
+export async function startMediaRole(config: Config, bus: Bus, metrics: Metrics | undefined, scheduler: Scheduler, logger: Logger): Promise<MediaRole> {
+  const log = logger.child({ component: 'media' });
+  const blobs = openBlobStore(config.blobs, config.dataDir, log);
+  const spoolDir = spoolDirOf(config);
+  try {
+    const report = await recoverSpool(spoolDir, blobs, log);
+    if (report.recovered.length > 0 || report.failed.length > 0) {
+      log.info({ recovered: report.recovered.length, failed: report.failed.length }, 'recordings left by an earlier run were recovered');
+    }
+  } catch (err) {
+    log.warn({ err: describeError(err), spoolDir }, 'recording spool could not be checked');
+  }
+  const nodeId = config.media.nodeId ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`;
+  const engine = new LocalMediaEngine({
+    bindAddress: config.media.bind,
+    ...(config.media.advertisedAddress !== undefined ? { advertisedAddress: config.media.advertisedAddress } : {}),
+    portMin: config.media.portMin,
+    portMax: config.media.portMax,
+    codecs: [...config.media.codecs],
+    noRtpTimeoutMs: config.media.noRtpTimeoutMs,
+    jitterBufferMaxMs: config.media.jitterBufferMaxMs,
+    spoolDir,
+    blobs,
+    idPrefix: `${nodeId}~`,
+    scheduler,
+    logger: log,
+  });
+  if (metrics !== undefined) {
+    registerMediaMetrics(metrics, () => ({ ...engine.load(), ...engine.trafficTotals() }));
+  }
+  const node = new MediaNode({
+    nodeId,
+    bus,
+    engine,
+    scheduler,
+    logger: log,
+    load: () => {
+      const l = engine.load();
+      return { endpoints: l.endpoints, portsFree: l.portsFree };
+    },
+  });
+  // the node subscribes to its request topic: wait for the bus rather than fail on a slow connect
+  await bus.whenConnected(15_000);
+  await node.start();
+  log.info({ nodeId, ports: `${config.media.portMin}-${config.media.portMax}`, codecs: config.media.codecs }, 'media node serving on the bus');
+  return {
+    engine,
+    node,
+    blobs,
+    close: async () => {
+      await node.close();
+      await engine.close();
+      await blobs.close();
+    },
+  };
+}
+
+/**
+ * The engine a `calls` or `mcp` role uses: the local one when this process runs the media role,
+ * else media nodes elsewhere over the bus.
+ */
+export function mediaEngineFor(config: Config, local: MediaRole | undefined, bus: Bus, scheduler: Scheduler, logger: Logger): MediaEngineApi {
+  if (local !== undefined) return local.engine;
+  return new RemoteMediaEngine({ bus, scheduler, logger: logger.child({ component: 'media-client' }), requestTimeoutMs: config.media.requestTimeoutMs });
+}

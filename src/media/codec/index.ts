@@ -1,0 +1,12 @@
+export { CODECS, CODEC_NAMES, codecInfo, codecFromRtpmap, codecFromStaticPayloadType } from './registry.js';
+export { createEncoder, createDecoder } from './factory.js';
+export { createTranscoder } from './transcoder.js';
+export type { Transcoder, TranscoderOptions } from './transcoder.js';
+export { createPcmConverter } from './pcm-converter.js';
+export type { PcmConverter } from './pcm-converter.js';
+export { G711Encoder, G711Decoder, linearToUlaw, ulawToLinear, linearToAlaw, alawToLinear, encodeG711, decodeG711 } from './g711.js';
+export type { G711Law } from './g711.js';
+export { G722Encoder, G722Decoder } from './g722.js';
+export { OpusEncoder, OpusDecoder, opusFrameSize, opusHeapBytes } from './opus.js';
+export { L16Encoder, L16Decoder } from './l16.js';
+export { FadeConcealer } from './plc.js';

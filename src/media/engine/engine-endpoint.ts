@@ -1,0 +1,324 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../../lib/index.js';
+import { describeError } from '../../lib/index.js';
+import { codecInfo, createDecoder, createEncoder } from '../codec/index.js';
+import { createResampler, type Resampler } from '../dsp/index.js';
+import { InbandDtmfDetector, Rfc4733Receiver, Rfc4733Sender } from '../dtmf/index.js';
+import { JitterBuffer } from '../rtp/index.js';
+import type { SdpSession } from '../sdp/index.js';
+import type { AudioDecoder, AudioEncoder, CodecInfo, CodecName, DtmfEvent, MediaTransport, NegotiatedCodec, NegotiatedStream, RtpPacket } from '../types.js';
+import type { EndpointKind } from './api.js';
+
+/** One 20 ms frame is the engine's tick (RFC 3551 §4.5's default ptime for the audio codecs here). */
+export const FRAME_MS = 20;
+
+/** Comfort noise (RFC 3389) carries no audio to decode. */
+const PT_COMFORT_NOISE = 13;
+
+export interface EndpointInit {
+  id: string;
+  kind: EndpointKind;
+  transport: MediaTransport;
+  session: SdpSession | undefined;
+  logger: Logger;
+  jitterBufferMaxMs: number;
+  labels: Record<string, string>;
+}
+
+/**
+ * One media endpoint inside the local engine: a transport plus what turns its packets into audio
+ * frames and audio frames into packets. Decoding happens only while something consumes the audio
+ * (a recorder, a detector, a conference, a transcoding bridge, a fork): a relayed G.711 call costs
+ * no decoding at all.
+ */
+export class EngineEndpoint {
+  readonly id: string;
+  readonly kind: EndpointKind;
+  readonly transport: MediaTransport;
+  readonly session: SdpSession | undefined;
+  readonly labels: Record<string, string>;
+  stream: NegotiatedStream | undefined;
+  sendCodec: NegotiatedCodec | undefined;
+  sendInfo: CodecInfo | undefined;
+  /** what consumes decoded audio from this endpoint; decoding runs while > 0 */
+  consumers = 0;
+  /** a raw relay carries this endpoint's packets; listening to parsed packets is then optional */
+  relayed = false;
+  /** the tx side is held by a relay (the partner's packets go out unchanged) */
+  relayOwnsTx = false;
+  inband: InbandDtmfDetector | undefined;
+
+  private readonly logger: Logger;
+  private readonly jitterBufferMaxMs: number;
+  private encoder: AudioEncoder | undefined;
+  private readonly decoders = new Map<number, AudioDecoder>();
+  private jitter: JitterBuffer | undefined;
+  private readonly dtmfReceiver = new Rfc4733Receiver();
+  private dtmfSender: Rfc4733Sender | undefined;
+  private offRtp: (() => void) | undefined;
+
+  // our RTP stream (RFC 3550 §5.1: random initial sequence number and timestamp)
+  private readonly ssrc = randomInt(1, 0xffffffff);
+  private seq = randomInt(0, 0x10000);
+  private timestamp = randomInt(0, 0xffffffff);
+  private sentLastTick = false;
+
+  // the received audio of the current tick, and its resampled views
+  private tickNo = -1;
+  private frame: Int16Array | undefined;
+  private frameRate = 8000;
+  private readonly views = new Map<number, Int16Array>();
+  private readonly resamplers = new Map<number, Resampler>();
+
+  constructor(
+    init: EndpointInit,
+    private readonly onDtmf: (endpoint: EngineEndpoint, event: DtmfEvent) => void,
+    private readonly now: () => number,
+  ) {
+    this.id = init.id;
+    this.kind = init.kind;
+    this.transport = init.transport;
+    this.session = init.session;
+    this.logger = init.logger;
+    this.jitterBufferMaxMs = init.jitterBufferMaxMs;
+    this.labels = init.labels;
+  }
+
+  /** Apply a negotiated stream (first answer, re-offer, hold). */
+  applyStream(stream: NegotiatedStream): void {
+    const previous = this.sendCodec;
+    this.stream = stream;
+    if (stream.remote.port !== 0) this.transport.setRemote(stream.remote, stream.remoteRtcp);
+    const first = stream.codecs[0];
+    if (first === undefined) return;
+    if (previous === undefined || previous.name !== first.name || previous.payloadType !== first.payloadType) {
+      this.encoder?.close();
+      this.encoder = undefined;
+      this.sendCodec = first;
+      this.sendInfo = codecInfo(first.name);
+      this.jitter = undefined; // clock rate may have changed
+      this.dtmfSender = undefined;
+    }
+    this.updateListening();
+  }
+
+  get sendRate(): number {
+    return this.sendInfo?.sampleRate ?? 8000;
+  }
+
+  /** May we send (RFC 3264 §6.1: not when we are recvonly or inactive)? */
+  get canSend(): boolean {
+    const d = this.stream?.direction ?? 'sendrecv';
+    return d === 'sendrecv' || d === 'sendonly';
+  }
+
+  get canReceive(): boolean {
+    const d = this.stream?.direction ?? 'sendrecv';
+    return d === 'sendrecv' || d === 'recvonly';
+  }
+
+  /** Listen to parsed packets unless a raw relay carries them and nobody needs audio or DTMF. */
+  updateListening(): void {
+    const want = !this.relayed || this.consumers > 0;
+    if (want && this.offRtp === undefined) {
+      this.offRtp = this.transport.on('rtp', (packet) => this.onRtp(packet));
+    } else if (!want && this.offRtp !== undefined) {
+      this.offRtp();
+      this.offRtp = undefined;
+    }
+  }
+
+  addConsumer(): void {
+    this.consumers++;
+    this.updateListening();
+  }
+
+  removeConsumer(): void {
+    this.consumers = Math.max(0, this.consumers - 1);
+    if (this.consumers === 0) this.jitter?.reset();
+    this.updateListening();
+  }
+
+  private onRtp(packet: RtpPacket): void {
+    if (!this.canReceive) return;
+    const te = this.stream?.telephoneEvent;
+    const now = this.now();
+    if (te !== undefined && packet.payloadType === te.payloadType) {
+      for (const event of this.dtmfReceiver.receive({ payload: packet.payload, timestamp: packet.timestamp, marker: packet.marker, arrivalMs: now })) {
+        this.onDtmf(this, event);
+      }
+      return;
+    }
+    if (this.consumers === 0 || packet.payloadType === PT_COMFORT_NOISE) return;
+    const codec = this.codecFor(packet.payloadType);
+    if (codec === undefined) return;
+    if (this.jitter === undefined) {
+      this.jitter = new JitterBuffer({ clockRate: codec.clockRate, frameMs: FRAME_MS, maxDelayMs: this.jitterBufferMaxMs });
+    }
+    this.jitter.push(packet, now);
+  }
+
+  private codecFor(payloadType: number): NegotiatedCodec | undefined {
+    const codecs = this.stream?.codecs;
+    if (codecs === undefined) return undefined;
+    for (const c of codecs) if (c.payloadType === payloadType) return c;
+    return undefined;
+  }
+
+  private decoderFor(codec: NegotiatedCodec): AudioDecoder {
+    let d = this.decoders.get(codec.payloadType);
+    if (d === undefined) {
+      d = createDecoder(codec.name);
+      this.decoders.set(codec.payloadType, d);
+    }
+    return d;
+  }
+
+  /** Start a tick: decode this tick's received frame when someone listens; DTMF end timeouts. */
+  beginTick(tickNo: number, nowMs: number): void {
+    this.tickNo = tickNo;
+    this.views.clear();
+    this.frame = undefined;
+    for (const event of this.dtmfReceiver.tick(nowMs)) this.onDtmf(this, event);
+    if (this.consumers === 0 || this.sendCodec === undefined) return;
+    const out = this.jitter?.pop(nowMs) ?? { kind: 'empty' as const };
+    try {
+      if (out.kind === 'packet') {
+        const codec = this.codecFor(out.packet.payloadType) ?? this.sendCodec;
+        const decoder = this.decoderFor(codec);
+        this.frame = decoder.decode(out.packet.payload);
+        this.frameRate = decoder.info.sampleRate;
+      } else if (out.kind === 'lost') {
+        const decoder = this.decoderFor(this.sendCodec);
+        this.frameRate = decoder.info.sampleRate;
+        this.frame = decoder.conceal((this.frameRate * FRAME_MS) / 1000);
+      } else {
+        this.frameRate = codecInfo(this.sendCodec.name).sampleRate;
+        this.frame = undefined;
+      }
+    } catch (err) {
+      this.logger.warn({ err: describeError(err), endpointId: this.id }, 'decoding failed; frame dropped');
+      this.frame = undefined;
+    }
+    if (this.inband !== undefined) {
+      for (const event of this.inband.process(this.frameAt(8000))) this.onDtmf(this, event);
+    }
+  }
+
+  /** This tick's received audio at `rate` (silence when nothing arrived). */
+  frameAt(rate: number): Int16Array {
+    const cached = this.views.get(rate);
+    if (cached !== undefined) return cached;
+    const samples = (rate * FRAME_MS) / 1000;
+    let out: Int16Array;
+    if (this.frame === undefined) {
+      out = new Int16Array(samples);
+      this.resamplers.get(rate)?.reset();
+    } else if (this.frameRate === rate) {
+      out = this.frame;
+    } else {
+      let r = this.resamplers.get(rate);
+      if (r === undefined || r.fromRate !== this.frameRate) {
+        r = createResampler(this.frameRate, rate);
+        this.resamplers.set(rate, r);
+      }
+      out = fitLength(r.process(this.frame), samples);
+    }
+    this.views.set(rate, out);
+    return out;
+  }
+
+  /**
+   * End a tick: send `frame` (at sendRate) if given, RFC 4733 packets while a digit is being sent
+   * (voice is held back meanwhile, RFC 4733 §2.5.1.1), and keep the RTP clock running in silence.
+   */
+  endTick(frame: Int16Array | undefined, nowMs: number): void {
+    const info = this.sendInfo;
+    const codec = this.sendCodec;
+    if (info === undefined || codec === undefined) return;
+    const step = (info.rtpClockRate * FRAME_MS) / 1000;
+    let sent = false;
+    if (this.dtmfSender !== undefined && this.canSend && !this.relayOwnsTx) {
+      const te = this.stream?.telephoneEvent;
+      for (const p of this.dtmfSender.tick(nowMs)) {
+        if (te === undefined) break;
+        this.send({ marker: p.marker, payloadType: te.payloadType, sequenceNumber: this.nextSeq(), timestamp: p.timestamp, ssrc: this.ssrc, csrcs: [], payload: p.payload });
+        sent = true;
+      }
+      if (this.dtmfSender.sendingEvent) frame = undefined;
+      if (!this.dtmfSender.busy) this.dtmfSender = undefined;
+    }
+    if (frame !== undefined && this.canSend && !this.relayOwnsTx) {
+      try {
+        if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
+        const payload = this.encoder.encode(frame);
+        this.send({ marker: !this.sentLastTick, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: this.timestamp, ssrc: this.ssrc, csrcs: [], payload });
+        sent = true;
+      } catch (err) {
+        this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
+      }
+    }
+    this.sentLastTick = sent;
+    this.timestamp = (this.timestamp + step) >>> 0;
+  }
+
+  private send(packet: RtpPacket): void {
+    this.transport.sendRtp(packet);
+  }
+
+  private nextSeq(): number {
+    const s = this.seq;
+    this.seq = (this.seq + 1) & 0xffff;
+    return s;
+  }
+
+  /** Queue RFC 4733 digits; false when the remote did not negotiate telephone-event. */
+  sendDtmf(digits: string, durationMs: number | undefined, nowMs: number): boolean {
+    const te = this.stream?.telephoneEvent;
+    if (te === undefined) return false;
+    if (this.dtmfSender === undefined) {
+      this.dtmfSender = new Rfc4733Sender({ clockRate: te.clockRate, referenceTimestamp: this.timestamp, referenceMs: nowMs, packetIntervalMs: FRAME_MS });
+    }
+    this.dtmfSender.enqueue(digits, durationMs);
+    return true;
+  }
+
+  /** In-band detection for legs without telephone-event (decodes while on). */
+  setInband(on: boolean): void {
+    if (on && this.inband === undefined) {
+      this.inband = new InbandDtmfDetector({ sampleRate: 8000 });
+      this.addConsumer();
+    } else if (!on && this.inband !== undefined) {
+      this.inband = undefined;
+      this.removeConsumer();
+    }
+  }
+
+  get codecName(): CodecName | undefined {
+    return this.sendCodec?.name;
+  }
+
+  get currentTick(): number {
+    return this.tickNo;
+  }
+
+  /** Resolves once the transport has given its ports back. */
+  close(): Promise<void> {
+    this.offRtp?.();
+    this.offRtp = undefined;
+    this.encoder?.close();
+    for (const d of this.decoders.values()) d.close();
+    this.decoders.clear();
+    this.transport.close();
+    const t = this.transport as Partial<{ whenClosed(): Promise<void> }>;
+    return typeof t.whenClosed === 'function' ? t.whenClosed() : Promise.resolve();
+  }
+}
+
+/** Resamplers may return one sample more or less per frame; frames downstream are exact. */
+function fitLength(samples: Int16Array, length: number): Int16Array {
+  if (samples.length === length) return samples;
+  const out = new Int16Array(length);
+  out.set(samples.subarray(0, Math.min(length, samples.length)));
+  return out;
+}

@@ -1,0 +1,948 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
+import { ClosedError, InvalidInputError, NotFoundError, SystemScheduler, TypedEmitter, describeError, randomToken, silentLogger } from '../../lib/index.js';
+import type { BlobStore } from '../../platform/index.js';
+import { createResampler, type Resampler } from '../dsp/index.js';
+import { AudioFork } from '../fork/index.js';
+import { ConferenceMixer } from '../mixer/index.js';
+import { Player } from '../player/index.js';
+import { Recorder } from '../recorder/index.js';
+import { PortAllocator, RtpRelay, UdpRtpTransport } from '../rtp/index.js';
+import { SdpSession, describeRemote, type SdesCryptoLine } from '../sdp/index.js';
+import { SDES_SUITES, createSdesProtection, generateSdesCrypto, type SdesSuite } from '../srtp/index.js';
+import type { CodecName, DtmfEvent, MediaTransport, NegotiatedStream, PacketProtection } from '../types.js';
+import { WebRtcTransport } from '../webrtc/index.js';
+import type {
+  ConferenceJoinOptions,
+  CreateEndpointRequest,
+  EndpointDescription,
+  EndpointStatsView,
+  ForkRequest,
+  MediaEngineApi,
+  MediaEvent,
+  PlayRequest,
+  RecordRequest,
+  RecordTarget,
+  UpdateEndpointRequest,
+} from './api.js';
+import { EngineEndpoint, FRAME_MS } from './engine-endpoint.js';
+
+export interface LocalMediaEngineOptions {
+  /** address RTP sockets bind to (default 0.0.0.0) */
+  bindAddress?: string;
+  /** address written in SDP; default the bind address, or this host's first external IPv4 when binding a wildcard */
+  advertisedAddress?: string;
+  portMin?: number;
+  portMax?: number;
+  codecs?: CodecName[];
+  noRtpTimeoutMs?: number;
+  jitterBufferMaxMs?: number;
+  /** where recordings are written while running; required for record() */
+  spoolDir?: string;
+  /** where finished recordings go; required for record() and for 'blob' play items */
+  blobs?: BlobStore;
+  /** prefix of every id this engine hands out (`<nodeId>~` in the media role) */
+  idPrefix?: string;
+  scheduler?: Scheduler;
+  logger?: Logger;
+}
+
+interface Bridge {
+  id: string;
+  a: EngineEndpoint;
+  b: EngineEndpoint;
+  relay: { stop(): void } | undefined;
+  transcoding: boolean;
+}
+
+interface ActivePlay {
+  id: string;
+  endpoint: EngineEndpoint;
+  player: Player;
+  bargeIn: boolean;
+  streamIds: string[];
+}
+
+interface ActiveRecording {
+  id: string;
+  key: string;
+  recorder: Recorder;
+  target: RecordTarget;
+  endpoints: EngineEndpoint[];
+  channels: 1 | 2;
+  rate: 8000 | 16000;
+  stopping: boolean;
+}
+
+interface Conference {
+  id: string;
+  mixer: ConferenceMixer;
+  members: Map<string, EngineEndpoint>;
+  /** this tick's output per member at CONFERENCE_RATE */
+  outputs: Map<string, Int16Array>;
+  /** the sum of all voices this tick, for recording the conference */
+  lastMix: Int16Array | undefined;
+}
+
+interface ActiveFork {
+  id: string;
+  endpoint: EngineEndpoint;
+  fork: AudioFork;
+  rate: number;
+  playback: boolean;
+}
+
+const CONFERENCE_RATE = 16000;
+const DEFAULT_CODECS: CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
+
+/**
+ * The media engine in this process: endpoints on UDP (plain or SDES-SRTP) and WebRTC, bridges
+ * (raw relay when both legs send the same codec, transcoding otherwise), players, recorders,
+ * conferences, DTMF and audio forks, all driven by one 20 ms tick. Ids are strings so the same
+ * API serves the bus (MediaNode).
+ */
+export class LocalMediaEngine implements MediaEngineApi {
+  readonly allocator: PortAllocator;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
+  private readonly bindAddress: string;
+  private readonly advertisedAddress: string;
+  private readonly codecs: CodecName[];
+  private readonly idPrefix: string;
+  private readonly events: TypedEmitter<{ event: [MediaEvent] }>;
+  private readonly endpoints = new Map<string, EngineEndpoint>();
+  private readonly bridges = new Map<string, Bridge>();
+  private readonly bridgeOf = new Map<string, Bridge>();
+  private readonly plays = new Map<string, ActivePlay>();
+  private readonly playOf = new Map<string, ActivePlay>();
+  private readonly streams = new Map<string, ActivePlay>();
+  private readonly recordings = new Map<string, ActiveRecording>();
+  private readonly conferences = new Map<string, Conference>();
+  private readonly conferenceOf = new Map<string, Conference>();
+  private readonly forks = new Map<string, ActiveFork>();
+  private ticker: TimerHandle | undefined;
+  private nextTickAt = 0;
+  private tickNo = 0;
+  private counter = 0;
+  private closed = false;
+  /** totals for metrics */
+  readonly totals = { endpointsCreated: 0, transcodingBridges: 0 };
+
+  constructor(private readonly options: LocalMediaEngineOptions = {}) {
+    this.scheduler = options.scheduler ?? new SystemScheduler();
+    this.logger = (options.logger ?? silentLogger).child({ component: 'media' });
+    this.events = new TypedEmitter((err, event) => this.logger.warn({ err: describeError(err), event }, 'media event listener threw'));
+    this.bindAddress = options.bindAddress ?? '0.0.0.0';
+    this.advertisedAddress = options.advertisedAddress ?? defaultAdvertised(this.bindAddress);
+    this.codecs = options.codecs ?? DEFAULT_CODECS;
+    this.idPrefix = options.idPrefix ?? '';
+    this.allocator = new PortAllocator({ minPort: options.portMin ?? 20000, maxPort: options.portMax ?? 45000 });
+  }
+
+  // --- endpoints
+
+  async createEndpoint(request: CreateEndpointRequest): Promise<EndpointDescription> {
+    this.assertOpen();
+    const codecs = request.codecs ?? this.codecs;
+    const id = this.newId('ep');
+    if (request.kind === 'webrtc') return this.createWebRtcEndpoint(id, request);
+
+    let family = request.family ?? 'IPv4';
+    let remoteCrypto: SdesCryptoLine[] = [];
+    if (request.remoteSdp !== undefined) {
+      const described = describeRemote(request.remoteSdp);
+      if (!described.ok) throw new InvalidInputError(`unusable SDP: ${described.error}`, 400, 400);
+      family = described.description.stream.remote.family;
+      if (described.description.stream.crypto !== undefined) remoteCrypto = [described.description.stream.crypto];
+    }
+    const wantSrtp = request.kind === 'srtp';
+    // SDES (RFC 4568): our key protects what we send, theirs unprotects what we receive; when we
+    // offer, their key arrives with the answer, so the protection is filled in then
+    const protection = wantSrtp ? new DeferredProtection() : undefined;
+    const localCrypto = wantSrtp ? generateSdesCrypto(pickSuite(remoteCrypto[0]?.suite), remoteCrypto[0]?.tag ?? 1) : undefined;
+    if (protection !== undefined && localCrypto !== undefined && remoteCrypto[0] !== undefined) protection.setKeys(localCrypto, remoteCrypto[0]);
+    const bindAddress = family === 'IPv6' && !this.bindAddress.includes(':') ? '::' : this.bindAddress;
+    const advertised = family === 'IPv6' && !this.advertisedAddress.includes(':') ? defaultAdvertised('::') : this.advertisedAddress;
+    const transport = await UdpRtpTransport.create({
+      allocator: this.allocator,
+      family,
+      bindAddress,
+      advertisedAddress: advertised,
+      rtcpMux: false,
+      scheduler: this.scheduler,
+      logger: this.logger,
+      rtpTimeoutMs: this.options.noRtpTimeoutMs ?? 60_000,
+      ...(protection !== undefined ? { protection } : {}),
+    });
+    const session = new SdpSession({
+      address: advertised,
+      port: transport.local.port,
+      family,
+      codecs,
+      telephoneEvent: true,
+      rtcpMux: true,
+      ...(localCrypto !== undefined ? { protocol: 'RTP/SAVP' as const, crypto: [localCrypto] } : {}),
+    });
+    const endpoint = this.addEndpoint(id, request, transport, session);
+    try {
+      if (request.remoteSdp === undefined) return { id, localSdp: session.createOffer() };
+      const answer = session.receiveOffer(request.remoteSdp);
+      if (!answer.ok) throw new InvalidInputError(answer.reason, answer.status, 400);
+      endpoint.applyStream(answer.stream);
+      return this.describe(endpoint, answer.answerSdp);
+    } catch (err) {
+      await this.removeEndpoint(endpoint);
+      throw err;
+    }
+  }
+
+  private async createWebRtcEndpoint(id: string, request: CreateEndpointRequest): Promise<EndpointDescription> {
+    const common = {
+      bindAddress: this.advertisedAddress,
+      rtpTimeoutMs: this.options.noRtpTimeoutMs ?? 60_000,
+      scheduler: this.scheduler,
+      logger: this.logger,
+    };
+    const session =
+      request.remoteSdp !== undefined ? await WebRtcTransport.answer({ ...common, remoteOfferSdp: request.remoteSdp }) : await WebRtcTransport.offer(common);
+    const endpoint = this.addEndpoint(id, request, session.transport, undefined);
+    if (request.remoteSdp !== undefined) {
+      const described = describeRemote(request.remoteSdp);
+      if (described.ok) endpoint.applyStream(webrtcStream(described.description.stream));
+    }
+    return this.describe(endpoint, session.localSdp);
+  }
+
+  private addEndpoint(id: string, request: CreateEndpointRequest, transport: MediaTransport, session: SdpSession | undefined): EngineEndpoint {
+    const endpoint = new EngineEndpoint(
+      { id, kind: request.kind, transport, session, logger: this.logger, jitterBufferMaxMs: this.options.jitterBufferMaxMs ?? 200, labels: request.labels ?? {} },
+      (ep, event) => this.onDtmf(ep, event),
+      () => this.scheduler.now(),
+    );
+    transport.on('timeout', () => this.emit({ type: 'endpoint.timeout', endpointId: id }));
+    transport.on('latched', (to) => this.emit({ type: 'endpoint.latched', endpointId: id, address: to.address, port: to.port }));
+    transport.on('error', (err) => this.logger.warn({ err: describeError(err), endpointId: id }, 'media transport error'));
+    this.endpoints.set(id, endpoint);
+    this.totals.endpointsCreated++;
+    this.ensureTicker();
+    return endpoint;
+  }
+
+  async updateEndpoint(id: string, request: UpdateEndpointRequest): Promise<EndpointDescription> {
+    const endpoint = this.endpoint(id);
+    if (endpoint.kind === 'webrtc') {
+      const transport = endpoint.transport as WebRtcTransport;
+      await transport.acceptAnswer(request.remoteSdp);
+      const described = describeRemote(request.remoteSdp);
+      if (described.ok) endpoint.applyStream(webrtcStream(described.description.stream));
+      return this.describe(endpoint, '');
+    }
+    const session = endpoint.session as SdpSession;
+    // an answer to our outstanding offer, else a re-offer (hold, codec or address change) we answer
+    const asAnswer = session.receiveAnswer(request.remoteSdp);
+    if (asAnswer.ok) {
+      this.applyAndRebridge(endpoint, asAnswer.stream);
+      return this.describe(endpoint, '');
+    }
+    if (asAnswer.reason !== 'no offer outstanding') throw new InvalidInputError(`unusable SDP answer: ${asAnswer.reason}`, 488, 400);
+    const answer = session.receiveOffer(request.remoteSdp);
+    if (!answer.ok) throw new InvalidInputError(answer.reason, answer.status, 400);
+    this.applyAndRebridge(endpoint, answer.stream);
+    return this.describe(endpoint, answer.answerSdp);
+  }
+
+  /** A codec change can turn a relay into a transcoding bridge or back. */
+  private applyAndRebridge(endpoint: EngineEndpoint, stream: NegotiatedStream): void {
+    const before = endpoint.codecName;
+    endpoint.applyStream(stream);
+    const bridge = this.bridgeOf.get(endpoint.id);
+    if (bridge !== undefined && before !== endpoint.codecName) {
+      this.teardownBridge(bridge);
+      this.setupBridge(bridge);
+    }
+  }
+
+  async deleteEndpoint(id: string): Promise<void> {
+    const endpoint = this.endpoints.get(id);
+    if (endpoint === undefined) return;
+    await this.removeEndpoint(endpoint);
+  }
+
+  private removeEndpoint(endpoint: EngineEndpoint): Promise<void> {
+    const id = endpoint.id;
+    const bridge = this.bridgeOf.get(id);
+    if (bridge !== undefined) this.removeBridge(bridge);
+    const play = this.playOf.get(id);
+    if (play !== undefined) this.finishPlay(play, 'stopped');
+    const conference = this.conferenceOf.get(id);
+    if (conference !== undefined) this.leave(conference, endpoint);
+    for (const fork of [...this.forks.values()]) if (fork.endpoint === endpoint) this.closeFork(fork, 'endpoint deleted');
+    for (const rec of [...this.recordings.values()]) if (rec.endpoints.includes(endpoint)) void this.finishRecording(rec, 'ended');
+    const closed = endpoint.close();
+    if (this.endpoints.delete(id)) this.emit({ type: 'endpoint.closed', endpointId: id });
+    return closed;
+  }
+
+  async endpointStats(id: string): Promise<EndpointStatsView> {
+    const endpoint = this.endpoint(id);
+    const s = endpoint.transport.stats();
+    await Promise.resolve();
+    return {
+      id,
+      kind: endpoint.kind,
+      packetsSent: s.packetsSent,
+      packetsReceived: s.packetsReceived,
+      packetsLost: s.packetsLost,
+      jitterMs: s.jitterMs,
+      ...(s.rttMs !== undefined ? { rttMs: s.rttMs } : {}),
+      ...(endpoint.codecName !== undefined ? { codec: endpoint.codecName } : {}),
+    };
+  }
+
+  // --- bridges
+
+  async bridge(endpointA: string, endpointB: string): Promise<{ bridgeId: string; transcoding: boolean }> {
+    const a = this.endpoint(endpointA);
+    const b = this.endpoint(endpointB);
+    if (a === b) throw new InvalidInputError('an endpoint cannot be bridged to itself');
+    for (const ep of [a, b]) {
+      if (this.bridgeOf.has(ep.id)) throw new InvalidInputError(`endpoint ${ep.id} is already bridged`);
+      if (this.conferenceOf.has(ep.id)) throw new InvalidInputError(`endpoint ${ep.id} is in a conference`);
+    }
+    const bridge: Bridge = { id: this.newId('br'), a, b, relay: undefined, transcoding: false };
+    this.setupBridge(bridge);
+    this.bridges.set(bridge.id, bridge);
+    this.bridgeOf.set(a.id, bridge);
+    this.bridgeOf.set(b.id, bridge);
+    await Promise.resolve();
+    return { bridgeId: bridge.id, transcoding: bridge.transcoding };
+  }
+
+  private setupBridge(bridge: Bridge): void {
+    const { a, b } = bridge;
+    const ca = a.sendCodec;
+    const cb = b.sendCodec;
+    if (ca !== undefined && cb !== undefined && ca.name === cb.name && ca.clockRate === cb.clockRate) {
+      bridge.transcoding = false;
+      bridge.relay = this.startRelay(a, b);
+    } else {
+      bridge.transcoding = true;
+      bridge.relay = undefined;
+      a.addConsumer();
+      b.addConsumer();
+      this.totals.transcodingBridges++;
+    }
+  }
+
+  /** Packets pass unchanged but for payload-type numbers each side negotiated on its own. */
+  private startRelay(a: EngineEndpoint, b: EngineEndpoint): { stop(): void } {
+    const aToB = ptMap(a.stream, b.stream);
+    const bToA = ptMap(b.stream, a.stream);
+    a.relayed = b.relayed = true;
+    a.relayOwnsTx = b.relayOwnsTx = true;
+    let relay: { stop(): void };
+    if (a.transport instanceof UdpRtpTransport && b.transport instanceof UdpRtpTransport) {
+      relay = new RtpRelay({ a: a.transport, b: b.transport, aToB, bToA });
+    } else {
+      // WebRTC has no raw path: relay parsed packets
+      const offA = a.transport.on('rtp', (p) => b.transport.sendRtp({ ...p, payloadType: aToB.get(p.payloadType) ?? p.payloadType }));
+      const offB = b.transport.on('rtp', (p) => a.transport.sendRtp({ ...p, payloadType: bToA.get(p.payloadType) ?? p.payloadType }));
+      relay = {
+        stop: () => {
+          offA();
+          offB();
+        },
+      };
+    }
+    a.updateListening();
+    b.updateListening();
+    return relay;
+  }
+
+  private teardownBridge(bridge: Bridge): void {
+    const { a, b } = bridge;
+    if (bridge.relay !== undefined) {
+      bridge.relay.stop();
+      bridge.relay = undefined;
+      a.relayed = b.relayed = false;
+      a.relayOwnsTx = b.relayOwnsTx = false;
+      a.updateListening();
+      b.updateListening();
+    }
+    if (bridge.transcoding) {
+      a.removeConsumer();
+      b.removeConsumer();
+      bridge.transcoding = false;
+    }
+  }
+
+  async unbridge(bridgeId: string): Promise<void> {
+    const bridge = this.bridges.get(bridgeId);
+    if (bridge === undefined) throw new NotFoundError(`no bridge ${bridgeId}`);
+    this.removeBridge(bridge);
+    await Promise.resolve();
+  }
+
+  private removeBridge(bridge: Bridge): void {
+    this.teardownBridge(bridge);
+    this.bridges.delete(bridge.id);
+    this.bridgeOf.delete(bridge.a.id);
+    this.bridgeOf.delete(bridge.b.id);
+    for (const rec of [...this.recordings.values()]) {
+      if ('bridgeId' in rec.target && rec.target.bridgeId === bridge.id) void this.finishRecording(rec, 'ended');
+    }
+  }
+
+  // --- players
+
+  async play(request: PlayRequest): Promise<{ playId: string }> {
+    const endpoint = this.endpoint(request.endpointId);
+    if (endpoint.sendInfo === undefined) throw new InvalidInputError(`endpoint ${endpoint.id} has no negotiated codec yet`);
+    const previous = this.playOf.get(endpoint.id);
+    if (previous !== undefined) this.finishPlay(previous, 'stopped');
+    const blobs = this.options.blobs;
+    const player = new Player({
+      items: request.items,
+      sampleRate: endpoint.sendRate,
+      loop: request.loop ?? false,
+      loadFile: async (file) => new Uint8Array(await readFile(file)),
+      loadBlob: async (key) => {
+        if (blobs === undefined) throw new InvalidInputError('no blob store is configured');
+        return blobs.get(key);
+      },
+    });
+    const play: ActivePlay = {
+      id: this.newId('play'),
+      endpoint,
+      player,
+      bargeIn: request.bargeIn ?? false,
+      streamIds: request.items.flatMap((i) => (i.kind === 'stream' ? [i.streamId] : [])),
+    };
+    this.plays.set(play.id, play);
+    this.playOf.set(endpoint.id, play);
+    for (const s of play.streamIds) this.streams.set(s, play);
+    // a relayed leg stops taking its partner's packets while something plays to it
+    if (endpoint.relayed) endpoint.relayOwnsTx = false;
+    await Promise.resolve();
+    return { playId: play.id };
+  }
+
+  private finishPlay(play: ActivePlay, reason: 'finished' | 'stopped' | 'barge-in' | 'error', error?: string): void {
+    if (!this.plays.delete(play.id)) return;
+    if (this.playOf.get(play.endpoint.id) === play) this.playOf.delete(play.endpoint.id);
+    for (const s of play.streamIds) this.streams.delete(s);
+    if (reason === 'stopped' || reason === 'barge-in') play.player.stop(reason);
+    this.emit({ type: 'play.done', playId: play.id, endpointId: play.endpoint.id, reason, ...(error !== undefined ? { error } : {}) });
+  }
+
+  async stopPlay(playId: string): Promise<void> {
+    const play = this.plays.get(playId);
+    if (play !== undefined) this.finishPlay(play, 'stopped');
+    await Promise.resolve();
+  }
+
+  async pausePlay(playId: string): Promise<void> {
+    this.playById(playId).player.pause();
+    await Promise.resolve();
+  }
+
+  async resumePlay(playId: string): Promise<void> {
+    this.playById(playId).player.resume();
+    await Promise.resolve();
+  }
+
+  async writeStream(streamId: string, pcm: Uint8Array, end?: boolean): Promise<void> {
+    const play = this.streams.get(streamId);
+    if (play === undefined) throw new NotFoundError(`no playing stream ${streamId}`);
+    const samples = new Int16Array(Math.floor(pcm.byteLength / 2));
+    const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+    for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true);
+    play.player.writeStream(streamId, samples, end ?? false);
+    await Promise.resolve();
+  }
+
+  // --- recordings
+
+  async record(request: RecordRequest): Promise<{ recordingId: string; key: string }> {
+    const blobs = this.options.blobs;
+    const spoolDir = this.options.spoolDir;
+    if (blobs === undefined || spoolDir === undefined) throw new InvalidInputError('recording needs a blob store and a spool directory');
+    const target = request.target;
+    let endpoints: EngineEndpoint[];
+    if ('endpointId' in target) endpoints = [this.endpoint(target.endpointId)];
+    else if ('bridgeId' in target) {
+      const bridge = this.bridges.get(target.bridgeId);
+      if (bridge === undefined) throw new NotFoundError(`no bridge ${target.bridgeId}`);
+      endpoints = [bridge.a, bridge.b];
+    } else {
+      const conference = this.conferences.get(target.conferenceId);
+      if (conference === undefined) throw new NotFoundError(`no conference ${target.conferenceId}`);
+      endpoints = [];
+    }
+    const channels = request.channels ?? 1;
+    if (channels === 2 && endpoints.length !== 2) throw new InvalidInputError('stereo recording needs a bridge (one channel per party)');
+    const id = this.newId('rec');
+    const key = request.key ?? `recordings/${id.replace(/[^A-Za-z0-9._-]/g, '_')}.wav`;
+    const rate = request.sampleRate ?? 8000;
+    const recorder = await Recorder.start({ spoolDir, key, blobs, sampleRate: rate, channels, id: id.replace(/[^A-Za-z0-9._-]/g, '_'), logger: this.logger });
+    const rec: ActiveRecording = { id, key, recorder, target, endpoints, channels, rate, stopping: false };
+    recorder.on('error', (err) => {
+      this.logger.warn({ err: describeError(err), recordingId: id }, 'recording failed');
+      void this.finishRecording(rec, 'error');
+    });
+    for (const ep of endpoints) ep.addConsumer();
+    this.recordings.set(id, rec);
+    return { recordingId: id, key };
+  }
+
+  private async finishRecording(rec: ActiveRecording, reason: 'stopped' | 'ended' | 'error'): Promise<void> {
+    if (rec.stopping) return;
+    rec.stopping = true;
+    this.recordings.delete(rec.id);
+    for (const ep of rec.endpoints) ep.removeConsumer();
+    try {
+      const result = await rec.recorder.stop();
+      this.emit({ type: 'record.done', recordingId: rec.id, key: result.key, durationMs: result.durationMs, bytes: result.bytes, reason });
+    } catch (err) {
+      this.emit({ type: 'record.done', recordingId: rec.id, key: rec.key, durationMs: 0, bytes: 0, reason: 'error', error: describeError(err) });
+    }
+  }
+
+  async stopRecord(recordingId: string): Promise<void> {
+    const rec = this.recordings.get(recordingId);
+    if (rec === undefined) throw new NotFoundError(`no recording ${recordingId}`);
+    await this.finishRecording(rec, 'stopped');
+  }
+
+  async pauseRecord(recordingId: string): Promise<void> {
+    this.recordingById(recordingId).recorder.pause();
+    await Promise.resolve();
+  }
+
+  async resumeRecord(recordingId: string): Promise<void> {
+    this.recordingById(recordingId).recorder.resume();
+    await Promise.resolve();
+  }
+
+  // --- DTMF
+
+  async sendDtmf(endpointId: string, digits: string, durationMs?: number): Promise<void> {
+    const endpoint = this.endpoint(endpointId);
+    if (!/^[0-9A-Da-d*#]+$/.test(digits)) throw new InvalidInputError(`"${digits}" holds characters that are not DTMF digits`);
+    if (!endpoint.sendDtmf(digits, durationMs, this.scheduler.now())) {
+      // no telephone-event negotiated: play the tones in-band (RFC 4733 §1 leaves this to the sender)
+      await this.play({ endpointId, items: [{ kind: 'dtmf-tones', digits, ...(durationMs !== undefined ? { toneMs: durationMs } : {}) }] });
+    }
+  }
+
+  async detectInbandDtmf(endpointId: string, on: boolean): Promise<void> {
+    this.endpoint(endpointId).setInband(on);
+    await Promise.resolve();
+  }
+
+  private onDtmf(endpoint: EngineEndpoint, event: DtmfEvent): void {
+    this.emit({ type: 'dtmf', endpointId: endpoint.id, digit: event.digit, durationMs: event.durationMs, source: event.source });
+    const play = this.playOf.get(endpoint.id);
+    if (play !== undefined && play.bargeIn) this.finishPlay(play, 'barge-in');
+  }
+
+  // --- conferences
+
+  async createConference(_options?: { near?: string }): Promise<{ conferenceId: string }> {
+    this.assertOpen();
+    const conference: Conference = { id: this.newId('conf'), mixer: new ConferenceMixer({ sampleRate: CONFERENCE_RATE, frameMs: FRAME_MS }), members: new Map(), outputs: new Map(), lastMix: undefined };
+    this.conferences.set(conference.id, conference);
+    this.ensureTicker();
+    await Promise.resolve();
+    return { conferenceId: conference.id };
+  }
+
+  async joinConference(conferenceId: string, endpointId: string, options: ConferenceJoinOptions = {}): Promise<void> {
+    const conference = this.conferenceById(conferenceId);
+    const endpoint = this.endpoint(endpointId);
+    if (this.bridgeOf.has(endpointId)) throw new InvalidInputError(`endpoint ${endpointId} is bridged; unbridge it first`);
+    const current = this.conferenceOf.get(endpointId);
+    if (current === conference) return this.updateParticipant(conferenceId, endpointId, options);
+    if (current !== undefined) this.leave(current, endpoint);
+    conference.mixer.add(endpointId, participantOptions(options));
+    conference.members.set(endpointId, endpoint);
+    this.conferenceOf.set(endpointId, conference);
+    endpoint.addConsumer();
+    await Promise.resolve();
+  }
+
+  async updateParticipant(conferenceId: string, endpointId: string, options: ConferenceJoinOptions): Promise<void> {
+    const conference = this.conferenceById(conferenceId);
+    if (!conference.members.has(endpointId)) throw new NotFoundError(`endpoint ${endpointId} is not in conference ${conferenceId}`);
+    conference.mixer.update(endpointId, participantOptions(options));
+    await Promise.resolve();
+  }
+
+  async leaveConference(conferenceId: string, endpointId: string): Promise<void> {
+    const conference = this.conferenceById(conferenceId);
+    const endpoint = conference.members.get(endpointId);
+    if (endpoint !== undefined) this.leave(conference, endpoint);
+    await Promise.resolve();
+  }
+
+  private leave(conference: Conference, endpoint: EngineEndpoint): void {
+    if (!conference.members.delete(endpoint.id)) return;
+    conference.mixer.remove(endpoint.id);
+    conference.outputs.delete(endpoint.id);
+    this.conferenceOf.delete(endpoint.id);
+    endpoint.removeConsumer();
+  }
+
+  async deleteConference(conferenceId: string): Promise<void> {
+    const conference = this.conferences.get(conferenceId);
+    if (conference === undefined) return;
+    for (const endpoint of [...conference.members.values()]) this.leave(conference, endpoint);
+    this.conferences.delete(conferenceId);
+    for (const rec of [...this.recordings.values()]) {
+      if ('conferenceId' in rec.target && rec.target.conferenceId === conferenceId) await this.finishRecording(rec, 'ended');
+    }
+  }
+
+  // --- forks
+
+  async startFork(request: ForkRequest): Promise<{ forkId: string }> {
+    const endpoint = this.endpoint(request.endpointId);
+    if (!/^wss?:\/\//.test(request.url)) throw new InvalidInputError(`fork url must be ws:// or wss://, got "${request.url}"`);
+    const rate = request.sampleRate ?? 8000;
+    const id = this.newId('fork');
+    const fork = new AudioFork({ url: request.url, sampleRate: rate, metadata: { ...(request.metadata ?? {}), endpointId: endpoint.id, forkId: id }, scheduler: this.scheduler, logger: this.logger });
+    const active: ActiveFork = { id, endpoint, fork, rate, playback: request.playback ?? false };
+    fork.on('closed', (reason) => this.closeFork(active, reason));
+    this.forks.set(id, active);
+    endpoint.addConsumer();
+    if (active.playback && endpoint.relayed) endpoint.relayOwnsTx = false;
+    await Promise.resolve();
+    return { forkId: id };
+  }
+
+  private closeFork(active: ActiveFork, reason: string): void {
+    if (!this.forks.delete(active.id)) return;
+    active.endpoint.removeConsumer();
+    active.fork.close();
+    this.emit({ type: 'fork.closed', forkId: active.id, endpointId: active.endpoint.id, reason });
+  }
+
+  async stopFork(forkId: string): Promise<void> {
+    const active = this.forks.get(forkId);
+    if (active !== undefined) this.closeFork(active, 'stopped');
+    await Promise.resolve();
+  }
+
+  // --- events, lifecycle
+
+  onEvent(listener: (event: MediaEvent) => void): () => void {
+    return this.events.on('event', listener);
+  }
+
+  private emit(event: MediaEvent): void {
+    this.events.emit('event', event);
+  }
+
+  /** Figures for metrics and the media node's heartbeat. */
+  load(): { endpoints: number; portsInUse: number; portsFree: number; bridges: number; transcoding: number; conferences: number; recordings: number; plays: number } {
+    let transcoding = 0;
+    for (const b of this.bridges.values()) if (b.transcoding) transcoding++;
+    const portsInUse = this.allocator.inUse();
+    return {
+      endpoints: this.endpoints.size,
+      portsInUse,
+      portsFree: Math.max(0, this.allocator.maxPort - this.allocator.minPort + 1 - portsInUse),
+      bridges: this.bridges.size,
+      transcoding,
+      conferences: this.conferences.size,
+      recordings: this.recordings.size,
+      plays: this.plays.size,
+    };
+  }
+
+  /** Sum of every endpoint's stream statistics (metrics). */
+  trafficTotals(): { packetsIn: number; packetsOut: number; packetsLost: number; maxJitterMs: number } {
+    let packetsIn = 0;
+    let packetsOut = 0;
+    let packetsLost = 0;
+    let maxJitterMs = 0;
+    for (const ep of this.endpoints.values()) {
+      const s = ep.transport.stats();
+      packetsIn += s.packetsReceived;
+      packetsOut += s.packetsSent;
+      packetsLost += Math.max(0, s.packetsLost);
+      maxJitterMs = Math.max(maxJitterMs, s.jitterMs);
+    }
+    return { packetsIn, packetsOut, packetsLost, maxJitterMs };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ticker?.cancel();
+    this.ticker = undefined;
+    const pending = [...this.recordings.values()].map((rec) => this.finishRecording(rec, 'ended'));
+    const closing = [...this.endpoints.values()].map((endpoint) => this.removeEndpoint(endpoint));
+    for (const id of [...this.conferences.keys()]) await this.deleteConference(id);
+    await Promise.all([...pending, ...closing]);
+  }
+
+  // --- the tick
+
+  private ensureTicker(): void {
+    if (this.ticker !== undefined || this.closed) return;
+    this.nextTickAt = this.scheduler.now() + FRAME_MS;
+    // a 10 ms timer catching up on due 20 ms frames keeps the RTP clock from drifting with Node's timers
+    this.ticker = this.scheduler.setInterval(() => this.onTimer(), FRAME_MS / 2);
+  }
+
+  private onTimer(): void {
+    const now = this.scheduler.now();
+    if (now - this.nextTickAt > 10 * FRAME_MS) this.nextTickAt = now; // the process stalled: skip, don't burst
+    let guard = 0;
+    while (now >= this.nextTickAt && guard++ < 10) {
+      try {
+        this.tick(this.nextTickAt);
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'media tick failed');
+      }
+      this.nextTickAt += FRAME_MS;
+    }
+    if (this.endpoints.size === 0 && this.conferences.size === 0) {
+      this.ticker?.cancel();
+      this.ticker = undefined;
+    }
+  }
+
+  /** One 20 ms frame for everything that terminates media. */
+  private tick(nowMs: number): void {
+    const tickNo = ++this.tickNo;
+    for (const ep of this.endpoints.values()) ep.beginTick(tickNo, nowMs);
+    for (const conference of this.conferences.values()) this.mixConference(conference);
+    for (const rec of this.recordings.values()) this.writeRecording(rec);
+    for (const fork of this.forks.values()) fork.fork.write(fork.endpoint.frameAt(fork.rate));
+    for (const ep of this.endpoints.values()) ep.endTick(this.outgoingFrame(ep), nowMs);
+  }
+
+  private outgoingFrame(ep: EngineEndpoint): Int16Array | undefined {
+    const rate = ep.sendRate;
+    const play = this.playOf.get(ep.id);
+    if (play !== undefined) {
+      const frame = play.player.nextFrame();
+      if (frame !== undefined) return frame;
+      const outcome = play.player.outcome;
+      this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
+      const bridge = this.bridgeOf.get(ep.id);
+      if (bridge?.relay !== undefined && !this.hasPlaybackFork(ep)) ep.relayOwnsTx = true;
+    }
+    const conference = this.conferenceOf.get(ep.id);
+    if (conference !== undefined) {
+      const out = conference.outputs.get(ep.id);
+      return out === undefined ? undefined : resampleTo(ep, out, CONFERENCE_RATE, rate);
+    }
+    const bridge = this.bridgeOf.get(ep.id);
+    if (bridge?.transcoding === true) {
+      const partner = bridge.a === ep ? bridge.b : bridge.a;
+      return partner.frameAt(rate);
+    }
+    for (const fork of this.forks.values()) {
+      if (fork.endpoint === ep && fork.playback) {
+        const back = fork.fork.readPlayback((fork.rate * FRAME_MS) / 1000);
+        if (back !== undefined) return resampleTo(ep, back, fork.rate, rate);
+      }
+    }
+    return undefined;
+  }
+
+  private hasPlaybackFork(ep: EngineEndpoint): boolean {
+    for (const fork of this.forks.values()) if (fork.endpoint === ep && fork.playback) return true;
+    return false;
+  }
+
+  private mixConference(conference: Conference): void {
+    const frames = new Map<string, Int16Array | undefined>();
+    for (const [id, ep] of conference.members) frames.set(id, ep.frameAt(CONFERENCE_RATE));
+    conference.outputs = conference.mixer.mix(frames);
+    conference.lastMix = sumFrames([...frames.values()], (CONFERENCE_RATE * FRAME_MS) / 1000);
+  }
+
+  private writeRecording(rec: ActiveRecording): void {
+    if (rec.stopping) return;
+    const target = rec.target;
+    if ('conferenceId' in target) {
+      const conference = this.conferences.get(target.conferenceId);
+      if (conference?.lastMix === undefined) return;
+      rec.recorder.write(resampleStatic(conference.lastMix, CONFERENCE_RATE, rec.rate));
+      return;
+    }
+    const [a, b] = rec.endpoints;
+    if (a === undefined) return;
+    if (b === undefined) rec.recorder.write(a.frameAt(rec.rate));
+    else if (rec.channels === 2) rec.recorder.write(a.frameAt(rec.rate), b.frameAt(rec.rate));
+    else rec.recorder.write(sumFrames([a.frameAt(rec.rate), b.frameAt(rec.rate)], (rec.rate * FRAME_MS) / 1000));
+  }
+
+  // --- lookups
+
+  private endpoint(id: string): EngineEndpoint {
+    this.assertOpen();
+    const ep = this.endpoints.get(id);
+    if (ep === undefined) throw new NotFoundError(`no media endpoint ${id}`);
+    return ep;
+  }
+
+  private playById(id: string): ActivePlay {
+    const play = this.plays.get(id);
+    if (play === undefined) throw new NotFoundError(`no play ${id}`);
+    return play;
+  }
+
+  private recordingById(id: string): ActiveRecording {
+    const rec = this.recordings.get(id);
+    if (rec === undefined) throw new NotFoundError(`no recording ${id}`);
+    return rec;
+  }
+
+  private conferenceById(id: string): Conference {
+    const conference = this.conferences.get(id);
+    if (conference === undefined) throw new NotFoundError(`no conference ${id}`);
+    return conference;
+  }
+
+  private describe(endpoint: EngineEndpoint, localSdp: string): EndpointDescription {
+    return {
+      id: endpoint.id,
+      localSdp,
+      ...(endpoint.codecName !== undefined ? { codec: endpoint.codecName } : {}),
+      ...(endpoint.stream !== undefined ? { direction: endpoint.stream.direction } : {}),
+    };
+  }
+
+  private newId(kind: string): string {
+    return `${this.idPrefix}${kind}-${(++this.counter).toString(36)}-${randomToken(4)}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError('media engine is closed');
+  }
+}
+
+function participantOptions(options: ConferenceJoinOptions): { muted?: boolean; gainDb?: number } {
+  return { ...(options.muted !== undefined ? { muted: options.muted } : {}), ...(options.gainDb !== undefined ? { gainDb: options.gainDb } : {}) };
+}
+
+/** payload type on `from` → payload type on `to`, for each codec both negotiated and telephone-event */
+function ptMap(from: NegotiatedStream | undefined, to: NegotiatedStream | undefined): Map<number, number> {
+  const map = new Map<number, number>();
+  if (from === undefined || to === undefined) return map;
+  for (const c of from.codecs) {
+    const match = to.codecs.find((d) => d.name === c.name && d.clockRate === c.clockRate);
+    if (match !== undefined) map.set(c.payloadType, match.payloadType);
+  }
+  if (from.telephoneEvent !== undefined && to.telephoneEvent !== undefined) map.set(from.telephoneEvent.payloadType, to.telephoneEvent.payloadType);
+  return map;
+}
+
+function pickSuite(offered: string | undefined): SdesSuite {
+  return SDES_SUITES.find((s) => s === offered) ?? 'AES_CM_128_HMAC_SHA1_80';
+}
+
+/** SRTP whose keys may arrive after the socket exists (we offered); until then packets are dropped. */
+class DeferredProtection implements PacketProtection {
+  private inner: PacketProtection | undefined;
+
+  setKeys(local: SdesCryptoLine, remote: SdesCryptoLine): void {
+    const result = createSdesProtection({ local, remote });
+    if (!result.ok) throw new InvalidInputError(`unusable SDES key: ${result.error}`, 488, 400);
+    this.inner = result.value;
+  }
+
+  get ready(): boolean {
+    return this.inner !== undefined;
+  }
+
+  protectRtp(packet: Uint8Array): Uint8Array {
+    return this.inner?.protectRtp(packet) ?? new Uint8Array(0);
+  }
+
+  unprotectRtp(packet: Uint8Array): Uint8Array | undefined {
+    return this.inner?.unprotectRtp(packet);
+  }
+
+  protectRtcp(packet: Uint8Array): Uint8Array {
+    return this.inner?.protectRtcp(packet) ?? new Uint8Array(0);
+  }
+
+  unprotectRtcp(packet: Uint8Array): Uint8Array | undefined {
+    return this.inner?.unprotectRtcp(packet);
+  }
+}
+
+/** WebRTC's own SDP machinery negotiated; we only need the codec and telephone-event numbers. */
+function webrtcStream(stream: NegotiatedStream): NegotiatedStream {
+  return { ...stream, direction: 'sendrecv' };
+}
+
+const endpointResamplers = new WeakMap<EngineEndpoint, Map<string, Resampler>>();
+
+function resampleTo(ep: EngineEndpoint, frame: Int16Array, from: number, to: number): Int16Array {
+  if (from === to) return frame;
+  let map = endpointResamplers.get(ep);
+  if (map === undefined) {
+    map = new Map();
+    endpointResamplers.set(ep, map);
+  }
+  const key = `${from}>${to}`;
+  let r = map.get(key);
+  if (r === undefined) {
+    r = createResampler(from, to);
+    map.set(key, r);
+  }
+  return exactLength(r.process(frame), (to * FRAME_MS) / 1000);
+}
+
+const conferenceResamplers = new Map<string, Resampler>();
+
+function resampleStatic(frame: Int16Array, from: number, to: number): Int16Array {
+  if (from === to) return frame;
+  const key = `${from}>${to}`;
+  let r = conferenceResamplers.get(key);
+  if (r === undefined) {
+    r = createResampler(from, to);
+    conferenceResamplers.set(key, r);
+  }
+  return exactLength(r.process(frame), (to * FRAME_MS) / 1000);
+}
+
+function exactLength(samples: Int16Array, length: number): Int16Array {
+  if (samples.length === length) return samples;
+  const out = new Int16Array(length);
+  out.set(samples.subarray(0, Math.min(length, samples.length)));
+  return out;
+}
+
+function sumFrames(frames: (Int16Array | undefined)[], length: number): Int16Array {
+  const out = new Int16Array(length);
+  for (const f of frames) {
+    if (f === undefined) continue;
+    for (let i = 0; i < length; i++) {
+      const v = (out[i] as number) + ((f[i] ?? 0) as number);
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+  }
+  return out;
+}
+
+/** An address peers can send to when we bind a wildcard: the first external interface address. */
+function defaultAdvertised(bind: string): string {
+  if (bind !== '0.0.0.0' && bind !== '::') return bind;
+  const wantV6 = bind === '::';
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (wantV6 ? a.family === 'IPv6' && !a.address.startsWith('fe80') : a.family === 'IPv4') return a.address;
+    }
+  }
+  return wantV6 ? '::1' : '127.0.0.1';
+}

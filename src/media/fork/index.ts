@@ -1,0 +1,1 @@
+export { AudioFork, type AudioForkEvents, type AudioForkOptions, type AudioForkState, type AudioForkStats } from './audio-fork.js';

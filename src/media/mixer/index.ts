@@ -1,0 +1,7 @@
+export {
+  ConferenceMixer,
+  softLimit,
+  type ConferenceMixerOptions,
+  type MixerParticipant,
+  type MixerParticipantOptions,
+} from './conference-mixer.js';

@@ -1,0 +1,10 @@
+export { generateSdesCrypto, parseSdesKeyParams } from './key-params.js';
+export type { SdesCrypto, SdesKeyMaterial, SdesKeyParamsResult } from './key-params.js';
+export { createSdesProtection, SdesProtection } from './sdes-protection.js';
+export type { SdesKeys, SdesProtectionResult } from './sdes-protection.js';
+export { SDES_SUITES, sdesSuiteInfo } from './suites.js';
+export type { SdesSuite, SuiteInfo } from './suites.js';
+export { aesCmKeystream, deriveSessionKey, deriveSessionKeys, KDF_LABEL, packetIv } from './key-derivation.js';
+export type { SessionKeys } from './key-derivation.js';
+export { SrtpContext } from './srtp-context.js';
+export { ReplayWindow } from './replay-window.js';
