@@ -18,6 +18,7 @@
 //   delete {call-id}                        → deleteEndpoint(A), deleteEndpoint(B)
 //   query  {call-id}                        → endpointStats of both, and whether the bridge transcodes
 //   ping                                    → pong
+//   gc (not rtpengine's)                    → global.gc() when node runs with --expose-gc
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +58,13 @@ const calls = new Map();
 
 const handlers = {
   async ping() { return { result: 'pong' }; },
+  /** not an rtpengine verb: a full GC (node --expose-gc) so the runner reads an idle RSS without start-up garbage */
+  async gc() {
+    if (typeof globalThis.gc !== 'function') return { result: 'error', 'error-reason': 'start node with --expose-gc' };
+    globalThis.gc();
+    globalThis.gc();
+    return { result: 'ok' };
+  },
   async offer(req) {
     const callId = req['call-id'];
     if (calls.has(callId)) throw new Error(`call ${callId} exists (re-offer is not part of this bench)`);

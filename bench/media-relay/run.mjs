@@ -17,6 +17,7 @@
 // from DIR/src/media/index.js (--dist, default dist: run `npm run build` first).
 // Plain ESM JavaScript so it runs without a build. See bench/README.md and bench/media-relay/README.md.
 import { spawn, execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CLK_TCK, freePort, logTail, startServer, stopServer, systemCpu, busyPct, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
 import { freeUdpRange } from './ports.mjs';
+import { encode as bencode, decode as bdecode } from './bencode.mjs';
 
 const require = createRequire(import.meta.url);
 const { Client } = require('rtpengine-client');
@@ -165,6 +167,31 @@ async function waitForPong(client, port, isAlive, timeoutS = 15) {
   return false;
 }
 
+/** every engine process started, for cleanup even when its start failed half-way */
+const startedServers = [];
+
+/** One ng request without rtpengine-client (for the opencx server's own 'gc' verb); resolves the reply dict. */
+async function ngRaw(port, request, timeoutMs = 3000) {
+  const sock = dgram.createSocket('udp4');
+  try {
+    await new Promise((resolve) => sock.bind(0, '127.0.0.1', resolve));
+    const cookie = `bench${process.pid}`;
+    const reply = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('ng timeout')), timeoutMs);
+      sock.on('message', (m) => {
+        const space = m.indexOf(0x20);
+        if (m.toString('latin1', 0, space) !== cookie) return;
+        clearTimeout(timer);
+        resolve(bdecode(m, space + 1)[0]);
+      });
+    });
+    sock.send(Buffer.concat([Buffer.from(`${cookie} `), bencode(request)]), port, '127.0.0.1');
+    return await reply;
+  } finally {
+    sock.close();
+  }
+}
+
 /** Start one engine; returns { name, server, ngPort, range, client, version, idleRss } or throws. */
 async function startEngine(name, opts, tmp, avoidRanges) {
   const ngPort = await freePort();
@@ -184,15 +211,16 @@ async function startEngine(name, opts, tmp, avoidRanges) {
     server.commandLine = `rtpengine ${args.join(' ')}`;
     version = rtpengineVersion();
   } else {
-    const args = [path.join(HERE, 'opencx-relay-server.mjs'), '--listen', String(ngPort), '--port-min', String(range[0]), '--port-max', String(range[1])];
+    const args = ['--expose-gc', path.join(HERE, 'opencx-relay-server.mjs'), '--listen', String(ngPort), '--port-min', String(range[0]), '--port-max', String(range[1])];
     if (opts.opencxModule) args.push('--module', opts.opencxModule);
     else args.push('--dist', opts.dist);
     const module = opts.opencxModule ?? path.join(opts.dist, 'src', 'media', 'index.js');
     if (!fs.existsSync(module)) throw new Error(`${path.relative(REPO, module)} not found: run \`npm run build\` (or pass --dist DIR)`);
     server = startServer(name, ...wrap(process.execPath, args, cpu, opts.nice), REPO, path.join(tmp, 'opencx.log'));
-    server.commandLine = `node ${path.relative(REPO, args[0])} ${args.slice(1).map((a) => (a.startsWith(REPO) ? path.relative(REPO, a) || '.' : a)).join(' ')}`;
+    server.commandLine = `node --expose-gc ${path.relative(REPO, args[1])} ${args.slice(2).map((a) => (a.startsWith(REPO) ? path.relative(REPO, a) || '.' : a)).join(' ')}`;
     version = `createLocalMediaEngine from ${path.relative(REPO, module)}`;
   }
+  startedServers.push(server);
   const client = await newNgClient();
   const engine = { name, server, ngPort, range, client, version };
   if (!(await waitForPong(client, ngPort, () => !server.exited))) {
@@ -201,7 +229,9 @@ async function startEngine(name, opts, tmp, avoidRanges) {
     await stopServer(server);
     throw new Error(`${why}\n--- ${name} log tail ---\n${logTail(server.logFile)}`);
   }
-  await delay(500);
+  await delay(1000);
+  // opencx: a full GC first, so start-up garbage does not count as idle memory (rtpengine ignores it)
+  if (name === 'opencx') { await ngRaw(ngPort, { command: 'gc' }).catch(() => {}); await delay(200); }
   engine.idleRssKb = treeMemoryKb(server.pid).rss;
   return engine;
 }
@@ -278,16 +308,21 @@ function startLoad(cpu, nice) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   liveLoads.add(child);
   child.on('exit', () => liveLoads.delete(child));
+  child.on('error', () => { /* a send on a closed channel: the exit handler settles the waiters */ });
   const waiters = [];
   child.on('message', (m) => { const w = waiters.shift(); if (w) (m.type === 'error' ? w.reject(new Error(`load generator: ${m.error}`)) : w.resolve(m)); });
   child.on('exit', (code, sig) => { for (const w of waiters.splice(0)) w.reject(new Error(`load generator exited ${code ?? sig}`)); });
   return {
     child,
     request(msg) {
-      return new Promise((resolve, reject) => { waiters.push({ resolve, reject }); child.send(msg); });
+      return new Promise((resolve, reject) => {
+        if (!child.connected) { reject(new Error('load generator gone')); return; }
+        waiters.push({ resolve, reject });
+        child.send(msg);
+      });
     },
     close() {
-      try { child.send({ type: 'close' }); } catch { /* gone */ }
+      try { if (child.connected) child.send({ type: 'close' }); } catch { /* gone */ }
       setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, 2000).unref();
     },
   };
@@ -350,6 +385,7 @@ async function runStep(engine, mode, n, opts, stepTag) {
       });
       targets = setups;
       if (mode === 'transcode' && setups.some((s) => s.transcoding === 0)) row.note += 'engine says the bridge does not transcode; ';
+      if (mode === 'relay' && setups.some((s) => s.transcoding === 1)) row.note += 'engine says the bridge transcodes (not the relay path); ';
     } else {
       targets = ports.map(([callerPort, calleePort]) => ({ callerDest: calleePort, calleeDest: callerPort, calleePt: mode === 'relay' ? 0 : 111, calleeCodec: mode === 'relay' ? 'pcmu' : 'opus' }));
     }
@@ -523,8 +559,14 @@ async function main() {
   const unavailable = [];
   const cleanup = async () => {
     killLoads();
-    for (const e of engines) { try { e.client.close(); } catch { /* closed */ } await stopServer(e.server); }
+    for (const e of engines) { try { e.client.close(); } catch { /* closed */ } }
+    await Promise.all(startedServers.map((s) => stopServer(s)));
   };
+  // last resort (an exception on the way out): SIGKILL what is left of the engines' process groups
+  process.on('exit', () => {
+    killLoads();
+    for (const s of startedServers) if (!s.exited) { try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ } }
+  });
   const onSignal = () => { console.error('[bench] interrupted: stopping everything'); cleanup().finally(() => process.exit(130)); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -134,11 +134,14 @@ export class Rfc4733Receiver {
         return out;
       }
       // a packet from before the event under way was reordered behind it: too late to matter
-      if (this.isOlder(timestamp, current.segmentTimestamp)) return out;
+      // (a start packet with the marker bit is a new key press even when its timestamp went
+      // backwards: streams spliced from recordings, like SIPp's pcap replay, and gateways that
+      // restart their RTP clock do that)
+      if (this.isOlder(timestamp, current.segmentTimestamp) && !packet.marker) return out;
       // §2.5.2.2: a new timestamp is a new event, so the one under way is over even though its
       // end packets never came
       out.push(this.finish('new-event'));
-    } else if (this.lastEndedTimestamp !== undefined && this.isOlder(timestamp, this.lastEndedTimestamp)) {
+    } else if (this.lastEndedTimestamp !== undefined && this.isOlder(timestamp, this.lastEndedTimestamp) && !packet.marker) {
       return out;
     }
 

@@ -15,8 +15,8 @@ export interface RejectedSection {
   index: number;
   /** the offer's m= line */
   mLine: string;
-  /** the offer's a=rtpmap lines, echoed so the formats stay described (RFC 3264 §6) */
-  rtpmaps: string[];
+  /** the offer's a=rtpmap (and a=sctp-port) lines, echoed so the formats stay described (RFC 3264 §6) */
+  formats: string[];
   mid: string | undefined;
 }
 
@@ -51,7 +51,7 @@ export function filterOffer(sdp: string): FilteredOffer | undefined {
   const keep = media.findIndex((section) => (section[0] ?? '').startsWith('m=audio '));
   if (keep < 0) return undefined;
   const kept = media[keep] ?? [];
-  const rejected = media.flatMap((section, index) => (index === keep ? [] : [{ index, mLine: section[0] ?? '', mid: midOf(section), rtpmaps: section.filter((line) => line.startsWith('a=rtpmap:')) }]));
+  const rejected = media.flatMap((section, index) => (index === keep ? [] : [{ index, mLine: section[0] ?? '', mid: midOf(section), formats: section.filter((line) => line.startsWith('a=rtpmap:') || line.startsWith('a=sctp-port:')) }]));
   if (rejected.length === 0) return { sdp, rejected };
   const keptMid = midOf(kept);
   const sessionLines = session.map((line) => (line.startsWith('a=group:BUNDLE') ? `a=group:BUNDLE${keptMid === undefined ? '' : ` ${keptMid}`}` : line));
@@ -63,7 +63,7 @@ function rejectedSection(section: RejectedSection): string[] {
   const parts = section.mLine.slice(2).split(' ');
   const lines = [`m=${parts[0] ?? 'audio'} 0 ${parts.slice(2).join(' ')}`, 'c=IN IP4 0.0.0.0'];
   if (section.mid !== undefined) lines.push(`a=mid:${section.mid}`);
-  lines.push('a=inactive', ...section.rtpmaps);
+  lines.push('a=inactive', ...section.formats);
   return lines;
 }
 

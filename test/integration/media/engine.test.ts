@@ -237,3 +237,41 @@ t.test('the port range running out is a clear 503-class error, not a crash', asy
   await small.close();
   t.equal(small.allocator.inUse(), 0);
 });
+
+t.test('in-band DTMF: a generated WAV of all 16 digits sent by a phone without telephone-event is detected', async (t) => {
+  const { encodeWav, parseWav, generateTone, DTMF_FREQUENCIES } = await import('../../../src/media/index.js');
+  await withEngine(t, async (engine, events) => {
+    // the WAV: 16 digits, 90 ms tone and 60 ms silence each, -14 dBFS per tone
+    const parts: Int16Array[] = [];
+    for (const d of '123A456B789C*0#D') {
+      parts.push(generateTone({ frequenciesHz: DTMF_FREQUENCIES[d] as readonly number[], levelDbfs: -14 }, 8000, 90));
+      parts.push(new Int16Array(480));
+    }
+    const pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      pcm.set(p, o);
+      o += p.length;
+    }
+    const wav = parseWav(encodeWav(pcm, { sampleRate: 8000 }));
+    t.ok(wav.ok, 'the generated WAV parses');
+    if (!wav.ok) return;
+    const a = await RtpPeer.open({ codec: 'PCMU' });
+    const ep = await engine.createEndpoint({ kind: 'rtp', remoteSdp: a.sdp() });
+    a.useRemoteSdp(ep.localSdp);
+    await engine.detectInbandDtmf(ep.id, true);
+    let pos = 0;
+    a.startFrames(() => {
+      const frame = new Int16Array(160);
+      frame.set(wav.samples.subarray(pos, pos + 160));
+      pos += 160;
+      return frame;
+    });
+    await sleep((wav.samples.length / 8000) * 1000 + 600);
+    a.stop();
+    const digits = events.flatMap((e) => (e.type === 'dtmf' ? [e.digit] : [])).join('');
+    t.equal(digits, '123A456B789C*0#D', 'all 16 digits, in order, nothing else');
+    t.ok(events.every((e) => e.type !== 'dtmf' || e.source === 'inband'), 'reported as in-band');
+    a.close();
+  });
+});

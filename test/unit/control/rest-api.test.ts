@@ -28,6 +28,7 @@ async function setup(t: Test): Promise<Ctx> {
       removed.push(aor);
       return bindings.filter((b) => b.aor === aor).length;
     },
+    count: async () => new Set(bindings.map((b) => b.aor)).size,
   };
   const app = Fastify({ logger: false });
   t.teardown(() => app.close());
@@ -173,6 +174,14 @@ t.test('REST provisioning API', async (t) => {
     t.same(del.json(), { removed: 1 });
     t.same(c.removed, ['sip:alice@acme.com']);
     t.equal((await app.inject({ method: 'DELETE', url: '/api/v1/registrations/' + encodeURIComponent('sip:nobody@acme.com'), headers: auth(c.acmeKey) })).statusCode, 404);
+  });
+
+  t.test('registrations count: every AOR, for operators only', async (t) => {
+    const count = await app.inject({ method: 'GET', url: '/api/v1/registrations/count', headers: auth(c.operator) });
+    t.equal(count.statusCode, 200);
+    t.same(count.json(), { aors: 2 });
+    t.equal((await app.inject({ method: 'GET', url: '/api/v1/registrations/count', headers: auth(c.acmeKey) })).statusCode, 403);
+    t.equal((await app.inject({ method: 'GET', url: '/api/v1/registrations/count' })).statusCode, 401);
   });
 
   t.test('OpenAPI at /openapi.json and Swagger UI at /docs', async (t) => {
