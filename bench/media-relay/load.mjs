@@ -94,6 +94,7 @@ function newDirection(k, codec, payloadType, ssrc) {
 }
 
 let streams = [];
+const rtcpSockets = [];
 let opts = null;
 const hist = [new Uint32Array(BINS + 1), new Uint32Array(BINS + 1)];
 // relay mode only (needs the send time of each packet, found by the payload counter):
@@ -186,27 +187,43 @@ function onPacket(dirState, msg, arrival) {
   }
 }
 
-function openSockets(count, recvBuf) {
-  const binds = [];
-  for (let i = 0; i < count; i++) {
-    for (let side = 0; side < 2; side++) {
-      const sock = dgram.createSocket('udp4');
-      binds.push(new Promise((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(0, '127.0.0.1', () => {
-          sock.removeListener('error', reject);
-          sock.on('error', () => { sendErrors++; });
-          if (recvBuf) { try { sock.setRecvBufferSize(recvBuf); } catch { /* capped by rmem_max */ } }
-          resolve(sock);
-        });
-      }));
-    }
+function bindOne(port, recvBuf) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', () => { try { sock.close(); } catch { /* closed */ } resolve(null); });
+    sock.bind(port, '127.0.0.1', () => {
+      sock.removeAllListeners('error');
+      sock.on('error', () => { sendErrors++; });
+      if (recvBuf) { try { sock.setRecvBufferSize(recvBuf); } catch { /* capped by rmem_max */ } }
+      resolve(sock);
+    });
+  });
+}
+
+/**
+ * 2 × count RTP sockets, each on an even port P of [portMin, portMax] with a socket on P + 1 too:
+ * engines send RTCP to P + 1 (RFC 3550 §11), which must land on a socket of ours and not on some
+ * other program's port (the runner's ng client got RTCP when the sockets were ephemeral).
+ */
+async function openSockets(count, recvBuf, portMin, portMax) {
+  const rtp = [];
+  let p = portMin + (portMin % 2);
+  while (rtp.length < 2 * count) {
+    if (p + 1 > portMax) throw new Error(`no free RTP/RTCP port pairs left in ${portMin}-${portMax}`);
+    const a = await bindOne(p, recvBuf);
+    const b = a ? await bindOne(p + 1, 0) : null;
+    if (a && b) {
+      b.on('message', () => { rtcp++; });
+      rtp.push(a);
+      rtcpSockets.push(b);
+    } else if (a) a.close();
+    p += 2;
   }
-  return Promise.all(binds);
+  return rtp;
 }
 
 async function handleOpen(msg) {
-  const socks = await openSockets(msg.count, msg.recvBuf);
+  const socks = await openSockets(msg.count, msg.recvBuf, msg.portMin, msg.portMax);
   streams = [];
   for (let i = 0; i < msg.count; i++) {
     streams.push({ index: msg.firstIndex + i, caller: socks[2 * i], callee: socks[2 * i + 1] });
@@ -334,6 +351,7 @@ function summarize() {
 
 function closeAll() {
   for (const s of streams) { try { s.caller.close(); } catch { /* closed */ } try { s.callee.close(); } catch { /* closed */ } }
+  for (const r of rtcpSockets.splice(0)) { try { r.close(); } catch { /* closed */ } }
   streams = [];
 }
 

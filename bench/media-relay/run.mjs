@@ -63,6 +63,7 @@ function parseArgs(argv) {
     nice: 0,
     quietBelow: 25,
     quietWait: 30,
+    engineRanges: [], // media port ranges of the engines started (kept clear of the generator's)
   };
   const list = (v) => v.split(',').map((s) => Number(s.trim()));
   const names = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -147,6 +148,8 @@ function rtpengineVersion() {
 // ---------------------------------------------------------------- ng control
 async function newNgClient() {
   const client = new Client({ localPort: 0, localAddress: '127.0.0.1', timeout: 5000 });
+  // rtpengine-client emits 'error' (fatal if unhandled) for any datagram it cannot decode
+  client.on('error', (err) => console.error(`[bench] ng client: ${String(err?.message ?? err).slice(0, 120)}`));
   await new Promise((resolve, reject) => {
     client.once('listening', resolve);
     client.once('error', reject);
@@ -204,7 +207,7 @@ async function startEngine(name, opts, tmp, avoidRanges) {
   if (name === 'rtpengine') {
     // userspace only: --table=-1 (no kernel forwarding table); --config-file=none so that
     // /etc/rtpengine/rtpengine.conf (table = 0, port 2223, ports 30000-40000) is not read
-    const args = ['--config-file=none', '--table=-1', '--foreground', '--log-stderr', '--log-level=5',
+    const args = ['--config-file=none', '--table=-1', '--foreground', '--log-stderr', '--log-level=4',
       '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ngPort}`, `--port-min=${range[0]}`, `--port-max=${range[1]}`,
       '--delete-delay=0', '--timeout=60', `--num-threads=${opts.pin ? 1 : os.availableParallelism()}`];
     server = startServer(name, ...wrap(RTPENGINE, args, cpu, opts.nice), REPO, path.join(tmp, 'rtpengine.log'));
@@ -369,10 +372,14 @@ async function runStep(engine, mode, n, opts, stepTag) {
   let watchdog;
   try {
     const share = loads.map((_, i) => Math.floor(n / procs) + (i < n % procs ? 1 : 0));
+    // the generator's own ports: RTP/RTCP pairs (4 ports a stream) in a range nothing else uses
+    const perProc = 4 * Math.max(...share) + 200;
+    const [genLo] = freeUdpRange(perProc * procs, opts.engineRanges);
     let first = 0;
     const opened = [];
     for (let i = 0; i < procs; i++) {
-      opened.push(loads[i].request({ type: 'open', count: share[i], firstIndex: first, recvBuf: 1 << 20 }));
+      const portMin = genLo + i * perProc;
+      opened.push(loads[i].request({ type: 'open', count: share[i], firstIndex: first, recvBuf: 1 << 20, portMin, portMax: portMin + perProc - 1 }));
       first += share[i];
     }
     const ports = (await Promise.all(opened)).flatMap((m) => m.ports);
@@ -567,7 +574,10 @@ async function main() {
     killLoads();
     for (const s of startedServers) if (!s.exited) { try { process.kill(-s.pid, 'SIGKILL'); } catch { /* gone */ } }
   });
-  const onSignal = () => { console.error('[bench] interrupted: stopping everything'); cleanup().finally(() => process.exit(130)); };
+  const onSignal = () => {
+    console.error('[bench] interrupted: stopping everything');
+    cleanup().finally(() => { fs.rmSync(tmp, { recursive: true, force: true }); process.exit(130); });
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const rows = [];
@@ -583,6 +593,7 @@ async function main() {
         if (name === 'rtpengine') ensureRtpengine();
         const e = await startEngine(name, opts, tmp, avoid);
         avoid.push(e.range);
+        opts.engineRanges = avoid;
         engines.push(e);
         console.error(`[bench] ${name} up: pid ${e.server.pid}, ng 127.0.0.1:${e.ngPort}, media ports ${e.range.join('-')}, idle RSS ${fmt(e.idleRssKb / 1024, 1)} MB`);
       } catch (err) {

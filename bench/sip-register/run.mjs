@@ -18,6 +18,7 @@
 //
 // Plain ESM JavaScript, no build. See bench/README.md ("sip-register").
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -239,12 +240,21 @@ async function kamailioRegistered(ctl) {
 /** AORs registered in opencx: GET /api/v1/registrations/count with the first API key. */
 async function opencxRegistered(logFile, dataDir) {
   const started = fs.readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"opencx started"'));
-  const http = started ? JSON.parse(started).ports?.http : undefined;
-  if (!http) throw new Error('no HTTP port in the opencx log');
+  const port = started ? JSON.parse(started).ports?.http : undefined;
+  if (!port) throw new Error('no HTTP port in the opencx log');
   const key = fs.readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim();
-  const res = await fetch(`http://127.0.0.1:${http}/api/v1/registrations/count`, { headers: { authorization: `Bearer ${key}` } });
-  if (!res.ok) throw new Error(`GET /api/v1/registrations/count: ${res.status} ${(await res.text()).slice(0, 200)}`);
-  return (await res.json()).aors;
+  const { status, body } = await new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/api/v1/registrations/count', headers: { authorization: `Bearer ${key}` }, timeout: 20000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
+  if (status !== 200) throw new Error(`GET /api/v1/registrations/count: ${status} ${body.slice(0, 200)}`);
+  return JSON.parse(body).aors;
 }
 
 async function waitReady(s, opts) {

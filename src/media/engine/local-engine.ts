@@ -7,6 +7,7 @@ import { createResampler, type Resampler } from '../dsp/index.js';
 import { AudioFork } from '../fork/index.js';
 import { ConferenceMixer } from '../mixer/index.js';
 import { Player } from '../player/index.js';
+import { pcm16FromBytes } from '../wav/index.js';
 import { Recorder } from '../recorder/index.js';
 import { PortAllocator, RtpRelay, UdpRtpTransport } from '../rtp/index.js';
 import { SdpSession, describeRemote, type SdesCryptoLine } from '../sdp/index.js';
@@ -455,10 +456,7 @@ export class LocalMediaEngine implements MediaEngineApi {
   async writeStream(streamId: string, pcm: Uint8Array, end?: boolean): Promise<void> {
     const play = this.streams.get(streamId);
     if (play === undefined) throw new NotFoundError(`no playing stream ${streamId}`);
-    const samples = new Int16Array(Math.floor(pcm.byteLength / 2));
-    const view = new DataView(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-    for (let i = 0; i < samples.length; i++) samples[i] = view.getInt16(i * 2, true);
-    play.player.writeStream(streamId, samples, end ?? false);
+    play.player.writeStream(streamId, pcm16FromBytes(pcm), end ?? false);
     await Promise.resolve();
   }
 
@@ -780,7 +778,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     if (a === undefined) return;
     if (b === undefined) rec.recorder.write(a.frameAt(rec.rate));
     else if (rec.channels === 2) rec.recorder.write(a.frameAt(rec.rate), b.frameAt(rec.rate));
-    else rec.recorder.write(sumFrames([a.frameAt(rec.rate), b.frameAt(rec.rate)], (rec.rate * FRAME_MS) / 1000));
+    else rec.recorder.write(a.frameAt(rec.rate), b.frameAt(rec.rate)); // a mono recorder mixes the two parties
   }
 
   // --- lookups

@@ -1,12 +1,5 @@
 import { createReadStream, promises as fs } from 'node:fs';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { ClosedError, NotFoundError, UnavailableError, describeError, silentLogger, type Logger } from '../../lib/index.js';
 import { validateBlobKey, validateBlobPrefix, type BlobStore } from './blob-store.js';
 
@@ -58,7 +51,9 @@ function sdkLogger(logger: Logger): { debug(...c: unknown[]): void; info(...c: u
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3' as const;
   readonly bucket: string;
-  private readonly client: S3Client;
+  private readonly config: S3ClientConfig;
+  /** the AWS SDK is loaded on first use: a server without S3 never pays its start-up time and memory */
+  private sdk: Promise<{ S3: typeof import('@aws-sdk/client-s3'); client: S3Client }> | undefined;
   private readonly where: string;
   private readonly logger: Logger;
   private readonly maxAttempts: number;
@@ -73,7 +68,7 @@ export class S3BlobStore implements BlobStore {
       options.accessKeyId !== undefined && options.secretAccessKey !== undefined
         ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
         : {};
-    this.client = new S3Client({
+    this.config = {
       region: options.region ?? 'us-east-1',
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
       ...(options.forcePathStyle === undefined ? {} : { forcePathStyle: options.forcePathStyle }),
@@ -91,12 +86,17 @@ export class S3BlobStore implements BlobStore {
         requestTimeout: options.requestTimeoutMs ?? 60_000,
         throwOnRequestTimeout: true,
       },
-    });
+    };
+  }
+
+  private s3(): Promise<{ S3: typeof import('@aws-sdk/client-s3'); client: S3Client }> {
+    this.sdk ??= import('@aws-sdk/client-s3').then((S3) => ({ S3, client: new S3.S3Client(this.config) }));
+    return this.sdk;
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
     validateBlobKey(key);
-    await this.call('put', key, () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data })));
+    await this.call('put', key, () => this.s3().then(({ S3, client }) => client.send(new S3.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: data }))));
   }
 
   async putFile(key: string, filePath: string): Promise<void> {
@@ -113,14 +113,14 @@ export class S3BlobStore implements BlobStore {
     // a stream body needs its length up front; the SDK then sends it without buffering.
     // call() runs the function again on a retry, so each attempt gets a fresh stream.
     await this.call('putFile', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(filePath), ContentLength: size })),
+      this.s3().then(({ S3, client }) => client.send(new S3.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(filePath), ContentLength: size }))),
     );
   }
 
   async get(key: string): Promise<Uint8Array> {
     validateBlobKey(key);
     const out = await this.call('get', key, async () => {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await this.s3().then(({ S3, client }) => client.send(new S3.GetObjectCommand({ Bucket: this.bucket, Key: key })));
       if (res.Body === undefined) return new Uint8Array(0);
       return res.Body.transformToByteArray();
     });
@@ -130,7 +130,7 @@ export class S3BlobStore implements BlobStore {
   async exists(key: string): Promise<boolean> {
     validateBlobKey(key);
     try {
-      await this.call('exists', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      await this.call('exists', key, () => this.s3().then(({ S3, client }) => client.send(new S3.HeadObjectCommand({ Bucket: this.bucket, Key: key }))));
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
@@ -141,7 +141,7 @@ export class S3BlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     validateBlobKey(key);
     try {
-      await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+      await this.call('delete', key, () => this.s3().then(({ S3, client }) => client.send(new S3.DeleteObjectCommand({ Bucket: this.bucket, Key: key }))));
     } catch (err) {
       // S3 answers 204 for a missing key; some compatible stores answer 404
       if (err instanceof NotFoundError) return;
@@ -155,9 +155,8 @@ export class S3BlobStore implements BlobStore {
     let token: string | undefined;
     do {
       const page = await this.call('list', prefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token === undefined ? {} : { ContinuationToken: token }) }),
-        ),
+        this.s3().then(({ S3, client }) => client.send(new S3.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token === undefined ? {} : { ContinuationToken: token }) }),
+        )),
       );
       for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
@@ -169,7 +168,7 @@ export class S3BlobStore implements BlobStore {
     if (this.closed) return;
     this.closed = true;
     // frees the keep-alive sockets so neither the process nor a test server is held open
-    this.client.destroy();
+    if (this.sdk !== undefined) (await this.sdk).client.destroy();
   }
 
   private async call<T>(op: string, key: string, fn: () => Promise<T>): Promise<T> {

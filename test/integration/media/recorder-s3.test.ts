@@ -7,7 +7,7 @@ import { dominantFrequency, generateTone } from '../../../src/media/dsp/index.js
 import { Recorder, recoverSpool } from '../../../src/media/recorder/index.js';
 import { decodeWavChannels } from '../../../src/media/wav/index.js';
 import { S3BlobStore } from '../../../src/platform/index.js';
-import { startS3rver } from '../platform/blobs-s3rver.js';
+import { startS3rver } from '../../helpers/s3rver.js';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'opencx-rec-s3-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -5,8 +5,8 @@ import path from 'node:path';
 import t from 'tap';
 import { ConfigError, UnavailableError } from '../../../src/lib/index.js';
 import { LocalBlobStore, S3BlobStore, defaultConfig, openBlobStore } from '../../../src/platform/index.js';
-import { blobStoreContract } from './blobs-contract.js';
-import { startS3rver } from './blobs-s3rver.js';
+import { blobStoreContract } from '../../helpers/contract/blob-store-contract.js';
+import { startS3rver } from '../../helpers/s3rver.js';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'opencx-blobs-'));
 t.teardown(() => rm(tmp, { recursive: true, force: true }));

@@ -1,0 +1,18 @@
+import { createHook } from 'node:async_hooks';
+const live = new Map();
+createHook({ init(id, type, _t, resource) { if (type === 'Timeout') live.set(id, { resource, stack: new Error().stack.split('\n').slice(2, 9).join('\n') }); }, destroy(id) { live.delete(id); } }).enable();
+const { WebRtcTransport } = await import('/work/main/dist-webrtc/src/media/webrtc/index.js');
+const { RTCPeerConnection, MediaStreamTrack, RTCRtpCodecParameters } = await import('werift');
+const browser = new RTCPeerConnection({ codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 109 })], video: [new RTCRtpCodecParameters({ mimeType: 'video/VP8', clockRate: 90000, payloadType: 96 })] }, iceAdditionalHostAddresses: ['127.0.0.1'], iceInterfaceAddresses: { udp4: '127.0.0.1' }, iceUseIpv6: false });
+browser.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendrecv' });
+browser.addTransceiver('video', { direction: 'sendrecv' });
+browser.createDataChannel('chat');
+await browser.setLocalDescription(await browser.createOffer());
+const { transport, localSdp } = await WebRtcTransport.answer({ remoteOfferSdp: browser.localDescription.sdp });
+await browser.setRemoteDescription({ type: 'answer', sdp: localSdp });
+await new Promise(r => setTimeout(r, 2000));
+console.log('states', transport.connectionState, browser.connectionState, 'ours', transport.local, 'browser cands', browser.localDescription.sdp.match(/127.0.0.1 \d+/g));
+transport.close();
+if (process.argv[2] !== 'keepbrowser') await browser.close();
+setTimeout(() => { for (const [id, { resource, stack }] of live) if (resource.hasRef?.() && !resource._destroyed) console.log('TIMER', id, resource._idleTimeout, '\n', stack); console.log(process._getActiveHandles().filter(h => h.constructor.name === 'Socket' && h.address && typeof h.send === 'function').map(h => { try { return h.address(); } catch { return '?'; } })); }, 1500).unref();
+const t0 = Date.now(); process.on('exit', () => console.log('exit after', Date.now() - t0));
