@@ -5,6 +5,9 @@
 // Its figures say nothing about opencx.
 import dgram from 'node:dgram';
 
+// MOCK_DROP=0.01 drops 1 % of packets at random: a check that the bench sees loss
+const dropRate = Number(process.env.MOCK_DROP ?? 0);
+
 function sdpTarget(sdp) {
   const c = /^c=IN IP4 (\S+)/m.exec(sdp)?.[1] ?? '127.0.0.1';
   const m = /^m=audio (\d+) RTP\/AVP ([\d ]+)/m.exec(sdp);
@@ -40,7 +43,11 @@ export function createLocalMediaEngine({ bindAddress, portMin, portMax }) {
       const sock = await bind();
       const id = `ep${nextId++}`;
       const ep = { id, sock, remote: req.remoteSdp ? sdpTarget(req.remoteSdp) : null, peer: null };
-      sock.on('message', (msg) => { const p = ep.peer; if (p?.remote) p.sock.send(msg, p.remote.port, p.remote.address); });
+      sock.on('message', (msg) => {
+        const p = ep.peer;
+        if (dropRate > 0 && Math.random() < dropRate) return;
+        if (p?.remote) p.sock.send(msg, p.remote.port, p.remote.address);
+      });
       endpoints.set(id, ep);
       const port = sock.address().port;
       const localSdp = req.remoteSdp

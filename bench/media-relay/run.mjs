@@ -62,7 +62,7 @@ function parseArgs(argv) {
     out: path.join(REPO, 'bench', 'results', `media-relay-${today}.md`),
     nice: 0,
     quietBelow: 25,
-    quietWait: 30,
+    quietWait: 10, // shorter than the SIP benches': the default run must stay under 10 minutes
     engineRanges: [], // media port ranges of the engines started (kept clear of the generator's)
   };
   const list = (v) => v.split(',').map((s) => Number(s.trim()));
@@ -369,7 +369,12 @@ async function runStep(engine, mode, n, opts, stepTag) {
   const loads = Array.from({ length: procs }, (_, i) => startLoad(opts.pin ? opts.pin[1] : null, opts.nice));
   const calls = [];
   const t0 = Date.now();
+  // the whole step (setup included, teardown bounded apart) ends within ramp + settle + duration + 10 s
   let watchdog;
+  const timeout = new Promise((_, reject) => {
+    watchdog = setTimeout(() => reject(new Error('step exceeded ramp + settle + duration + 10 s')), (opts.ramp + opts.settle + opts.duration + 10) * 1000);
+  });
+  timeout.catch(() => {});
   try {
     const share = loads.map((_, i) => Math.floor(n / procs) + (i < n % procs ? 1 : 0));
     // the generator's own ports: RTP/RTCP pairs (4 ports a stream) in a range nothing else uses
@@ -382,14 +387,14 @@ async function runStep(engine, mode, n, opts, stepTag) {
       opened.push(loads[i].request({ type: 'open', count: share[i], firstIndex: first, recvBuf: 1 << 20, portMin, portMax: portMin + perProc - 1 }));
       first += share[i];
     }
-    const ports = (await Promise.all(opened)).flatMap((m) => m.ports);
+    const ports = (await Promise.race([Promise.all(opened), timeout])).flatMap((m) => m.ports);
     let targets;
     if (engine) {
-      const setups = await mapLimit(ports, SETUP_CONCURRENCY, async ([callerPort, calleePort], i) => {
+      const setups = await Promise.race([mapLimit(ports, SETUP_CONCURRENCY, async ([callerPort, calleePort], i) => {
         const c = await setupCall(engine, mode, i, callerPort, calleePort, stepTag);
         calls.push(c);
         return c;
-      });
+      }), timeout]);
       targets = setups;
       if (mode === 'transcode' && setups.some((s) => s.transcoding === 0)) row.note += 'engine says the bridge does not transcode; ';
       if (mode === 'relay' && setups.some((s) => s.transcoding === 1)) row.note += 'engine says the bridge transcodes (not the relay path); ';
@@ -425,9 +430,6 @@ async function runStep(engine, mode, n, opts, stepTag) {
       const b = sample();
       return { a, b, rss };
     })();
-    const timeout = new Promise((_, reject) => {
-      watchdog = setTimeout(() => reject(new Error(`step exceeded duration + 10 s after setup`)), (opts.ramp + opts.settle + opts.duration + 10) * 1000);
-    });
     const [outs, s] = await Promise.race([Promise.all([Promise.all(results), sampling]), timeout]);
     const res = outs.map((m) => m.result);
     const span = (s.b.t - s.a.t) / 1000;
@@ -478,7 +480,7 @@ async function runStep(engine, mode, n, opts, stepTag) {
     row.error = String(err?.message ?? err).split('\n')[0];
   } finally {
     clearTimeout(watchdog);
-    if (engine) await mapLimit(calls, SETUP_CONCURRENCY, (c) => deleteCall(engine, c));
+    if (engine) await Promise.race([mapLimit(calls, SETUP_CONCURRENCY, (c) => deleteCall(engine, c)), delay(8000)]);
     for (const l of loads) l.close();
     await delay(300);
   }
@@ -616,7 +618,7 @@ async function main() {
         const base = await runStep(null, mode, n, opts, `${mode}-${n}-base`);
         base.busyBefore = busyBefore;
         rows.push(base);
-        console.error(`[bench] ${mode} ${n} baseline: loss ${fmt(base.lossPct, 3)} %, p99 ${fmt(base.p99, 2)} ms, load CPU ${fmt(base.loadCpuPct)} %${base.error ? ` ERROR ${base.error}` : ''}`);
+        console.error(`[bench] ${mode} ${n} baseline (setup ${fmt(base.setupS, 1)} s): loss ${fmt(base.lossPct, 3)} %, p99 ${fmt(base.p99, 2)} ms, load CPU ${fmt(base.loadCpuPct)} %${base.error ? ` ERROR ${base.error}` : ''}`);
         // alternate which engine goes first at each step so neither always runs on a warmer box
         const order = i % 2 === 0 ? active : [...active].reverse();
         for (const e of order) {
@@ -626,7 +628,7 @@ async function main() {
           if (e.server.exited) { row.pass = false; row.note += `engine exited during the step ${JSON.stringify(e.server.exitInfo)}; `; }
           rows.push(row);
           failures.set(e.name, row.pass ? 0 : failures.get(e.name) + 1);
-          console.error(`[bench] ${mode} ${n} ${e.name}: ${row.error ? `ERROR ${row.error}` : `loss ${fmt(row.lossPct, 3)} %, p99 ${fmt(row.p99, 2)} ms (added ${fmt(row.addedP99, 2)}), ` +
+          console.error(`[bench] ${mode} ${n} ${e.name} (setup ${fmt(row.setupS, 1)} s): ${row.error ? `ERROR ${row.error}` : `loss ${fmt(row.lossPct, 3)} %, p99 ${fmt(row.p99, 2)} ms (added ${fmt(row.addedP99, 2)}), ` +
             `CPU ${fmt(row.engineCpuPct, 1)} % (${fmt(row.cpuUsPerPacket, 1)} µs/pkt), RSS ${fmt(row.rssKb / 1024, 1)} MB, rx ${row.rxAb} ${row.rxBa} -> ${row.pass ? 'pass' : 'FAIL'}`}`);
         }
       }
@@ -665,7 +667,7 @@ async function main() {
       `one 5 ms tick per process, each stream on one of the four 5 ms slots of the frame; streams start staggered over ${opts.ramp} s, ` +
       `then ${opts.settle} s settle, then a ${opts.duration} s measurement window.`,
     '- columns: "loss" = packets sent in the window that never arrived (relay: exact, by a counter the generator writes into each payload, which also proves ' +
-      'the payload crossed the engine untouched; transcode: 1 − received/sent in the window, summed over streams); ' +
+      'the payload crossed the engine untouched; transcode: packets sent in the window − packets received from its start to the end of the drain, summed over streams); ' +
       '"p99 |Δ−20 ms|" = p99 over all packets of |interarrival − 20 ms| for consecutive packets of a stream direction arriving in the window; ' +
       '"added p99" = that minus the baseline\'s at the same stream count (baseline = the generator sending straight to itself, no engine, run just before): the pass criterion; ' +
       '"p99 |Δrecv−Δsend|" (relay only) = the same deviation measured against the actual send times of the two packets, so the generator\'s own late sends drop out (in brackets: minus the baseline\'s), ' +

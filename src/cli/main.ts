@@ -4,6 +4,7 @@ import { createLogger, loadConfig, type Config, type ConfigInput, type DeepParti
 import { parseCommandLine, USAGE } from './args.js';
 import { isSipWorker, runSipWorker } from './cluster.js';
 import { startServer } from './start.js';
+import { isTelephonyCommand, runTelephonyCli, TELEPHONY_USAGE } from './telephony-commands.js';
 import { runUserCommand } from './user-commands.js';
 
 function packageVersion(): string {
@@ -19,10 +20,12 @@ const STOP_DEADLINE_MS = 4500;
  * 0 done, 1 failure at run time, 2 bad usage or bad configuration.
  */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  // trunk, did, dialplan, cdr: their own options and usage (telephony-commands.ts)
+  if (isTelephonyCommand(argv)) return runTelephonyCli(argv, env);
   const command = parseCommandLine(argv);
   switch (command.kind) {
     case 'help':
-      process.stdout.write(USAGE);
+      process.stdout.write(USAGE + TELEPHONY_USAGE);
       return 0;
     case 'version':
       process.stdout.write(`${packageVersion()}\n`);

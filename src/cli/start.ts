@@ -20,7 +20,7 @@ import { createSipServer, portsOf } from './sip-role.js';
 import { writeServerFile } from './user-commands.js';
 import { primaryHandlers } from './worker-adapters.js';
 import { authSecret, createDirectory, createLocationStore, openProvisioning, registrationsPort, subscriberServices, type Provisioning } from './subscriber-services.js';
-import { PROVISIONING_CHANGED_TOPIC, registerProvisioningRoutes, type RegistrationsPort } from '../control/index.js';
+import { PROVISIONING_CHANGED_TOPIC, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, type RegistrationsPort } from '../control/index.js';
 import type { FastifyInstance } from 'fastify';
 
 export interface RunningServer {
@@ -125,6 +125,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
     }
 
     const store = provisioning?.store;
+    const telephony = provisioning !== undefined ? createTelephonyStores({ db: provisioning.db, bus, logger }) : undefined;
     const http: HttpServer = await createHttpServer({
       bind: config.http.bind,
       port: config.http.port,
@@ -132,7 +133,13 @@ export async function startServer(config: Config, logger: Logger, version: strin
       metrics: metricsSource,
       health,
       ...(config.roles.includes('control') && store !== undefined
-        ? { routes: (app: FastifyInstance) => registerProvisioningRoutes(app, { store, ...(registrations !== undefined ? { registrations } : {}), logger }) }
+        ? {
+            routes: async (app: FastifyInstance) => {
+              await registerProvisioningRoutes(app, { store, ...(registrations !== undefined ? { registrations } : {}), logger });
+              // after the provisioning routes, whose @fastify/swagger documents these too
+              if (telephony !== undefined) await registerTelephonyRoutes(app, { provisioning: store, ...telephony, logger });
+            },
+          }
         : {}),
     });
     closers.push({ name: 'http', close: () => http.close() });

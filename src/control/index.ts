@@ -7,3 +7,14 @@ export { ha1Pair } from './credentials.js';
 export { parseImportLine } from './user-import.js';
 export { InvalidFieldError, UnauthorizedError, ForbiddenError } from './errors.js';
 export * from './types.js';
+// telephony provisioning: trunks, DIDs, dial plans, CDRs
+export { telephonyMigrations } from './telephony-migrations.js';
+export { TrunkStore, type TrunkStoreOptions } from './trunk-store.js';
+export { DidStore, type DidStoreOptions } from './did-store.js';
+export { DialPlanStore, DialPlanInvalidError, type DialPlanStoreOptions } from './dial-plan-store.js';
+export { CdrStore, type CdrStoreOptions } from './cdr-store.js';
+export { createTelephonyStores, type TelephonyStores } from './telephony-stores.js';
+export { registerTelephonyRoutes, type TelephonyRoutesOptions } from './rest-telephony.js';
+export { TELEPHONY_CHANGED_TOPIC, type TelephonyChange } from './telephony-store-support.js';
+export { parseGatewaySpec, checkE164, checkTarget, cidrProblem, hostProblem, DEFAULT_TRUNK_REALM } from './telephony-validation.js';
+export * from './telephony-types.js';

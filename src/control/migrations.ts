@@ -1,4 +1,5 @@
 import type { Migration } from '../platform/index.js';
+import { telephonyMigrations } from './telephony-migrations.js';
 
 /**
  * Provisioning schema: plain PostgreSQL that PGlite runs unchanged (DESIGN.md: same SQL, same
@@ -59,4 +60,6 @@ export const controlMigrations: Migration[] = [
         created_at  timestamptz NOT NULL DEFAULT now()
       );`,
   },
+  // trunks, DIDs, dial plans, CDRs (telephony-migrations.ts)
+  ...telephonyMigrations,
 ];

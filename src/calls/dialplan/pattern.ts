@@ -37,6 +37,7 @@ export type PatternResult = { ok: true; pattern: CompiledPattern } | { ok: false
 
 const MAX_PATTERN_LENGTH = 256;
 const LITERAL = /^[0-9*#+]+$/;
+const SAMPLE_TAIL = 8;
 const CLASS_OF: Record<string, { re: string; sample: string }> = {
   X: { re: '[0-9]', sample: '0' },
   Z: { re: '[1-9]', sample: '1' },
@@ -109,7 +110,9 @@ function compileExtension(source: string): PatternResult {
       sample += cls.sample;
     } else if (ch === '.' || ch === '!') {
       re += ch === '.' ? '.+' : '.*';
-      if (ch === '.') sample += '0';
+      // a generous expansion: the load-time rewrite check refuses only rewrites that leave
+      // nothing of any reasonable number, not of the shortest one
+      sample += '0'.repeat(SAMPLE_TAIL);
       variableLength = true;
     } else if (ch === '[') {
       const close = body.indexOf(']', i + 1);

@@ -4,7 +4,7 @@
  * counters, SRTCP indexes and replay lists. Pure except for node:crypto: no sockets, no timers.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidInputError } from '../../lib/errors.js';
+import { InvalidInputError } from '../../lib/index.js';
 import { aesCmTransform, deriveSessionKeys, packetIv, type SessionKeys } from './key-derivation.js';
 import { ReplayWindow } from './replay-window.js';
 import { RolloverTracker } from './rollover.js';

@@ -1,6 +1,7 @@
 /**
- * The audio codecs we answer and offer with in WebRTC. werift keeps the offerer's payload types
- * in its answer (RFC 8829 §5.3.1, RFC 3264 §6.1), so the Opus PT here only matters in our offers.
+ * The audio codecs we answer and offer with in WebRTC. werift answers with the offer's codecs
+ * whose MIME type is listed here (it ignores clock rates when matching), in the offer's order and
+ * with the offer's payload types (RFC 3264 §6.1), so these PTs only matter in our own offers.
  */
 import { RTCRtpCodecParameters } from 'werift';
 
@@ -10,6 +11,8 @@ export function webrtcAudioCodecs(): RTCRtpCodecParameters[] {
     new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111, parameters: 'minptime=10;useinbandfec=1' }),
     new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
     new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 }),
+    // RFC 4733 digits; browsers offer it at 48000 and 8000 and send it only if the answer has it
+    new RTCRtpCodecParameters({ mimeType: 'audio/telephone-event', clockRate: 8000, channels: 1, payloadType: 101, parameters: '0-16' }),
   ];
 }
 

@@ -12,10 +12,10 @@ import {
   type RtcpPacket,
   type RtpPacket as WeriftRtpPacket,
 } from 'werift';
-import { ClosedError, InvalidInputError, TimeoutError, UnavailableError, describeError } from '../../lib/errors.js';
-import { SystemScheduler, type Scheduler, type TimerHandle } from '../../lib/clock.js';
-import { TypedEmitter } from '../../lib/events.js';
-import { silentLogger, type Logger } from '../../lib/logger.js';
+import { ClosedError, ConfigError, InvalidInputError, TimeoutError, UnavailableError, describeError } from '../../lib/index.js';
+import { SystemScheduler, type Scheduler, type TimerHandle } from '../../lib/index.js';
+import { TypedEmitter } from '../../lib/index.js';
+import { silentLogger, type Logger } from '../../lib/index.js';
 import type { MediaTransport, MediaTransportEvents, RtpPacket, SocketAddress, StreamStats } from '../types.js';
 import { clockRates, webrtcAudioCodecs } from './codecs.js';
 import { ReceiveStatistics } from './receive-statistics.js';
@@ -59,6 +59,11 @@ const DEFAULT_GATHER_TIMEOUT_MS = 5_000;
 
 function createPeerConnection(options: WebRtcTransportOptions, iceLite: boolean): RTCPeerConnection {
   const bindAddress = options.bindAddress ?? DEFAULT_BIND_ADDRESS;
+  const range = options.portRange;
+  // werift's port search needs min < max; a single port would also serve only one call
+  if (range !== undefined && !(Number.isInteger(range[0]) && Number.isInteger(range[1]) && range[0] >= 1024 && range[0] < range[1] && range[1] <= 65535)) {
+    throw new ConfigError(`WebRTC port range ${range[0]}-${range[1]} is not min < max within 1024-65535`, 'portRange');
+  }
   const ipv6 = bindAddress.includes(':');
   return new RTCPeerConnection({
     codecs: { audio: webrtcAudioCodecs(), video: [] },
@@ -109,7 +114,12 @@ export class WebRtcTransport implements MediaTransport {
     this.unsubscribers.push(unSubscribe);
   }
 
-  /** Answer a browser's offer (RFC 8829 §5.3): we are ICE-lite and DTLS passive/active as werift picks. */
+  /**
+   * Answer a browser's offer (RFC 8829 §5.3). We are ICE-lite (the browser controls and
+   * nominates, RFC 8445 §6.1.1) and werift answers a=setup:active, so we are the DTLS client
+   * (RFC 5763 §5). Only the first audio m-section is accepted; others are rejected with port 0.
+   * A bad offer rejects with InvalidInputError (488); slow gathering with TimeoutError.
+   */
   static async answer(options: WebRtcAnswerOptions): Promise<WebRtcSession> {
     const offer = filterOffer(options.remoteOfferSdp);
     if (offer === undefined) throw new InvalidInputError('the WebRTC offer has no audio stream', 488, 400);

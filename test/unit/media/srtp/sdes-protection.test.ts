@@ -62,6 +62,29 @@ for (const [suite, tagLength] of [
   });
 }
 
+t.test('CSRCs and a header extension stay in clear and authenticated (RFC 3711 §3.1)', async (t) => {
+  const { alice, bob } = pair('AES_CM_128_HMAC_SHA1_32');
+  const header = Buffer.alloc(12 + 8 + 8);
+  header[0] = 0x80 | 0x10 | 2; // X bit, CC = 2
+  header[1] = 0;
+  header.writeUInt16BE(42, 2);
+  header.writeUInt32BE(0xabcdef, 8);
+  header.writeUInt32BE(1, 12);
+  header.writeUInt32BE(2, 16);
+  header.writeUInt16BE(0xbede, 20); // RFC 8285 one-byte extension profile, one word
+  header.writeUInt16BE(1, 22);
+  header.writeUInt32BE(0x10ff0000, 24);
+  const plain = Buffer.concat([header, Buffer.from('secret audio')]);
+  const wire = Buffer.from(alice.protectRtp(plain));
+  t.same(wire.subarray(0, header.length), header, 'whole header in clear');
+  t.notOk(wire.includes(Buffer.from('secret audio')), 'payload encrypted');
+  const back = bob.unprotectRtp(wire);
+  t.ok(back !== undefined && Buffer.from(back).equals(plain));
+  wire[25] = (wire[25] ?? 0) ^ 1;
+  t.equal(bob.unprotectRtp(wire), undefined, 'extension bytes are authenticated');
+  t.throws(() => alice.protectRtp(Buffer.from([0x80, 0])), { name: 'InvalidInputError' }, 'our own malformed RTP is a programming error');
+});
+
 t.test('a tampered packet fails authentication', async (t) => {
   const { alice, bob } = pair('AES_CM_128_HMAC_SHA1_80');
   const wire = Buffer.from(alice.protectRtp(rtp(1)));

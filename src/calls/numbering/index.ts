@@ -1,0 +1,25 @@
+export {
+  normalizeE164,
+  formatForTrunk,
+  nationalPrefixOf,
+  internationalPrefixOf,
+  isNanp,
+  type NumberingContext,
+  type E164Result,
+  type TrunkNumberStyle,
+  type TrunkFormatResult,
+} from './e164.js';
+export {
+  presentCallerId,
+  parseCallerIdentity,
+  identityUri,
+  ANONYMOUS_URI,
+  ANONYMOUS_FROM,
+  type PrivacyWish,
+  type IdentityStyle,
+  type CallerIdRequest,
+  type CallerIdPresentation,
+  type InboundIdentityHeaders,
+  type CallerIdentity,
+  type IdentitySource,
+} from './caller-id.js';
