@@ -6,21 +6,45 @@ import { ConflictError, describeError, InvalidInputError, NotFoundError, Timeout
  * holds (the embedded PGlite database is single-process; the in-memory location store must be
  * one set for all workers). Calls are JSON; a call that gets no answer in time rejects with
  * TimeoutError, never hangs.
+ *
+ * Under load a worker makes several calls per turn of its event loop (one per datagram read in
+ * that turn), and every process.send() is a JSON encode plus a write on the channel and a wake-up
+ * on the other side. So calls and answers are batched: whatever is queued during one turn leaves
+ * as one message, {type:'rpc-req', reqs:[...]} / {type:'rpc-res', res:[...]}, on setImmediate.
  */
 interface RpcRequest {
-  type: 'rpc-req';
   id: number;
   op: string;
   args: unknown[];
 }
 interface RpcResponse {
-  type: 'rpc-res';
   id: number;
   ok: boolean;
   value?: unknown;
   error?: string;
   /** the error's class, so callers can still tell a conflict from an outage */
   errorName?: string;
+}
+interface RpcRequestBatch {
+  type: 'rpc-req';
+  reqs: RpcRequest[];
+}
+interface RpcResponseBatch {
+  type: 'rpc-res';
+  res: RpcResponse[];
+}
+
+/** Collects items during one event-loop turn and hands them over together. */
+function batcher<T>(flush: (items: T[]) => void): (item: T) => void {
+  let queued: T[] = [];
+  const send = () => {
+    const items = queued;
+    queued = [];
+    flush(items);
+  };
+  return (item) => {
+    if (queued.push(item) === 1) setImmediate(send);
+  };
 }
 
 /** Errors whose class matters to callers (optimistic-concurrency retries, 404s) cross the channel by name. */
@@ -39,21 +63,23 @@ export type RpcHandlers = Record<string, (...args: never[]) => Promise<unknown>>
 
 /** Primary side: answer workers' calls with the handlers. */
 export function serveRpc(worker: Worker, handlers: RpcHandlers): void {
-  worker.on('message', (m: unknown) => {
-    if (!isRpc(m, 'rpc-req')) return;
-    const req = m as RpcRequest;
+  const reply = batcher<RpcResponse>((res) => {
+    if (worker.isConnected()) worker.send({ type: 'rpc-res', res } satisfies RpcResponseBatch);
+  });
+  const serve = (req: RpcRequest) => {
     const handler = handlers[req.op] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    const reply = (res: Omit<RpcResponse, 'type' | 'id'>) => {
-      if (worker.isConnected()) worker.send({ type: 'rpc-res', id: req.id, ...res } satisfies RpcResponse);
-    };
     if (handler === undefined) {
-      reply({ ok: false, error: `unknown operation ${req.op}` });
+      reply({ id: req.id, ok: false, error: `unknown operation ${req.op}` });
       return;
     }
     handler(...req.args).then(
-      (value) => reply({ ok: true, value }),
-      (err: unknown) => reply({ ok: false, error: describeError(err), errorName: err instanceof Error ? err.name : 'Error' }),
+      (value) => reply({ id: req.id, ok: true, value }),
+      (err: unknown) => reply({ id: req.id, ok: false, error: describeError(err), errorName: err instanceof Error ? err.name : 'Error' }),
     );
+  };
+  worker.on('message', (m: unknown) => {
+    if (!isRpc(m, 'rpc-req')) return;
+    for (const req of (m as RpcRequestBatch).reqs) serve(req);
   });
 }
 
@@ -61,9 +87,7 @@ export function serveRpc(worker: Worker, handlers: RpcHandlers): void {
 export function rpcClient(timeoutMs = 5000): (op: string, ...args: unknown[]) => Promise<unknown> {
   let nextId = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  process.on('message', (m: unknown) => {
-    if (!isRpc(m, 'rpc-res')) return;
-    const res = m as RpcResponse;
+  const settle = (res: RpcResponse) => {
     const p = pending.get(res.id);
     if (p === undefined) return;
     pending.delete(res.id);
@@ -72,6 +96,18 @@ export function rpcClient(timeoutMs = 5000): (op: string, ...args: unknown[]) =>
     else {
       const Known = res.errorName !== undefined ? ERRORS[res.errorName] : undefined;
       p.reject(Known !== undefined ? new Known(res.error ?? res.errorName ?? 'error') : new UnavailableError(res.error ?? 'primary failed'));
+    }
+  };
+  process.on('message', (m: unknown) => {
+    if (!isRpc(m, 'rpc-res')) return;
+    for (const res of (m as RpcResponseBatch).res) settle(res);
+  });
+  const request = batcher<RpcRequest>((reqs) => {
+    try {
+      process.send?.({ type: 'rpc-req', reqs } satisfies RpcRequestBatch);
+    } catch (err) {
+      // the channel is closing: fail these calls now rather than at their timeout
+      for (const r of reqs) settle({ id: r.id, ok: false, error: describeError(err) });
     }
   });
   return (op, ...args) =>
@@ -87,6 +123,6 @@ export function rpcClient(timeoutMs = 5000): (op: string, ...args: unknown[]) =>
       }, timeoutMs);
       timer.unref();
       pending.set(id, { resolve, reject, timer });
-      process.send({ type: 'rpc-req', id, op, args } satisfies RpcRequest);
+      request({ id, op, args });
     });
 }

@@ -31,8 +31,8 @@ Telephony provisioning (same data-dir / --server / --api-key rules as the user c
          [--format e164|national|international-00|digits-only] [--country-code 1]
          [--caller-id pai|rpid|both|none] [--options-ping SECONDS] [--max-calls N] [--cps N] [--disabled]
   opencx trunk list | opencx trunk remove NAME
-  opencx did add NUMBER (--user USER@DOMAIN | --vxml URL | --voicemail MAILBOX | --ring-group NAME
-         | --number NUMBER | --reject) [--trunk NAME]
+  opencx did add NUMBER (--user USER@DOMAIN | --vxml URL | --voicemail MAILBOX
+         | --ring-group MEMBER,MEMBER... | --number NUMBER | --reject) [--trunk NAME]
   opencx did list | opencx did remove NUMBER
   opencx dialplan set FILE.yaml|FILE.json | opencx dialplan show
   opencx cdr list [--since ISO] [--until ISO] [--number N] [--limit N]
@@ -168,9 +168,10 @@ function targetFromFlags(v: Values): CallTarget | string {
   if (v.user !== undefined) targets.push({ type: 'user', user: v.user });
   if (v.vxml !== undefined) targets.push({ type: 'vxml', url: v.vxml });
   if (v.voicemail !== undefined) targets.push({ type: 'voicemail', mailbox: v.voicemail });
-  if (v['ring-group'] !== undefined) targets.push({ type: 'ring-group', group: v['ring-group'] });
+  if (v['ring-group'] !== undefined) targets.push({ type: 'ring-group', strategy: 'simultaneous', members: v['ring-group'].split(',').map((m) => m.trim()) });
   if (v.number !== undefined) targets.push({ type: 'number', number: v.number });
-  if (v.reject === true) targets.push({ type: 'reject' });
+  // 603 Decline (RFC 3261 §21.6.2): the number exists and refuses calls
+  if (v.reject === true) targets.push({ type: 'reject', status: 603 });
   const [target] = targets;
   if (target === undefined || targets.length > 1) return 'did add needs exactly one of --user, --vxml, --voicemail, --ring-group, --number, --reject';
   return target;
@@ -361,8 +362,8 @@ function trunkLine(t: Trunk): string {
 }
 
 function targetText(target: CallTarget): string {
-  const dest = Object.entries(target).find(([k]) => k !== 'type')?.[1];
-  return dest === undefined ? target.type : `${target.type} ${String(dest)}`;
+  const dest = Object.entries(target).find(([k]) => k !== 'type' && k !== 'strategy')?.[1];
+  return dest === undefined ? target.type : `${target.type} ${Array.isArray(dest) ? dest.join(',') : String(dest)}`;
 }
 
 function didLine(d: Did, trunkNames: Map<string, string>): string {

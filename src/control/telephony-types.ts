@@ -123,8 +123,8 @@ export interface TrunkOutboundCredentials {
   realm: string | null;
 }
 
-/** Where a DID (or a dial-plan rule) sends a call; the dial-plan validator owns the finer checks. */
-export const TARGET_TYPES = ['user', 'ring-group', 'vxml', 'voicemail', 'number', 'reject'] as const;
+/** Where a DID (or a dial-plan rule) sends a call, in the dial-plan engine's shape; it owns the finer checks. */
+export const TARGET_TYPES = ['user', 'ring-group', 'trunk', 'vxml', 'voicemail', 'number', 'reject'] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];
 
 export interface CallTarget {

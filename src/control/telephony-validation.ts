@@ -203,7 +203,8 @@ export function checkHa1(value: unknown, field: string, sha256: boolean): string
 
 const TARGET_REQUIRED: Record<string, string | undefined> = {
   user: 'user',
-  'ring-group': 'group',
+  'ring-group': undefined,
+  trunk: 'trunk',
   vxml: 'url',
   voicemail: 'mailbox',
   number: 'number',
@@ -211,9 +212,10 @@ const TARGET_REQUIRED: Record<string, string | undefined> = {
 };
 
 /**
- * The outline of a call target; the dial-plan validator (src/calls) owns the rest. Each type
- * names its destination in one string field: user → user ("alice@example.com"), ring-group →
- * group, vxml → url (http/https), voicemail → mailbox, number → number; reject may carry status.
+ * The outline of a call target, in the dial-plan engine's shape (src/calls/dialplan/schema.ts,
+ * which owns the finer checks): user → user ("alice@example.com"), ring-group → strategy
+ * (simultaneous|sequential) and members, trunk → trunk, vxml → url (http/https), voicemail →
+ * mailbox, number → number, reject → status (400-699) and an optional reason.
  */
 export function checkTarget(value: unknown, field = 'target'): CallTarget {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidFieldError(field, 'must be an object with a type');
@@ -226,7 +228,14 @@ export function checkTarget(value: unknown, field = 'target'): CallTarget {
     if (type === 'vxml' && !/^https?:\/\/\S+$/i.test(v)) throw new InvalidFieldError(`${field}.url`, 'must be an http or https URL');
     if (type === 'number' && !/^\+?[0-9*#]{1,32}$/.test(v)) throw new InvalidFieldError(`${field}.number`, 'must be digits, optionally with a leading "+"');
   }
-  if (type === 'reject' && target.status !== undefined) checkInteger(target.status, `${field}.status`, 400, 699);
+  if (type === 'ring-group') {
+    oneOf(['simultaneous', 'sequential'], target.strategy, `${field}.strategy`);
+    const members = target.members;
+    if (!Array.isArray(members) || members.length === 0 || members.some((m) => typeof m !== 'string' || m.trim() === '')) {
+      throw new InvalidFieldError(`${field}.members`, 'must list at least one member');
+    }
+  }
+  if (type === 'reject') checkInteger(target.status, `${field}.status`, 400, 699);
   if (JSON.stringify(target).length > 4096) throw new InvalidFieldError(field, 'must be at most 4096 characters as JSON');
   return { ...target, type };
 }

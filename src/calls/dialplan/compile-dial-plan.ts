@@ -4,7 +4,7 @@ import { ConfigError } from '../../lib/index.js';
 import { compareSpecificity, compilePattern, type CompiledPattern } from './pattern.js';
 import { applyRewrite, compileRewrite, type CompiledRewrite } from './rewrite.js';
 import { TARGET_TYPES, dialPlanEnvelopeSchema, ruleSchema, type NumberRewrite, type RuleConfig, type Target, type TimeConditionConfig } from './schema.js';
-import { isKnownTimezone, parseClock, parseDates, parseDays, type CompiledTimeCondition } from './time-conditions.js';
+import { isKnownTimezone, parseClock, parseDates, parseDays, type CompiledTimeCondition, type DateRange } from './time-conditions.js';
 
 /** One refusal: the rule (its name, or `rules[i]` when it has none), where in it, and why. */
 export interface DialPlanError {
@@ -203,7 +203,7 @@ function compileTimeCondition(c: TimeConditionConfig, defaultZone: string): Comp
     if (typeof d === 'string') return d;
     days = d;
   }
-  let dates: Array<readonly [string, string]> | undefined;
+  let dates: DateRange[] | undefined;
   if (c.dates !== undefined) {
     const d = parseDates(c.dates);
     if (typeof d === 'string') return d;

@@ -5,8 +5,9 @@
  *   - an Asterisk extension pattern, starting with `_`: `X` = [0-9], `Z` = [1-9], `N` = [2-9],
  *     `[1-5]` / `[136-9]` a set, `.` one or more of anything, `!` zero or more of anything,
  *     other characters (digits, `*`, `#`, `+`) literally;
- *   - a JavaScript regular expression between slashes: `/^1(\d{3})$/`, used as written (add `^`
- *     and `$` yourself) so its groups can feed the `replace` rewrite.
+ *   - a JavaScript regular expression between slashes, no flags: `/^1\d{3}$/`, used as written
+ *     (add `^` and `$` yourself). Tenants write these, so keep them simple: a backtracking-heavy
+ *     regex is as slow here as anywhere (the length is capped, the running time is not).
  *
  * Compiling never throws: a bad pattern comes back as a message for the rule's error.
  */

@@ -9,7 +9,8 @@
  * Inside one condition every given field must hold. `from` is inclusive, `to` exclusive; when
  * `from` > `to` the range runs overnight, and its part after midnight belongs to the day it
  * started on (`days: [fri], from: '22:00', to: '06:00'` is open on Saturday at 02:00).
- * `dates` are calendar dates in the condition's zone, checked on the actual date.
+ * `dates` are calendar dates in the condition's zone ('YYYY-MM-DD', or 'MM-DD' every year),
+ * checked on the actual date.
  */
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
@@ -22,8 +23,8 @@ export interface CompiledTimeCondition {
   /** minutes after midnight; `to` may be 1440 (24:00) */
   from: number | undefined;
   to: number | undefined;
-  /** inclusive ranges of 'YYYY-MM-DD' strings (lexical order is date order) */
-  dates: ReadonlyArray<readonly [string, string]> | undefined;
+  /** inclusive date ranges (lexical order of the strings is date order) */
+  dates: readonly DateRange[] | undefined;
   negate: boolean;
   /** the condition as configured, for traces */
   label: string;
@@ -101,25 +102,46 @@ export function parseDays(specs: readonly string[]): Set<number> | string {
   return out;
 }
 
-function isRealDate(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (m === null) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.toISOString().slice(0, 10) === text;
+/** An inclusive date range; yearly ones hold 'MM-DD' and may wrap the year end. */
+export interface DateRange {
+  from: string;
+  to: string;
+  yearly: boolean;
 }
 
-/** 'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD' (ISO 8601 interval, inclusive). */
-export function parseDates(specs: readonly string[]): Array<readonly [string, string]> | string {
-  const out: Array<readonly [string, string]> = [];
+function isRealDate(text: string): boolean {
+  // 'MM-DD' is checked in a leap year so that 02-29 is allowed
+  const full = /^\d{2}-\d{2}$/.test(text) ? `2000-${text}` : text;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(full);
+  if (m === null) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.toISOString().slice(0, 10) === full;
+}
+
+/**
+ * 'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD' (ISO 8601 interval, inclusive), or the yearly forms
+ * 'MM-DD' and 'MM-DD/MM-DD' (a yearly range may wrap the year end: '12-24/01-01').
+ */
+export function parseDates(specs: readonly string[]): DateRange[] | string {
+  const out: DateRange[] = [];
   for (const spec of specs) {
     const [a, b, extra] = spec.split('/');
     const from = a ?? '';
     const to = b ?? from;
-    if (extra !== undefined || !isRealDate(from) || !isRealDate(to)) return `'${spec}' is not a date (YYYY-MM-DD) or range (YYYY-MM-DD/YYYY-MM-DD)`;
-    if (to < from) return `date range '${spec}' ends before it starts`;
-    out.push([from, to]);
+    if (extra !== undefined || !isRealDate(from) || !isRealDate(to) || from.length !== to.length) {
+      return `'${spec}' is not a date (YYYY-MM-DD, or MM-DD every year) or a range of them (YYYY-MM-DD/YYYY-MM-DD, MM-DD/MM-DD)`;
+    }
+    const yearly = from.length === 5;
+    if (!yearly && to < from) return `date range '${spec}' ends before it starts`;
+    out.push({ from, to, yearly });
   }
   return out;
+}
+
+function dateIn(range: DateRange, date: string): boolean {
+  if (!range.yearly) return date >= range.from && date <= range.to;
+  const md = date.slice(5);
+  return range.from <= range.to ? md >= range.from && md <= range.to : md >= range.from || md <= range.to;
 }
 
 function previousWeekday(d: number): number {
@@ -145,7 +167,7 @@ export function conditionHolds(c: CompiledTimeCondition, at: number): boolean {
     }
   }
   if (c.days !== undefined && !c.days.has(day)) return false;
-  if (c.dates !== undefined && !c.dates.some(([a, b]) => local.date >= a && local.date <= b)) return false;
+  if (c.dates !== undefined && !c.dates.some((range) => dateIn(range, local.date))) return false;
   return true;
 }
 

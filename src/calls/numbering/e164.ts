@@ -107,7 +107,9 @@ export function normalizeE164(input: string, ctx: NumberingContext): E164Result 
   if (extension !== null && /\d/.test(raw.slice(0, extension.index))) {
     return { ok: false, reason: `'${raw}' ends with an extension, which is not part of an E.164 number: dial it separately` };
   }
-  const compact = raw.replace(VISUAL_SEPARATORS, '');
+  // '+44 (0)20 …': the trunk prefix in brackets is written for national callers only
+  const withoutTrunkPrefix = /^(\+|00|011)/.test(raw) ? raw.replace(/\(\s*0\s*\)/, '') : raw;
+  const compact = withoutTrunkPrefix.replace(VISUAL_SEPARATORS, '');
   if (compact === '') return { ok: false, reason: 'empty number' };
   if (/[A-Za-z]/.test(compact)) return { ok: false, reason: `'${raw}' contains letters; only digits, '+' and separators are allowed` };
   if (!/^\+?\d+$/.test(compact)) return { ok: false, reason: `'${raw}' contains characters that are not digits, '+' or separators` };

@@ -67,7 +67,7 @@ export interface UaHost {
  */
 export class Retransmitter {
   #timer: TimerHandle | undefined;
-  #elapsed = 0;
+  #deadline: TimerHandle | undefined;
   #stopped = false;
 
   constructor(
@@ -82,12 +82,19 @@ export class Retransmitter {
   start(): void {
     this.send();
     this.#arm(this.t1);
+    this.#deadline = this.scheduler.setTimeout(() => {
+      if (this.#stopped) return;
+      this.stop();
+      this.giveUp();
+    }, this.giveUpMs);
   }
 
   stop(): void {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#deadline?.cancel();
+    this.#deadline = undefined;
   }
 
   get active(): boolean {
@@ -98,12 +105,6 @@ export class Retransmitter {
     if (this.#stopped) return;
     this.#timer = this.scheduler.setTimeout(() => {
       if (this.#stopped) return;
-      this.#elapsed += interval;
-      if (this.#elapsed >= this.giveUpMs) {
-        this.stop();
-        this.giveUp();
-        return;
-      }
       this.send();
       this.#arm(Math.min(interval * 2, this.t2));
     }, interval);

@@ -150,12 +150,12 @@ export function telephonyStoreContract(t: Test, h: TelephonyStoreHarness): void 
     const foreign = await s.trunks.create(s.otherId, { name: 'in', acl: ['192.0.2.0/24'] });
     const did = await s.dids.create(s.tenantId, { number: '+1 (555) 010-0001', target: { type: 'user', user: 'alice@example.com' }, trunkId: trunk.id });
     t.match(did, { tenantId: s.tenantId, number: '+15550100001', target: { type: 'user', user: 'alice@example.com' }, trunkId: trunk.id });
-    await t.rejects(s.dids.create(s.tenantId, { number: '+15550100001', target: { type: 'reject' } }), ConflictError);
+    await t.rejects(s.dids.create(s.tenantId, { number: '+15550100001', target: { type: 'reject', status: 603 } }), ConflictError);
     t.ok(await s.dids.create(s.otherId, { number: '+15550100001', target: { type: 'reject', status: 486 } }), 'the same number in another tenant');
-    await rejectsField(t, s.dids.create(s.tenantId, { number: '5550100', target: { type: 'reject' } }), 'number');
+    await rejectsField(t, s.dids.create(s.tenantId, { number: '5550100', target: { type: 'reject', status: 603 } }), 'number');
     await rejectsField(t, s.dids.create(s.tenantId, { number: '+15550100002', target: { type: 'vxml', url: 'ftp://x' } }), 'target.url');
     await rejectsField(t, s.dids.create(s.tenantId, { number: '+15550100002', target: { type: 'fax' } as never }), 'target.type');
-    await rejectsField(t, s.dids.create(s.tenantId, { number: '+15550100002', target: { type: 'reject' }, trunkId: foreign.id }), 'trunkId', "another tenant's trunk");
+    await rejectsField(t, s.dids.create(s.tenantId, { number: '+15550100002', target: { type: 'reject', status: 603 }, trunkId: foreign.id }), 'trunkId', "another tenant's trunk");
     await t.rejects(s.trunks.delete(trunk.id), ConflictError, 'a trunk that DIDs are restricted to stays');
     const moved = await s.dids.update(did.id, { target: { type: 'vxml', url: 'https://ivr.example/main.vxml' }, trunkId: null });
     t.match(moved, { target: { type: 'vxml', url: 'https://ivr.example/main.vxml' }, trunkId: null });

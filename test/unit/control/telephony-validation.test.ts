@@ -59,6 +59,11 @@ t.test('E.164 numbers and call targets', async (t) => {
   t.equal(fieldOf(() => checkTarget({ type: 'number', number: '12ab' })), 'target.number');
   t.equal(fieldOf(() => checkTarget({ type: 'reject', status: 200 })), 'target.status');
   t.equal(fieldOf(() => checkTarget({ type: 'queue' })), 'target.type');
+  t.equal(fieldOf(() => checkTarget({ type: 'reject' })), 'target.status', 'reject needs a status, as in the dial plan');
+  t.ok(checkTarget({ type: 'ring-group', strategy: 'sequential', members: ['a@x.com', 'b@x.com'], ringSeconds: 20 }));
+  t.equal(fieldOf(() => checkTarget({ type: 'ring-group', strategy: 'sequential', members: [] })), 'target.members');
+  t.equal(fieldOf(() => checkTarget({ type: 'ring-group', members: ['a'] })), 'target.strategy');
+  t.equal(fieldOf(() => checkTarget({ type: 'trunk' })), 'target.trunk');
   t.equal(fieldOf(() => checkTarget('user')), 'target');
 });
 

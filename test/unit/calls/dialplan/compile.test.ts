@@ -39,6 +39,8 @@ t.test('every misconfiguration is refused with an error naming the rule', async 
     ['unknown time zone', { when: [{ from: '09:00', timezone: 'Mars/Olympus' }] }, 'rules[1].when[0]', /unknown time zone 'Mars\/Olympus'/],
     ['bad day', { when: [{ days: ['mon-fry'] }] }, 'rules[1].when[0]', /not a day/],
     ['bad date', { when: [{ dates: ['2026-02-30'] }] }, 'rules[1].when[0]', /not a date/],
+    ['bad yearly date', { when: [{ dates: ['02-30'] }] }, 'rules[1].when[0]', /not a date/],
+    ['mixed yearly and dated range', { when: [{ dates: ['2026-12-24/01-01'] }] }, 'rules[1].when[0]', /not a date/],
     ['date range backwards', { when: [{ dates: ['2026-12-26/2026-12-24'] }] }, 'rules[1].when[0]', /ends before/],
     ['empty time condition', { when: [{ negate: true }] }, 'rules[1].when[0]', /needs days/],
     ['rewrite strips everything', { match: { number: '911' }, rewrite: { stripPrefix: 3 } }, 'rules[1].rewrite', /leaves nothing/],

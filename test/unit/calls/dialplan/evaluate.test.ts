@@ -147,8 +147,8 @@ t.test('number targets: chains, rewrites between hops, and the loop guard', asyn
   ]);
   const r = evaluate(cycle, request('100'));
   t.same(r.error, { code: 'loop', message: 'number loop: 100 → 200 → 100 (rules a, b)' });
-  const self = evaluate(plan([{ name: 'self', match: { number: '_X.' }, target: { type: 'number', number: '${number}' } }]), request('5'));
-  t.match(self.error, { code: 'loop', message: /number loop: 5 → 5/ });
+  const self = evaluate(plan([{ name: 'self', match: { number: '_X.' }, target: { type: 'number', number: '${number}' } }]), request('55'));
+  t.match(self.error, { code: 'loop', message: /number loop: 55 → 55/ });
 
   const rewritten = plan([
     { name: 'short', match: { number: '_5XX' }, rewrite: { prepend: '+4930123', callerId: { prepend: 'ext-' } }, target: { type: 'number', number: '${number}' } },

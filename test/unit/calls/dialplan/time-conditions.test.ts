@@ -120,6 +120,22 @@ t.test('holidays: dates in the zone, negated conditions exclude, positive ones a
   t.equal(ruleAt(onlyExclusion, '2026-06-08T12:00:00Z'), 'timed', 'a lone exclusion allows every other time');
 });
 
+t.test('yearly dates, also across the year end', async (t) => {
+  const plan = planWhen([{ dates: ['12-24/01-01', '05-01', '02-29'] }], 'Europe/Berlin');
+  const cases: Array<[string, string]> = [
+    ['2026-12-23T12:00:00Z', 'fallback'],
+    ['2026-12-24T12:00:00Z', 'timed'],
+    ['2027-12-31T12:00:00Z', 'timed'],
+    ['2028-01-01T12:00:00Z', 'timed'],
+    ['2028-01-02T12:00:00Z', 'fallback'],
+    ['2030-05-01T12:00:00Z', 'timed'],
+    ['2030-04-30T22:30:00Z', 'timed'], // already 1 May in Berlin
+    ['2028-02-29T12:00:00Z', 'timed'],
+    ['2028-03-01T12:00:00Z', 'fallback'],
+  ];
+  for (const [instant, rule] of cases) t.equal(ruleAt(plan, instant), rule, instant);
+});
+
 t.test('the trace says why a time condition failed', async (t) => {
   const plan = planWhen([{ days: ['mon-fri'], from: '09:00', to: '17:00', timezone: 'Europe/Berlin' }]);
   const r = evaluate(plan, { number: '100', caller: '200', source: 'internal', at: at('2026-03-28T10:00:00Z') });
