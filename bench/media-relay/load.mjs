@@ -256,7 +256,7 @@ async function handleStart(msg) {
     if (opts.mode === 'relay') {
       for (const d of [s.ab, s.ba]) { d.got = new Uint8Array(totalFrames); d.sendTimes = new Float64Array(totalFrames); }
     }
-    s.startTick = Math.round(((opts.rampMs * i) / Math.max(1, streams.length) + (opts.phaseOffsetMs ?? 0)) / TICK_MS);
+    s.startTick = Math.round((opts.rampMs * i) / Math.max(1, streams.length) / TICK_MS);
     s.slot = s.startTick % SLOTS;
     await connect(s.caller, t.callerDest);
     await connect(s.callee, t.calleeDest);
@@ -267,12 +267,14 @@ async function handleStart(msg) {
   for (const s of streams) bySlot[s.slot].push(s); // ascending startTick within a slot
   // sending stops at the end of the window; the drain below lets the last packets arrive
   const stopAt = opts.windowEnd;
+  // this process's tick grid: a second generator process sits half a tick later
+  const gridStart = opts.startAt + (opts.phaseOffsetMs ?? 0);
   let tick = 0;
   await new Promise((resolve) => {
     const run = () => {
       const t = now();
-      let dueTick = Math.floor((t - opts.startAt) / TICK_MS);
-      if (dueTick - tick > 1) { lateTicks += dueTick - tick - 1; maxLateMs = Math.max(maxLateMs, t - (opts.startAt + tick * TICK_MS)); }
+      let dueTick = Math.floor((t - gridStart) / TICK_MS);
+      if (dueTick - tick > 1) { lateTicks += dueTick - tick - 1; maxLateMs = Math.max(maxLateMs, t - (gridStart + tick * TICK_MS)); }
       // a late timer catches up (sends the missed ticks at once) up to MAX_CATCHUP_TICKS; further
       // behind (a starved process) it skips frames, or it would never catch up on a busy box
       if (dueTick - tick > MAX_CATCHUP_TICKS) { skippedTicks += dueTick - MAX_CATCHUP_TICKS - tick; tick = dueTick - MAX_CATCHUP_TICKS; }
@@ -286,10 +288,10 @@ async function handleStart(msg) {
       }
       if (t >= stopAt) { snapshot('end'); resolve(); return; }
       if (t >= opts.windowStart) snapshot('start');
-      const next = opts.startAt + tick * TICK_MS;
+      const next = gridStart + tick * TICK_MS;
       setTimeout(run, Math.max(0, next - now()));
     };
-    setTimeout(run, Math.max(0, opts.startAt - now()));
+    setTimeout(run, Math.max(0, gridStart - now()));
   });
   // let the last packets arrive
   await new Promise((r) => setTimeout(r, 300));

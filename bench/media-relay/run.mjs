@@ -527,7 +527,7 @@ function table(rows) {
       `${fmt(r.p99Corr, 2)}${base || !Number.isFinite(r.p99Corr) ? '' : ` (${fmt(r.addedP99Corr, 2)})`} | ${fmt(r.p99Delay, 2)} | ` +
       `${base ? '' : fmt(r.engineCpuPct, 1)} | ${base ? '' : fmt(r.cpuPctPer100, 2)} | ${base ? '' : fmt(r.cpuUsPerPacket, 1)} | ${base ? '' : fmt(r.rssKb / 1024, 1)} | ` +
       `${fmt(r.loadCpuPct, 0)} | ${fmt(r.systemBusy, 0)} | ${fmt(r.rcvbufErrors)} | ${r.rxAb}, ${r.rxBa} | ${base ? (r.lossPct < LOSS_LIMIT_PCT ? 'ok' : 'LOSSY') : r.pass ? 'yes' : 'NO'} | ` +
-      `${(r.note + (r.lateTicks ? `generator late ticks ${r.lateTicks} (max ${fmt(r.maxLateMs, 1)} ms)${r.skippedMs ? `, skipped ${fmt(r.skippedMs)} ms of sending` : ''}; ` : '') + (r.dup ? `${r.dup} duplicates; ` : '') + (r.sendErrors ? `${r.sendErrors} send errors; ` : '')).trim()} |`);
+      `${(r.note + (r.lateTicks ? `generator late ticks ${r.lateTicks} (max ${fmt(r.maxLateMs, 1)} ms)${r.skippedMs ? `, skipped ${fmt(r.skippedMs)} ms of sending` : ''}; ` : '') + (r.dup ? `${r.dup} duplicates; ` : '') + (r.rtcp ? `${r.rtcp} RTCP packets from the engine (not counted); ` : '') + (r.sendErrors ? `${r.sendErrors} send errors; ` : '')).trim()} |`);
   }
   return out.join('\n');
 }
@@ -540,12 +540,14 @@ function summary(mode, rows, engines) {
     const na = mine.length && mine.every((r) => r.error || r.skipped) ? (mine[0].error ?? mine[0].note) : null;
     const passing = mine.filter((r) => r.pass).sort((a, b) => b.streams - a.streams);
     const top = passing[0];
+    const largest = mine.filter((r) => !r.error && !r.skipped && Number.isFinite(r.rssKb)).sort((a, b) => b.streams - a.streams)[0];
     best[e.name] = na ? 'n/a' : top ? top.streams : 0;
     const rssPer100 = top && Number.isFinite(top.rssKb) ? ((top.rssKb - e.idleRssKb) / top.streams) * 100 / 1024 : NaN;
     const perCore = top && top.engineCpuPct > 0 ? top.streams / (top.engineCpuPct / 100) : NaN;
     lines.push(`- **${e.name}**: ${na ? `n/a (${na.split('\n')[0]})` : top ? `highest passing ${top.streams} streams at ${fmt(top.engineCpuPct, 1)} % of a core ` +
       `(${fmt(top.cpuPctPer100, 2)} % per 100 streams, ${fmt(top.cpuUsPerPacket, 1)} µs per relayed packet; ≈ ${fmt(perCore)} streams per core by CPU); ` +
-      `RSS idle ${fmt(e.idleRssKb / 1024, 1)} MB, ${fmt(top.rssKb / 1024, 1)} MB at ${top.streams} streams → ${fmt(rssPer100, 2)} MB per 100 streams` : 'no step passed'}.`);
+      `RSS idle ${fmt(e.idleRssKb / 1024, 1)} MB, ${fmt(top.rssKb / 1024, 1)} MB at ${top.streams} streams → ${fmt(rssPer100, 2)} MB per 100 streams` : 'no step passed'}` +
+      `${largest && largest !== top ? `; largest step run: ${largest.streams} streams, RSS ${fmt(largest.rssKb / 1024, 1)} MB (${fmt(((largest.rssKb - e.idleRssKb) / largest.streams) * 100 / 1024, 2)} MB per 100 streams over idle), ${fmt(largest.cpuUsPerPacket, 1)} µs per packet` : ''}.`);
   }
   const o = best.opencx;
   const r = best.rtpengine;

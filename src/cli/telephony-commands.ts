@@ -97,10 +97,15 @@ export interface TelephonyCommand {
   tenant: string | undefined;
 }
 
+/** the value-taking options of `opencx start` (args.ts), so their values are not taken for a command */
+const START_OPTIONS = Object.fromEntries(
+  ['role', 'bind', 'sip-port', 'sip-tls-port', 'ws-port', 'wss-port', 'http-port', 'log-level', 'display-name', 'domain'].map((name) => [name, { type: 'string' as const }]),
+);
+
 /** true when argv names a telephony command (trunk, did, dialplan, cdr) before anything else */
 export function isTelephonyCommand(argv: readonly string[]): boolean {
   try {
-    const { positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: false });
+    const { positionals } = parseArgs({ args: [...argv], options: { ...START_OPTIONS, ...OPTIONS }, allowPositionals: true, strict: false });
     return positionals[0] !== undefined && COMMANDS.has(positionals[0]);
   } catch {
     return false;

@@ -16,5 +16,5 @@ export { CdrStore, type CdrStoreOptions } from './cdr-store.js';
 export { createTelephonyStores, type TelephonyStores } from './telephony-stores.js';
 export { registerTelephonyRoutes, type TelephonyRoutesOptions } from './rest-telephony.js';
 export { TELEPHONY_CHANGED_TOPIC, type TelephonyChange } from './telephony-store-support.js';
-export { parseGatewaySpec, checkE164, checkTarget, cidrProblem, hostProblem, DEFAULT_TRUNK_REALM } from './telephony-validation.js';
+export { parseGatewaySpec, checkE164, checkTarget, cidrProblem, hostProblem, addressInAcl, DEFAULT_TRUNK_REALM } from './telephony-validation.js';
 export * from './telephony-types.js';

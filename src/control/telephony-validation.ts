@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { InvalidFieldError } from './errors.js';
 import {
   BALANCING_MODES,
@@ -76,6 +76,22 @@ export function checkAcl(values: readonly string[], field = 'acl'): string[] {
   if (values.length > MAX_ACL_ENTRIES) throw new InvalidFieldError(field, `at most ${MAX_ACL_ENTRIES} entries`);
   const out = values.map((v, i) => checkCidr(v, `${field}.${i}`));
   return [...new Set(out)];
+}
+
+/** true when the address (IPv4 or IPv6; an IPv4-mapped IPv6 counts as IPv4) falls in one of the stored CIDRs */
+export function addressInAcl(address: string, acl: readonly string[]): boolean {
+  const bare = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare)?.[1];
+  const probe = mapped ?? bare;
+  const family = isIPv4(probe) ? 'ipv4' : isIPv6(probe) ? 'ipv6' : undefined;
+  if (family === undefined) return false;
+  const list = new BlockList();
+  for (const cidr of acl) {
+    const [net = '', prefix = ''] = cidr.split('/');
+    const type = isIPv4(net) ? 'ipv4' : 'ipv6';
+    if (type === family) list.addSubnet(net, Number(prefix), type);
+  }
+  return list.check(probe, family);
 }
 
 /** Why a gateway host is refused, or undefined. IPv6 may come bracketed (as in a SIP URI). */

@@ -20,6 +20,7 @@ import {
   checkRealm,
   checkSecret,
   checkTrunkName,
+  addressInAcl,
 } from './telephony-validation.js';
 
 export interface TrunkStoreOptions {
@@ -129,6 +130,16 @@ export class TrunkStore {
       return String(row.tenant_id);
     });
     await this.announce({ kind: 'trunk', action: 'deleted', tenantId, id });
+  }
+
+  /**
+   * Enabled trunks, of any tenant, whose source ACL holds the address: how a request from a
+   * carrier is recognised before any digest. Reads every trunk with an ACL; the calls layer caches
+   * the answer and drops it on `telephony.changed`.
+   */
+  async findBySource(address: string): Promise<Trunk[]> {
+    const result = await this.db.query(`SELECT ${COLUMNS} FROM trunks WHERE enabled AND direction <> 'outbound' AND jsonb_array_length(acl) > 0 ORDER BY name, tenant_id`);
+    return result.rows.map(toTrunk).filter((t) => addressInAcl(address, t.acl));
   }
 
   /** what a digest response from the trunk's peer is checked against; undefined when it has none */

@@ -9,3 +9,4 @@ export * as registrar from './registrar/index.js';
 export * as proxy from './proxy/index.js';
 export { Registrar, MemoryLocationStore, RedisLocationStore, registrationsView, type LocationStore, type Binding } from './registrar/index.js';
 export { Proxy } from './proxy/index.js';
+export * as ua from './ua/index.js';

@@ -7,7 +7,7 @@ import { ConflictError, TimeoutError, TypedEmitter, newTag } from '../../lib/ind
 import { Dialog, type DialogId } from '../dialog/index.js';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.js';
 import type { ReceiveContext } from '../transaction/index.js';
-import type { TransportAddress } from '../transport/index.js';
+import type { OutboundTarget, TransportAddress } from '../transport/index.js';
 import { incomingInviteMachine, type IncomingInviteState } from './incoming-invite-state.js';
 import { negotiateAsUas, roleOf, type ActiveSession } from './session-timer.js';
 import { UaDialog } from './ua-dialog.js';
@@ -57,6 +57,8 @@ interface Accepted {
 export class IncomingInvite extends TypedEmitter<Events> {
   readonly request: SipRequest;
   readonly source: TransportAddress;
+  /** the connection a stream transport delivered the INVITE on */
+  readonly connectionId: string | undefined;
   readonly localTag = newTag();
   readonly #host: UaHost;
   readonly #responder: InviteResponder;
@@ -76,6 +78,7 @@ export class IncomingInvite extends TypedEmitter<Events> {
     this.#host = host;
     this.request = request;
     this.source = ctx.source;
+    this.connectionId = ctx.connectionId;
     this.#responder = responder;
     this.#done = done;
     this.#rseq = 1 + Math.floor(host.random() * 0x7ffffffe);
@@ -209,13 +212,13 @@ export class IncomingInvite extends TypedEmitter<Events> {
     if (next !== undefined && this.pending) this.#sendReliable(next);
   }
 
-  /** @internal the ACK for our 2xx (§13.3.1.4): the dialog is confirmed */
+  /** @internal the ACK for our 2xx (§13.3.1.4), or another request proving the 2xx arrived: the dialog is confirmed */
   receiveAck(ack: SipRequest): void {
     const accepted = this.#accepted;
     if (accepted === undefined || !this.#machine.is('accepted')) return;
     accepted.retransmitter.stop();
     this.#machine.transition('confirmed');
-    const dialog = this.#makeDialog(accepted, sdpOf(ack));
+    const dialog = this.#makeDialog(accepted, ack.method === 'ACK' ? sdpOf(ack) : undefined);
     this.#host.dialogStarted(dialog);
     this.#done(this);
     accepted.resolve(dialog);
@@ -278,7 +281,20 @@ export class IncomingInvite extends TypedEmitter<Events> {
       remoteSdp: this.sdp ?? ackSdp,
       session: accepted.session,
       protocol: this.source.protocol,
+      target: this.#flowTarget(),
     });
+  }
+
+  /**
+   * A caller on TCP/TLS/WS is reached back over its own connection (RFC 5626 §5.3 in spirit,
+   * RFC 7118 §5: a WebSocket client's Contact host is not resolvable), and so is any caller whose
+   * Contact names a `.invalid` host. Over UDP otherwise the §12.2.1.1 remote target is used.
+   */
+  #flowTarget(): OutboundTarget | undefined {
+    const contact = this.request.contacts[0];
+    const invalidHost = contact !== undefined && contact !== '*' && contact.uri.host.endsWith('.invalid');
+    if (this.source.protocol === 'udp' && !invalidHost) return undefined;
+    return { protocol: this.source.protocol, address: this.source.address, port: this.source.port, connectionId: this.connectionId };
   }
 
   #contact(): string {

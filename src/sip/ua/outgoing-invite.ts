@@ -5,7 +5,7 @@
  * Min-SE (RFC 4028 §7.3), CANCEL (§9.1) and a Timer C style ring-no-answer limit. The states
  * live in outgoing-invite-state.ts.
  */
-import { TypedEmitter, newCallId, newTag, type TimerHandle } from '../../lib/index.js';
+import { InvalidInputError, TypedEmitter, newCallId, newTag, type TimerHandle } from '../../lib/index.js';
 import { answerChallenge, selectChallenge } from '../auth/index.js';
 import { Dialog } from '../dialog/index.js';
 import { createRequest, formatAuthHeader, formatUri, parseAuthHeader, parseNameAddr, parseUri, type AuthHeader, type SipHeaderList, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
@@ -115,7 +115,7 @@ export class OutgoingInvite extends TypedEmitter<Events> {
     this.#host = host;
     this.#options = options;
     const uri = typeof options.requestUri === 'string' ? parseUri(options.requestUri) : options.requestUri;
-    if (uri === undefined) throw new TypeError(`not a SIP URI: ${String(options.requestUri)}`);
+    if (uri === undefined) throw new InvalidInputError(`not a SIP URI: ${String(options.requestUri)}`);
     this.#requestUri = uri;
     this.#from = nameAddr(options.from) + ';tag=' + this.localTag;
     this.#to = nameAddr(options.to);
@@ -244,13 +244,19 @@ export class OutgoingInvite extends TypedEmitter<Events> {
     if (early.lastRseq !== undefined && rseq !== early.lastRseq + 1) return 'duplicate';
     early.lastRseq = rseq;
     const prack = early.dialog.createRequest('PRACK', { headers: [['RAck', `${String(rseq)} ${String(request.cseq?.seq ?? 0)} INVITE`]] });
-    this.#host.sendRequest(prack, { onFinal: (r) => early.dialog.receiveResponse(r) }, { target: this.#options.target });
+    // the PRACK's response is not fed to the dialog: a 481 to a PRACK that crossed the 2xx
+    // (RFC 3262 §3) must not end the call as §12.2.1.2 would for other requests
+    this.#host.sendRequest(prack, { onFinal: () => undefined }, { target: this.#options.target });
     return 'prack';
   }
 
   #final(request: SipRequest, res: SipResponse, local: 'timeout' | 'transport' | undefined): void {
-    if (request !== this.#current?.request || this.#machine.is('answered', 'failed')) return;
     const status = res.status;
+    if (request !== this.#current?.request || this.#machine.is('answered', 'failed')) {
+      // a 2xx after we gave up (shutdown, the §9.1 CANCEL guard): the call is up, so hang it up
+      if (status >= 200 && status < 300 && !this.#machine.is('answered')) this.#ackAndBye(request, res);
+      return;
+    }
     if (status >= 200 && status < 300) {
       this.#answered(request, res);
       return;
@@ -325,6 +331,7 @@ export class OutgoingInvite extends TypedEmitter<Events> {
       session: se === undefined ? undefined : { interval: se.interval, refresher: roleOf(se, 'uac') },
       protocol: this.#protocol,
       target: this.#options.target,
+      initialAck: this.#ack,
     });
     this.#dialog = ua;
     this.#clearTimers();
@@ -349,6 +356,10 @@ export class OutgoingInvite extends TypedEmitter<Events> {
       if (this.#ack !== undefined) this.#host.sendAck(this.#ack, this.#options.target);
       return;
     }
+    this.#ackAndBye(request, res);
+  }
+
+  #ackAndBye(request: SipRequest, res: SipResponse): void {
     const fork = Dialog.asUac(request, res, { random: () => this.#host.random() });
     if (fork === undefined) return;
     this.#host.sendAck(fork.createAck(request.cseq?.seq ?? this.#cseq), this.#options.target);

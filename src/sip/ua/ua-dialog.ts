@@ -78,6 +78,8 @@ export interface UaDialogInit {
   protocol: TransportProtocol;
   /** next hop override kept from the initial INVITE (a trunk without Record-Route) */
   target?: OutboundTarget | undefined;
+  /** UAC: the ACK sent for the initial 2xx, resent if that 2xx comes again (§13.2.2.4) */
+  initialAck?: SipRequest | undefined;
 }
 
 /** §14.1: give up after this many 491s in a row */
@@ -110,6 +112,8 @@ export class UaDialog extends TypedEmitter<Events> {
     this.#localSdp = init.localSdp;
     this.#remoteSdp = init.remoteSdp;
     this.#peerAllowsUpdate = allows(init.peerMessage, 'UPDATE');
+    const ackSeq = init.initialAck?.cseq?.seq;
+    if (init.initialAck !== undefined && ackSeq !== undefined) this.#lastAck = { cseq: ackSeq, ack: init.initialAck };
     this.#sessionTimer = new SessionTimer(init.host.scheduler, () => this.#refresh(), () => this.#expire());
     this.#sessionTimer.start(init.session);
   }
@@ -253,10 +257,13 @@ export class UaDialog extends TypedEmitter<Events> {
     return this.#send(m, options);
   }
 
-  /** hang up if still up (BYE, cause 'closed'); idempotent */
-  close(): void {
-    if (this.#ended !== undefined) return;
-    this.bye({ cause: 'closed' }).catch((err: unknown) => this.logger.debug({ err }, 'BYE on close failed'));
+  /** hang up if still up (BYE, cause 'closed'); idempotent; resolves once the BYE is answered */
+  close(): Promise<void> {
+    if (this.#ended !== undefined) return Promise.resolve();
+    return this.bye({ cause: 'closed' }).then(
+      () => undefined,
+      (err: unknown) => this.logger.debug({ err }, 'BYE on close failed'),
+    );
   }
 
   /** @internal the owner ends it without BYE (service shutdown after BYE, glare with closing) */

@@ -35,6 +35,8 @@ export interface UserAgentServiceOptions {
   /** user part of our Contact */
   contactUser?: string;
   logger?: Logger;
+  /** how long close() waits for the answers to its BYEs; default 2000 ms */
+  closeGraceMs?: number;
   /** randomness for tags' companions: CSeq, RSeq, glare timers; tests pin it */
   random?: () => number;
 }
@@ -66,6 +68,7 @@ export class UserAgentService extends TypedEmitter<Events> implements SipService
   readonly #incomingByTxn = new Map<Responder, IncomingInvite>();
   readonly #outgoing = new Set<OutgoingInvite>();
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: UserAgentServiceOptions = {}) {
     const logger = options.logger ?? silentLogger;
@@ -197,17 +200,34 @@ export class UserAgentService extends TypedEmitter<Events> implements SipService
     return true;
   }
 
-  /** Ends everything: pending INVITEs answered 503 or cancelled, dialogs hung up. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Ends everything: pending INVITEs answered 503 or cancelled, dialogs hung up with BYE. Resolves
+   * when every BYE has been answered, or after `closeGraceMs` (default 2 s) at the latest, so a
+   * server shutdown still has its transactions while the BYEs go out. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     for (const call of [...this.#incomingByKey.values()]) call.close();
     for (const call of [...this.#outgoing]) call.close();
-    for (const dialog of [...this.#dialogs.values()]) dialog.close();
+    const byes = [...this.#dialogs.values()].map((d) => d.close());
     this.#incomingByKey.clear();
     this.#incomingByTxn.clear();
     this.#outgoing.clear();
     this.#dialogs.clear();
+    if (byes.length === 0 || this.#core === undefined) {
+      this.#closing = Promise.resolve();
+      return this.#closing;
+    }
+    const scheduler = this.#core.scheduler;
+    this.#closing = new Promise<void>((resolve) => {
+      const timer = scheduler.setTimeout(resolve, this.#options.closeGraceMs ?? 2000);
+      void Promise.allSettled(byes).then(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
+    return this.#closing;
   }
 
   // ---- UaHost ----
@@ -302,7 +322,13 @@ export class UserAgentService extends TypedEmitter<Events> implements SipService
     const incoming = this.#incomingByKey.get(key);
     if (incoming === undefined) return false;
     if (req.method === 'PRACK') incoming.receivePrack(req, responder);
-    else if (req.method === 'BYE' && incoming.pending) {
+    else if (incoming.state === 'accepted') {
+      // the peer got our 2xx even if its ACK was lost (a BYE racing the ACK): the dialog is up
+      incoming.receiveAck(req);
+      const confirmed = this.#dialogs.get(key);
+      if (confirmed !== undefined) confirmed.handleRequest(req, responder);
+      else responder.respond(createResponse(req, 481));
+    } else if (req.method === 'BYE' && incoming.pending) {
       // §15: BYE in an early dialog: 200 to it, 487 to the INVITE
       responder.respond(createResponse(req, 200));
       incoming.receiveCancel(req);

@@ -90,6 +90,12 @@ export function telephonyStoreContract(t: Test, h: TelephonyStoreHarness): void 
     t.equal((await s.trunks.findByName(s.tenantId, 'carrier-a'))?.id, trunk.id);
     t.equal(await s.trunks.findByName(s.otherId, 'carrier-a'), undefined);
     t.same(await s.trunks.get(trunk.id), trunk, 'reads back the same');
+    t.ok((await s.trunks.findBySource('203.0.113.77')).some((x) => x.id === trunk.id), 'recognised by its source ACL');
+    t.ok((await s.trunks.findBySource('2001:db8::99')).some((x) => x.id === trunk.id), 'over IPv6 too');
+    t.notOk((await s.trunks.findBySource('192.0.2.1')).some((x) => x.id === trunk.id));
+    await s.trunks.update(trunk.id, { enabled: false });
+    t.notOk((await s.trunks.findBySource('203.0.113.77')).some((x) => x.id === trunk.id), 'not when disabled');
+    await s.trunks.update(trunk.id, { enabled: true });
   });
 
   t.test('trunks: names unique per tenant (ConflictError), the same name in another tenant is fine', async (t) => {

@@ -114,6 +114,7 @@ t.test('REST telephony API', async (t) => {
     const opsTrunk = await ops.post('/api/v1/trunks', { name: 'default-trunk', acl: ['10.1.0.0/16'] });
     t.equal(opsTrunk.statusCode, 201);
     t.equal(opsTrunk.json().tenantId, c.defaultId, 'an operator without tenantId writes to the default tenant');
+    t.match(opsTrunk.json(), { direction: 'inbound', inboundAuth: null, outboundAuth: null, gateways: [], countryCode: null, maxConcurrentCalls: null }, 'nulls survive serialisation');
     t.equal((await ops.post(`/api/v1/trunks?tenantId=${c.otherId}`, { name: 'o', acl: ['10.1.0.0/16'] })).json().tenantId, c.otherId);
     t.equal((await ops.get('/api/v1/trunks')).json().length, 3, 'an operator lists every tenant');
   });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { InvalidFieldError, checkE164, checkTarget, cidrProblem, hostProblem, parseGatewaySpec } from '../../../src/control/index.js';
+import { InvalidFieldError, addressInAcl, checkE164, checkTarget, cidrProblem, hostProblem, parseGatewaySpec } from '../../../src/control/index.js';
 import { checkAcl, checkGateway, checkGateways, checkHost } from '../../../src/control/telephony-validation.js';
 import { normalizeTrunk } from '../../../src/control/trunk-store.js';
 
@@ -17,6 +17,20 @@ t.test('CIDRs: IPv4 and IPv6, prefix bounds, normalised with a prefix', async (t
   for (const bad of ['10.0.0.0/33', '2001:db8::/129', '10.0.0/8', '256.1.1.1', 'example.com/24', '10.0.0.0/', '10.0.0.0/x', '', '10.0.0.0/8/9']) t.ok(cidrProblem(bad), `refused: ${bad}`);
   t.same(checkAcl([' 192.0.2.1 ', '2001:DB8::/32', '192.0.2.1/32', '10.0.0.0/08']), ['192.0.2.1/32', '2001:db8::/32', '10.0.0.0/8'], 'trimmed, lower-cased, deduplicated');
   t.equal(fieldOf(() => checkAcl(['10.0.0.0/8', 'nope'])), 'acl.1');
+});
+
+t.test('source addresses against an ACL', async (t) => {
+  const acl = ['203.0.113.0/24', '198.51.100.7/32', '2001:db8::/32'];
+  t.ok(addressInAcl('203.0.113.200', acl));
+  t.ok(addressInAcl('198.51.100.7', acl));
+  t.notOk(addressInAcl('198.51.100.8', acl));
+  t.ok(addressInAcl('2001:db8:1::5', acl));
+  t.ok(addressInAcl('[2001:db8::1]', acl), 'bracketed, as in a Via');
+  t.ok(addressInAcl('::ffff:203.0.113.9', acl), 'IPv4-mapped IPv6 (a dual-stack socket)');
+  t.notOk(addressInAcl('2001:db9::1', acl));
+  t.notOk(addressInAcl('not-an-ip', acl));
+  t.ok(addressInAcl('8.8.8.8', ['0.0.0.0/0']));
+  t.notOk(addressInAcl('8.8.8.8', []));
 });
 
 t.test('hosts: names, IPv4, IPv6 bare or bracketed', async (t) => {

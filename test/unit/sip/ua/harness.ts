@@ -107,8 +107,8 @@ export class UaNode {
       .map((s) => ({ status: s.message.kind === 'response' ? s.message.status : 0, message: s.message }));
   }
 
-  close(): void {
-    this.ua.close();
+  close(): Promise<void> {
+    return this.ua.close();
   }
 }
 

@@ -330,9 +330,10 @@ t.test('close() ends every dialog and pending INVITE; idempotent', async (t) => 
   await flush();
   t.ok((await out1.done).ok);
   t.equal(b.ua.pendingInviteCount, 1);
-  b.close();
-  b.close();
+  const closing = b.close();
+  t.equal(b.close(), closing, 'a second close() returns the same promise');
   await flush();
+  await closing; // resolves once the BYE is answered, without any time passing
   const r2 = await out2.done;
   t.notOk(r2.ok);
   if (!r2.ok) t.equal(r2.failure.status, 503);

@@ -1,0 +1,590 @@
+import type { Logger, Scheduler } from '../../lib/index.js';
+import { TypedEmitter, describeError, randomToken, sipStatusFor } from '../../lib/index.js';
+import type { EndpointDescription, MediaEngineApi, PlayItem } from '../../media/index.js';
+import type { Bus } from '../../platform/index.js';
+import type { ua } from '../../sip/index.js';
+import { transition, type CallState, type EndCause } from '../call/call-state.js';
+import { CallLimits, type LimitSpec } from '../limits/rate-limits.js';
+import { presentCallerId } from '../numbering/index.js';
+import { shouldFailover } from '../trunks/gateway-selection.js';
+import type { Branch, BranchGroup, CallRouter } from './call-router.js';
+import type { CdrRecord, CdrSink } from './ports.js';
+
+type IncomingInvite = ua.IncomingInvite;
+type UaDialog = ua.UaDialog;
+type OutgoingInvite = ua.OutgoingInvite;
+
+export interface B2buaOptions {
+  ua: ua.UserAgentService;
+  media: MediaEngineApi;
+  router: CallRouter;
+  cdrs: CdrSink;
+  bus?: Bus;
+  scheduler: Scheduler;
+  logger: Logger;
+  /** host used in From of calls we originate (our own domain or address) */
+  localHost: () => string;
+  /** ring-no-answer for a branch group that sets none; default 60 s */
+  ringTimeoutMs?: number;
+  /** what a held party hears (RFC 3264 §8.4 hold); default a soft two-tone pattern */
+  musicOnHold?: PlayItem[];
+  tenantLimits?: (tenant: string) => LimitSpec;
+}
+
+/** One party of a call: its SIP dialog (or the INVITE still pending) and its media endpoint. */
+export interface Leg {
+  id: string;
+  role: 'a' | 'b';
+  endpoint: EndpointDescription;
+  dialog?: UaDialog;
+  label: string;
+  answeredAt?: number;
+  trunk?: string;
+}
+
+export interface CallView {
+  id: string;
+  state: CallState;
+  tenant: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  from: string;
+  to: string;
+  createdAt: number;
+  answeredAt?: number;
+  legs: { id: string; role: 'a' | 'b'; label: string; endpointId: string; trunk?: string }[];
+  bridgeId?: string;
+  recordingId?: string;
+  heldBy?: 'a' | 'b';
+}
+
+export type CallEvent =
+  | { type: 'call.created'; call: CallView }
+  | { type: 'leg.ringing'; callId: string; legId: string; status: number }
+  | { type: 'leg.answered'; callId: string; legId: string }
+  | { type: 'call.bridged'; callId: string; bridgeId: string; transcoding: boolean }
+  | { type: 'call.held'; callId: string; by: 'a' | 'b'; held: boolean }
+  | { type: 'call.transferred'; callId: string; to: string }
+  | { type: 'call.ended'; callId: string; cause: EndCause };
+
+const DEFAULT_MOH: PlayItem[] = [
+  { kind: 'tone', frequenciesHz: [440, 554], durationMs: 400, levelDbfs: -20 },
+  { kind: 'silence', durationMs: 200 },
+  { kind: 'tone', frequenciesHz: [494, 587], durationMs: 400, levelDbfs: -20 },
+  { kind: 'silence', durationMs: 1000 },
+];
+
+/** Bus topic of call events and key prefix of active calls (other nodes list them). */
+export const CALL_EVENTS_TOPIC = 'calls:events';
+export const ACTIVE_CALL_PREFIX = 'calls:active:';
+
+class Call {
+  state: CallState = 'routing';
+  readonly createdAt: number;
+  answeredAt: number | undefined;
+  a: Leg | undefined;
+  b: Leg | undefined;
+  bridgeId: string | undefined;
+  recordingId: string | undefined;
+  recordingKey: string | undefined;
+  heldBy: 'a' | 'b' | undefined;
+  mohPlayId: string | undefined;
+  pending = new Set<OutgoingInvite>();
+  /** endpoints of branches still ringing */
+  branchEndpoints = new Map<OutgoingInvite, EndpointDescription>();
+  ended = false;
+  release: (() => void) | undefined;
+  trunk: string | undefined;
+  cancelled = false;
+
+  constructor(
+    readonly id: string,
+    readonly incoming: IncomingInvite | undefined,
+    public tenant: string,
+    public direction: 'inbound' | 'outbound' | 'internal',
+    readonly from: string,
+    public to: string,
+    now: number,
+  ) {
+    this.createdAt = now;
+  }
+
+  move(to: CallState): void {
+    this.state = transition(this.state, to);
+  }
+}
+
+/**
+ * The B2BUA (DESIGN.md `calls`): every call it takes is two SIP dialogs (the caller's A leg, the
+ * callee's B leg) joined by a bridge in the media engine, so it can be recorded, held with music,
+ * transferred, and ended cleanly from either side, the API, or a failure. Each call writes a CDR
+ * (call + legs) before its resources are released, publishes events on the bus, and keeps a view
+ * of itself in the bus KV so any node can list active calls.
+ */
+export class B2bua {
+  private readonly calls = new Map<string, Call>();
+  private readonly events: TypedEmitter<{ event: [CallEvent] }>;
+  private readonly limits: CallLimits;
+  private readonly log: Logger;
+  private closed = false;
+
+  constructor(private readonly options: B2buaOptions) {
+    this.log = options.logger.child({ component: 'b2bua' });
+    this.events = new TypedEmitter((err, event) => this.log.warn({ err: describeError(err), event }, 'call event listener threw'));
+    this.limits = new CallLimits(options.scheduler);
+    options.ua.on('invite', (incoming) => void this.onInvite(incoming));
+    options.media.onEvent((e) => {
+      if (e.type === 'engine.lost') {
+        for (const call of this.calls.values()) {
+          if ([call.a, call.b].some((l) => l !== undefined && e.endpointIds.includes(l.endpoint.id))) void this.end(call, { status: 503, reason: 'Media Node Lost', by: 'system' });
+        }
+      }
+    });
+  }
+
+  onEvent(listener: (event: CallEvent) => void): () => void {
+    return this.events.on('event', listener);
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  list(): CallView[] {
+    return [...this.calls.values()].map((c) => this.view(c));
+  }
+
+  get(callId: string): CallView | undefined {
+    const c = this.calls.get(callId);
+    return c === undefined ? undefined : this.view(c);
+  }
+
+  // --- inbound INVITE
+
+  private async onInvite(incoming: IncomingInvite): Promise<void> {
+    if (this.closed) return incoming.reject(503, { reason: 'Shutting Down' });
+    const req = incoming.request;
+    let decision;
+    try {
+      decision = await this.options.router.route(req, incoming.source.address);
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'routing failed');
+      return incoming.reject(sipStatusFor(err) === 500 ? 500 : sipStatusFor(err), { reason: 'Routing Failed' });
+    }
+    if (decision.kind === 'challenge') return incoming.reject(407, { headers: decision.headers });
+    if (decision.kind === 'reject') return incoming.reject(decision.status, { reason: decision.reason });
+
+    const fromUser = req.from?.uri.user ?? 'anonymous';
+    const call = new Call(`call-${randomToken(9)}`, incoming, decision.tenant, decision.direction, fromUser, decision.to, this.options.scheduler.wallNow());
+    const trunkOf = decision.groups.flatMap((g) => g.branches).find((b) => b.trunk !== undefined)?.trunk;
+    const admission = this.limits.admit([
+      { key: `tenant:${call.tenant}`, spec: this.options.tenantLimits?.(call.tenant) ?? {} },
+      ...(trunkOf !== undefined ? [{ key: `trunk:${trunkOf.id}`, spec: { maxConcurrent: trunkOf.maxConcurrentCalls ?? 0, callsPerSecond: trunkOf.callsPerSecond ?? 0 } }] : []),
+    ]);
+    if (!admission.ok) {
+      this.log.info({ key: admission.key, reason: admission.reason }, 'call refused by a limit');
+      return incoming.reject(503, { reason: admission.reason === 'rate' ? 'Call Rate Limit' : 'Too Many Calls', headers: [['Retry-After', '5']] });
+    }
+    call.release = admission.release;
+    this.calls.set(call.id, call);
+    this.emit({ type: 'call.created', call: this.view(call) });
+    incoming.on('cancelled', () => {
+      call.cancelled = true;
+      void this.end(call, { status: 487, reason: 'Request Terminated', by: 'caller' });
+    });
+    incoming.on('failed', (reason) => void this.end(call, { status: 408, reason, by: 'system' }));
+
+    // the caller's offer is answered by the A-leg endpoint (RFC 3264); no common codec → 488
+    let a: EndpointDescription;
+    try {
+      a = await this.options.media.createEndpoint({ kind: 'rtp', ...(incoming.sdp !== undefined ? { remoteSdp: incoming.sdp } : {}), labels: { call: call.id, leg: 'a' } });
+    } catch (err) {
+      const status = sipStatusFor(err);
+      incoming.reject(status === 500 ? 503 : status, { reason: describeError(err).slice(0, 100) });
+      return this.finish(call, { status: status === 500 ? 503 : status, reason: 'Media Refused', by: 'system' });
+    }
+    call.a = { id: `${call.id}-a`, role: 'a', endpoint: a, label: `caller ${fromUser}` };
+    if (call.ended) return void this.options.media.deleteEndpoint(a.id).catch(() => undefined);
+    await this.connect(call, decision.groups, a.id);
+  }
+
+  /** Ring the groups in order; the first answer wins, is bridged to A, and A is answered. */
+  private async connect(call: Call, groups: BranchGroup[], nearEndpoint: string): Promise<void> {
+    let best: { status: number; reason: string } = { status: 480, reason: 'Temporarily Unavailable' };
+    for (const group of groups) {
+      if (call.ended) return;
+      const outcome = await this.ringGroup(call, group, nearEndpoint);
+      if (outcome.ok) return;
+      best = betterFailure(best, outcome);
+      if (call.ended) return;
+      // 6xx ends the search (§16.7 item 5); a trunk group goes on only on 408/5xx/no answer
+      if (outcome.status >= 600) break;
+      if (group.failover && !shouldFailover(outcome.status)) break;
+    }
+    if (!call.ended) {
+      call.incoming?.reject(best.status >= 500 && best.status < 600 ? 503 : best.status, { reason: best.reason });
+      await this.finish(call, { status: best.status, reason: best.reason, by: 'callee' });
+    }
+  }
+
+  private ringGroup(call: Call, group: BranchGroup, nearEndpoint: string): Promise<{ ok: true } | { ok: false; status: number; reason: string }> {
+    return new Promise((resolve) => {
+      let open = group.branches.length;
+      let best: { status: number; reason: string } = { status: 480, reason: 'Temporarily Unavailable' };
+      let done = false;
+      const settle = (r: { ok: true } | { ok: false; status: number; reason: string }): void => {
+        if (done) return;
+        done = true;
+        resolve(r);
+      };
+      for (const branch of group.branches) {
+        void this.startBranch(call, branch, group.timeoutMs ?? this.options.ringTimeoutMs ?? 60_000, nearEndpoint, {
+          answered: () => settle({ ok: true }),
+          failed: (status, reason) => {
+            best = betterFailure(best, { status, reason });
+            if (--open === 0) settle({ ok: false, ...best });
+          },
+        });
+      }
+      if (open === 0) settle({ ok: false, ...best });
+    });
+  }
+
+  private async startBranch(
+    call: Call,
+    branch: Branch,
+    timeoutMs: number,
+    nearEndpoint: string,
+    report: { answered: () => void; failed: (status: number, reason: string) => void },
+  ): Promise<void> {
+    let b: EndpointDescription;
+    try {
+      b = await this.options.media.createEndpoint({ kind: 'rtp', near: nearEndpoint, labels: { call: call.id, leg: 'b' } });
+    } catch (err) {
+      return report.failed(503, `media: ${describeError(err)}`);
+    }
+    if (call.ended) {
+      await this.options.media.deleteEndpoint(b.id).catch(() => undefined);
+      return report.failed(487, 'Request Terminated');
+    }
+    const local = this.options.localHost();
+    const trunk = branch.trunk;
+    let from = `<sip:${call.from}@${local}>`;
+    const headers: [string, string][] = branch.routes.map((r): [string, string] => ['Route', r]);
+    if (trunk !== undefined && trunk.callerIdStyle !== 'none') {
+      const presented = presentCallerId({ number: call.from, privacy: 'none', trusted: true, style: trunk.callerIdStyle, domain: local });
+      from = presented.from;
+      headers.push(...presented.headers);
+    }
+    const out = this.options.ua.invite({
+      requestUri: branch.requestUri,
+      from,
+      to: branch.to,
+      sdp: b.localSdp,
+      headers,
+      ...(branch.target !== undefined ? { target: branch.target } : {}),
+      ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
+      timeoutMs,
+    });
+    call.pending.add(out);
+    call.branchEndpoints.set(out, b);
+    let ringingSent = false;
+    out.on('provisional', (info) => {
+      if (call.ended || call.state === 'answered') return;
+      if (call.state === 'routing') call.move('ringing');
+      this.emit({ type: 'leg.ringing', callId: call.id, legId: `${call.id}-b`, status: info.status });
+      if (info.sdp !== undefined && call.bridgeId === undefined && call.a !== undefined) {
+        // early media (RFC 3960 gateway model): bridge now, tell the caller with 183 + our answer
+        void this.earlyMedia(call, b, info.sdp);
+      } else if (!ringingSent) {
+        ringingSent = true;
+        call.incoming?.progress(180);
+      }
+    });
+    out.on('failed', (failure) => {
+      call.pending.delete(out);
+      call.branchEndpoints.delete(out);
+      void this.options.media.deleteEndpoint(b.id).catch(() => undefined);
+      this.log.info({ callId: call.id, branch: branch.label, status: failure.status, cause: failure.cause }, 'branch failed');
+      report.failed(failure.cause === 'no-answer' || failure.cause === 'timeout' ? 408 : failure.status, failure.reason);
+    });
+    out.on('answered', (dialog, sdp) => void this.onAnswered(call, out, dialog, sdp, b, branch, report.answered));
+    out.start();
+  }
+
+  private async earlyMedia(call: Call, b: EndpointDescription, sdp: string): Promise<void> {
+    const a = call.a;
+    if (a === undefined) return;
+    try {
+      await this.options.media.updateEndpoint(b.id, { remoteSdp: sdp });
+      const bridge = await this.options.media.bridge(a.endpoint.id, b.id);
+      call.bridgeId = bridge.bridgeId;
+      call.incoming?.progress(183, { sdp: a.endpoint.localSdp });
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'early media not bridged');
+    }
+  }
+
+  private async onAnswered(call: Call, out: OutgoingInvite, dialog: UaDialog, sdp: string | undefined, b: EndpointDescription, branch: Branch, won: () => void): Promise<void> {
+    call.pending.delete(out);
+    call.branchEndpoints.delete(out);
+    if (call.ended || call.b !== undefined) {
+      // a late or second answer (parallel forking): not wanted
+      void dialog.bye().catch(() => undefined);
+      void this.options.media.deleteEndpoint(b.id).catch(() => undefined);
+      return;
+    }
+    call.b = { id: `${call.id}-b`, role: 'b', endpoint: b, dialog, label: branch.label, answeredAt: this.options.scheduler.wallNow(), ...(branch.trunk !== undefined ? { trunk: branch.trunk.name } : {}) };
+    if (branch.trunk !== undefined) call.trunk = branch.trunk.name;
+    won();
+    // the other branches stop ringing (§16.7 item 10 for a forking proxy; the same for us)
+    for (const other of [...call.pending]) other.cancel();
+    this.watchDialog(call, call.b);
+    const a = call.a;
+    const incoming = call.incoming;
+    if (a === undefined || incoming === undefined) return void this.end(call, { status: 500, reason: 'No Caller Leg', by: 'system' });
+    try {
+      if (sdp !== undefined) await this.options.media.updateEndpoint(b.id, { remoteSdp: sdp });
+      if (call.bridgeId !== undefined) {
+        await this.options.media.unbridge(call.bridgeId).catch(() => undefined);
+        call.bridgeId = undefined;
+      }
+      const bridge = await this.options.media.bridge(a.endpoint.id, b.id);
+      call.bridgeId = bridge.bridgeId;
+      this.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'answer could not be bridged');
+      incoming.reject(488, { reason: 'Not Acceptable Here' });
+      return void this.end(call, { status: 488, reason: 'Media Bridge Failed', by: 'system' });
+    }
+    if (call.ended) return;
+    try {
+      const aDialog = await incoming.accept({ sdp: a.endpoint.localSdp });
+      a.dialog = aDialog;
+      a.answeredAt = this.options.scheduler.wallNow();
+      call.answeredAt = a.answeredAt;
+      if (aDialog.remoteSdp !== undefined && incoming.sdp === undefined) {
+        // late offer (RFC 3261 §13.2.1): the caller's answer came in the ACK
+        await this.options.media.updateEndpoint(a.endpoint.id, { remoteSdp: aDialog.remoteSdp });
+      }
+      call.move('answered');
+      this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
+      this.watchDialog(call, a);
+      await this.publishState(call);
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'caller never acknowledged the answer');
+      void this.end(call, { status: 408, reason: 'No ACK', by: 'system' });
+    }
+  }
+
+  private watchDialog(call: Call, leg: Leg): void {
+    const dialog = leg.dialog;
+    if (dialog === undefined) return;
+    dialog.on('ended', (end) => {
+      if (call.ended || end.by === 'local') return;
+      const by = leg.role === 'a' ? 'caller' : 'callee';
+      void this.end(call, { status: end.cause === 'bye' ? 200 : 408, reason: end.cause === 'bye' ? 'Normal Clearing' : String(end.cause), by });
+    });
+    dialog.on('reinvite', (offer) => void this.onReoffer(call, leg, offer));
+    dialog.on('update', (offer) => void this.onReoffer(call, leg, offer));
+    dialog.on('info', (info) => {
+      // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733
+      const other = leg.role === 'a' ? call.b : call.a;
+      if (other !== undefined && info.dtmf !== undefined) void this.options.media.sendDtmf(other.endpoint.id, info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
+    });
+  }
+
+  /** A re-INVITE/UPDATE from one side: answer it from that side's endpoint; hold → music to the other. */
+  private async onReoffer(call: Call, leg: Leg, offer: ua.IncomingOffer): Promise<void> {
+    if (offer.sdp === undefined) return offer.accept({ sdp: leg.endpoint.localSdp });
+    let answer: EndpointDescription;
+    try {
+      answer = await this.options.media.updateEndpoint(leg.endpoint.id, { remoteSdp: offer.sdp });
+    } catch (err) {
+      return offer.reject(sipStatusFor(err) === 500 ? 488 : sipStatusFor(err));
+    }
+    leg.endpoint = { ...leg.endpoint, localSdp: answer.localSdp };
+    offer.accept({ sdp: answer.localSdp });
+    // the remote stopped wanting our media (sendonly/inactive from it = recvonly/inactive for us): hold
+    const holding = answer.direction === 'recvonly' || answer.direction === 'inactive';
+    const other = leg.role === 'a' ? call.b : call.a;
+    if (other === undefined || call.state === 'ended') return;
+    if (holding && call.heldBy === undefined) await this.hold(call, leg.role, other);
+    else if (!holding && call.heldBy === leg.role) await this.unhold(call, other);
+  }
+
+  private async hold(call: Call, by: 'a' | 'b', other: Leg): Promise<void> {
+    call.heldBy = by;
+    if (call.state === 'answered') call.move('held');
+    if (call.bridgeId !== undefined) {
+      await this.options.media.unbridge(call.bridgeId).catch(() => undefined);
+      call.bridgeId = undefined;
+    }
+    try {
+      call.mohPlayId = (await this.options.media.play({ endpointId: other.endpoint.id, items: this.options.musicOnHold ?? DEFAULT_MOH, loop: true })).playId;
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'music on hold failed');
+    }
+    this.emit({ type: 'call.held', callId: call.id, by, held: true });
+  }
+
+  private async unhold(call: Call, other: Leg): Promise<void> {
+    const by = call.heldBy;
+    call.heldBy = undefined;
+    if (call.state === 'held') call.move('answered');
+    if (call.mohPlayId !== undefined) await this.options.media.stopPlay(call.mohPlayId).catch(() => undefined);
+    call.mohPlayId = undefined;
+    const a = call.a;
+    const b = call.b;
+    if (a !== undefined && b !== undefined && call.bridgeId === undefined) {
+      try {
+        call.bridgeId = (await this.options.media.bridge(a.endpoint.id, b.endpoint.id)).bridgeId;
+      } catch (err) {
+        this.log.warn({ err: describeError(err), callId: call.id }, 're-bridge after hold failed');
+      }
+    }
+    void other;
+    if (by !== undefined) this.emit({ type: 'call.held', callId: call.id, by, held: false });
+  }
+
+  // --- control (REST)
+
+  async hangup(callId: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    if (call === undefined) return false;
+    await this.end(call, { status: 200, reason: 'Ended By API', by: 'api' });
+    return true;
+  }
+
+  async record(callId: string, on: boolean): Promise<{ recordingId?: string; key?: string }> {
+    const call = this.calls.get(callId);
+    if (call === undefined || call.bridgeId === undefined) return {};
+    if (on && call.recordingId === undefined) {
+      const r = await this.options.media.record({ target: { bridgeId: call.bridgeId }, channels: 2, key: `recordings/${call.id}.wav` });
+      call.recordingId = r.recordingId;
+      call.recordingKey = r.key;
+      return r;
+    }
+    if (!on && call.recordingId !== undefined) {
+      await this.options.media.stopRecord(call.recordingId).catch(() => undefined);
+      const key = call.recordingKey;
+      call.recordingId = undefined;
+      return key !== undefined ? { key } : {};
+    }
+    return {};
+  }
+
+  // --- ending
+
+  /** End a call from any state: BYE/CANCEL/reject what is open, free media, write the CDR. */
+  private async end(call: Call, cause: EndCause): Promise<void> {
+    if (call.ended) return;
+    call.ended = true;
+    for (const out of [...call.pending]) out.cancel();
+    const incoming = call.incoming;
+    if (incoming !== undefined && incoming.pending && !call.cancelled) incoming.reject(cause.status >= 400 ? cause.status : 480, { reason: cause.reason });
+    const byes: Promise<unknown>[] = [];
+    for (const leg of [call.a, call.b]) {
+      if (leg?.dialog !== undefined && !leg.dialog.ended) byes.push(leg.dialog.bye().catch(() => undefined));
+    }
+    await Promise.all(byes);
+    await this.finish(call, cause);
+  }
+
+  private async finish(call: Call, cause: EndCause): Promise<void> {
+    call.ended = true;
+    if (call.state !== 'ended') call.state = 'ended';
+    const stats = call.b !== undefined ? await this.options.media.endpointStats(call.b.endpoint.id).catch(() => undefined) : undefined;
+    if (call.recordingId !== undefined) await this.options.media.stopRecord(call.recordingId).catch(() => undefined);
+    const endpoints = [call.a?.endpoint.id, call.b?.endpoint.id, ...[...call.branchEndpoints.values()].map((e) => e.id)].filter((id): id is string => id !== undefined);
+    await Promise.all(endpoints.map((id) => this.options.media.deleteEndpoint(id).catch(() => undefined)));
+    call.release?.();
+    const endAt = this.options.scheduler.wallNow();
+    const duration = (endAt - call.createdAt) / 1000;
+    const billable = call.answeredAt !== undefined ? (endAt - call.answeredAt) / 1000 : 0;
+    const base = {
+      callId: call.id,
+      tenant: call.tenant,
+      direction: call.direction,
+      from: call.from,
+      to: call.to,
+      setupAt: call.createdAt,
+      endAt,
+      status: cause.status,
+      reason: cause.reason,
+      endedBy: cause.by,
+      ...(call.trunk !== undefined ? { trunk: call.trunk } : {}),
+      ...(call.recordingKey !== undefined ? { recordingKey: call.recordingKey } : {}),
+    };
+    const records: CdrRecord[] = [
+      {
+        ...base,
+        ...(call.answeredAt !== undefined ? { answerAt: call.answeredAt } : {}),
+        durationSec: round(duration),
+        billableSec: round(billable),
+        ...(stats?.codec !== undefined ? { codec: stats.codec } : {}),
+        ...(stats !== undefined ? { packetsLost: stats.packetsLost, jitterMs: stats.jitterMs, ...(stats.rttMs !== undefined ? { rttMs: stats.rttMs } : {}) } : {}),
+      },
+    ];
+    for (const leg of [call.a, call.b]) {
+      if (leg === undefined) continue;
+      records.push({
+        ...base,
+        legId: leg.id,
+        ...(leg.answeredAt !== undefined ? { answerAt: leg.answeredAt } : {}),
+        durationSec: round(duration),
+        billableSec: round(leg.answeredAt !== undefined ? (endAt - leg.answeredAt) / 1000 : 0),
+        ...(leg.trunk !== undefined ? { trunk: leg.trunk } : {}),
+      });
+    }
+    try {
+      await this.options.cdrs.write(records);
+    } catch (err) {
+      this.log.error({ err: describeError(err), callId: call.id }, 'CDR not written');
+    }
+    this.calls.delete(call.id);
+    this.emit({ type: 'call.ended', callId: call.id, cause });
+    await this.options.bus?.delete(ACTIVE_CALL_PREFIX + call.id).catch(() => false);
+  }
+
+  private emit(event: CallEvent): void {
+    this.events.emit('event', event);
+    this.options.bus?.publish(CALL_EVENTS_TOPIC, JSON.stringify(event)).catch(() => undefined);
+  }
+
+  private async publishState(call: Call): Promise<void> {
+    await this.options.bus?.set(ACTIVE_CALL_PREFIX + call.id, JSON.stringify(this.view(call)), { ttlMs: 4 * 3600_000 }).catch(() => undefined);
+  }
+
+  private view(call: Call): CallView {
+    return {
+      id: call.id,
+      state: call.state,
+      tenant: call.tenant,
+      direction: call.direction,
+      from: call.from,
+      to: call.to,
+      createdAt: call.createdAt,
+      ...(call.answeredAt !== undefined ? { answeredAt: call.answeredAt } : {}),
+      legs: [call.a, call.b].flatMap((l) => (l === undefined ? [] : [{ id: l.id, role: l.role, label: l.label, endpointId: l.endpoint.id, ...(l.trunk !== undefined ? { trunk: l.trunk } : {}) }])),
+      ...(call.bridgeId !== undefined ? { bridgeId: call.bridgeId } : {}),
+      ...(call.recordingId !== undefined ? { recordingId: call.recordingId } : {}),
+      ...(call.heldBy !== undefined ? { heldBy: call.heldBy } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.calls.values()].map((c) => this.end(c, { status: 503, reason: 'Shutting Down', by: 'system' })));
+  }
+}
+
+function round(s: number): number {
+  return Math.round(s * 1000) / 1000;
+}
+
+/** Which failure to tell the caller (RFC 3261 §16.7 item 6 spirit): 6xx, then busy, then the lowest 4xx, then 5xx. */
+function betterFailure(a: { status: number; reason: string }, b: { status: number; reason: string }): { status: number; reason: string } {
+  const rank = (s: number): number => (s >= 600 ? 0 : s === 486 ? 1 : s >= 400 && s < 500 && s !== 408 && s !== 480 ? 2 : s === 480 ? 3 : s === 408 ? 4 : 5);
+  return rank(b.status) < rank(a.status) ? b : a;
+}
