@@ -1,3 +1,4 @@
+import { validateDialPlan } from './calls-role.js';
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../lib/index.js';
 import { createLogger, loadConfig, type Config, type ConfigInput, type DeepPartial } from '../platform/index.js';
@@ -21,7 +22,7 @@ const STOP_DEADLINE_MS = 4500;
  */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // trunk, did, dialplan, cdr: their own options and usage (telephony-commands.ts)
-  if (isTelephonyCommand(argv)) return runTelephonyCli(argv, env);
+  if (isTelephonyCommand(argv)) return runTelephonyCli(argv, env, { validateDialPlan });
   const command = parseCommandLine(argv);
   switch (command.kind) {
     case 'help':

@@ -15,7 +15,8 @@ import {
   type Role,
 } from '../platform/index.js';
 import { startSipWorkers } from './cluster.js';
-import { startMediaRole } from './media-role.js';
+import { startCallsRole, localSipHost, isOwnSipHost, validateDialPlan } from './calls-role.js';
+import { mediaEngineFor, startMediaRole, type MediaRole } from './media-role.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { writeServerFile } from './user-commands.js';
 import { primaryHandlers } from './worker-adapters.js';
@@ -31,7 +32,7 @@ export interface RunningServer {
 }
 
 /** Roles that have services in this build; the others are accepted and reported as idle. */
-const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control', 'media'];
+const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control', 'media', 'calls'];
 
 /**
  * The composition root of `opencx start`: picks the adapters the configuration names and wires
@@ -85,6 +86,15 @@ export async function startServer(config: Config, logger: Logger, version: strin
       });
     }
 
+    // media first: the calls role anchors its calls there
+    let mediaRole: MediaRole | undefined;
+    if (config.roles.includes('media')) {
+      const media = await startMediaRole(config, bus, config.metrics.enabled ? metrics : undefined, scheduler, logger);
+      mediaRole = media;
+      closers.push({ name: 'media', close: () => media.close() });
+      health.register('media', () => bus.connected);
+    }
+
     if (config.roles.includes('sip')) {
       if (provisioning === undefined) throw new Error('provisioning is opened for the sip role');
       // who may register, and where they are: held here; SIP workers reach them over IPC
@@ -97,6 +107,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
       registrations = registrationsPort(location, scheduler, nodeId, bus, logger);
 
       if (config.sip.workers > 1) {
+        if (config.roles.includes('calls')) logger.warn({}, 'the calls role runs only with sip.workers: 1; calls are proxied, not anchored, on this node');
         // the SIP role runs in worker processes sharing the ports (see cluster.ts); with Redis
         // they share the location store directly
         const shared = config.bus.kind === 'redis';
@@ -109,7 +120,27 @@ export async function startServer(config: Config, logger: Logger, version: strin
         health.register('sip-workers', () => workers.allReady());
         metricsSource = new ClusterMetrics();
       } else {
-        const services = subscriberServices({ location, directory, secret: await authSecret(config), algorithms: config.sip.authAlgorithms, registrar: config.sip.registrar, scheduler, nodeId, bus, logger });
+        const secret = await authSecret(config);
+        const services = subscriberServices({ location, directory, secret, algorithms: config.sip.authAlgorithms, registrar: config.sip.registrar, scheduler, nodeId, bus, logger });
+        if (config.roles.includes('calls')) {
+          // the B2BUA's user agent goes ahead of the proxy: it owns every new INVITE (anchored calls)
+          const calls = startCallsRole({
+            config,
+            provisioning,
+            media: mediaEngineFor(config, mediaRole, bus, scheduler, logger),
+            location,
+            directory,
+            secret,
+            bus,
+            scheduler,
+            logger,
+            nodeId,
+            localHost: () => localSipHost(config),
+            isOwnHost: (host, port) => isOwnSipHost(config, ports, host, port),
+          });
+          closers.push({ name: 'calls', close: () => calls.close() });
+          services.splice(1, 0, calls.service);
+        }
         const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
         closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
         const bound = await sip.start();
@@ -118,14 +149,8 @@ export async function startServer(config: Config, logger: Logger, version: strin
       }
     }
 
-    if (config.roles.includes('media')) {
-      const media = await startMediaRole(config, bus, config.metrics.enabled ? metrics : undefined, scheduler, logger);
-      closers.push({ name: 'media', close: () => media.close() });
-      health.register('media', () => bus.connected);
-    }
-
     const store = provisioning?.store;
-    const telephony = provisioning !== undefined ? createTelephonyStores({ db: provisioning.db, bus, logger }) : undefined;
+    const telephony = provisioning !== undefined ? createTelephonyStores({ db: provisioning.db, bus, logger, validateDialPlan }) : undefined;
     const http: HttpServer = await createHttpServer({
       bind: config.http.bind,
       port: config.http.port,

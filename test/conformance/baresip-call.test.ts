@@ -4,7 +4,8 @@
  * (alice 440 Hz, bob 1,000 Hz) and records what it receives (`sndfile`); each recording's dominant
  * frequency must be the other side's tone.
  *
- * opencx does not anchor media yet: RTP flows directly between the phones on 127.0.0.1.
+ * Twice: through a SIP-only node (proxy: RTP flows phone to phone) and through the calls role
+ * (B2BUA: each phone talks RTP to opencx's media engine, which bridges the two legs).
  *
  * The server offers MD5 only here (OPENCX_SIP__AUTH_ALGORITHMS=MD5): libre 1.1 (Debian
  * bookworm's baresip 1.0) fails the whole challenge with ENOSYS as soon as one WWW-Authenticate
@@ -29,16 +30,21 @@ async function waitForRecording(phone: BaresipPhone, minBytes: number, timeoutMs
   }
 }
 
-t.test('baresip over UDP calls baresip over TLS through opencx; audio flows both ways', async (t) => {
+for (const mode of ['proxy', 'b2bua'] as const) {
+t.test(`baresip over UDP calls baresip over TLS through opencx (${mode}); audio flows both ways`, async (t) => {
   t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN} (install Debian baresip)`);
   if (!baresipAvailable()) return;
 
-  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
-    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5' },
+  // proxy: a SIP-only node (registrar + §16 proxy, media flows phone to phone);
+  // b2bua: every role, so the calls role anchors the call in the media engine
+  const roles = mode === 'proxy' ? ['--role', 'sip,control'] : [];
+  const server = await startOpencx([...roles, '--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
+    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
   });
   const work = mkdtempSync(path.join(tmpdir(), 'opencx-bcall-'));
   const phones: BaresipPhone[] = [];
   t.teardown(async () => {
+    if (process.env.DUMP_SERVER_LOG !== undefined) writeFileSync(process.env.DUMP_SERVER_LOG, [...server.output, ...phones.map((p) => p.output())].join('\n'));
     for (const p of phones) await p.stop();
     await server.stop();
     rmSync(work, { recursive: true, force: true });
@@ -72,10 +78,18 @@ t.test('baresip over UDP calls baresip over TLS through opencx; audio flows both
   t.ok(await alice.waitFor(/alice@127\.0\.0\.1: \{0\/UDP\/v4\} 200 OK/, 15000), 'alice registered over UDP');
 
   t.ok(await bob.waitFor(/Call established: sip:alice@127\.0\.0\.1/, 15000), 'bob: call from alice established');
-  t.ok(await alice.waitFor(/Call established: sip:bob@127\.0\.0\.1/, 15000), 'alice: call to bob established');
+  const established = await alice.waitFor(/Call established: sip:bob@127\.0\.0\.1/, 15000);
+  t.ok(established, 'alice: call to bob established');
+  if (!established) t.comment(server.output.slice(-40).join('\n'));
   // the INVITE reached bob over TLS, from opencx
   t.match(bob.output(), /TLS 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+\s+INVITE sip:bob/, 'bob received the INVITE over TLS');
 
+  if (mode === 'b2bua') {
+    // the call is anchored: two media endpoints bridged in opencx's engine
+    const metrics = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
+    t.match(metrics, /opencx_media_bridges 1\b/, 'one bridge in the media engine');
+    t.match(metrics, /opencx_media_endpoints 2\b/, 'two media endpoints (one per leg)');
+  }
   // 3 s of audio (8 kHz 16-bit) received on each side
   const minBytes = 8000 * 2 * 3;
   const aliceRec = await waitForRecording(alice, minBytes, 20000);
@@ -103,3 +117,4 @@ t.test('baresip over UDP calls baresip over TLS through opencx; audio flows both
   const serverErrors = server.output.filter((l) => /"level":(50|60)/.test(l));
   t.same(serverErrors, [], 'opencx logged no errors');
 });
+}

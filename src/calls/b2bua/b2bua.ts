@@ -308,7 +308,6 @@ export class B2bua {
       report.failed(failure.cause === 'no-answer' || failure.cause === 'timeout' ? 408 : failure.status, failure.reason);
     });
     out.on('answered', (dialog, sdp) => void this.onAnswered(call, out, dialog, sdp, b, branch, report.answered));
-    out.start();
   }
 
   private async earlyMedia(call: Call, b: EndpointDescription, sdp: string): Promise<void> {
@@ -520,7 +519,7 @@ export class B2bua {
         ...base,
         ...(call.answeredAt !== undefined ? { answerAt: call.answeredAt } : {}),
         durationSec: round(duration),
-        billableSec: round(billable),
+        billableSec: billable > 0 ? Math.ceil(billable) : 0,
         ...(stats?.codec !== undefined ? { codec: stats.codec } : {}),
         ...(stats !== undefined ? { packetsLost: stats.packetsLost, jitterMs: stats.jitterMs, ...(stats.rttMs !== undefined ? { rttMs: stats.rttMs } : {}) } : {}),
       },
@@ -532,7 +531,7 @@ export class B2bua {
         legId: leg.id,
         ...(leg.answeredAt !== undefined ? { answerAt: leg.answeredAt } : {}),
         durationSec: round(duration),
-        billableSec: round(leg.answeredAt !== undefined ? (endAt - leg.answeredAt) / 1000 : 0),
+        billableSec: leg.answeredAt !== undefined ? Math.ceil((endAt - leg.answeredAt) / 1000) : 0,
         ...(leg.trunk !== undefined ? { trunk: leg.trunk } : {}),
       });
     }
@@ -579,8 +578,9 @@ export class B2bua {
   }
 }
 
+/** CDRs count whole seconds; billable time rounds up (a 0.4 s answered call is billed 1 s) */
 function round(s: number): number {
-  return Math.round(s * 1000) / 1000;
+  return Math.max(0, Math.round(s));
 }
 
 /** Which failure to tell the caller (RFC 3261 §16.7 item 6 spirit): 6xx, then busy, then the lowest 4xx, then 5xx. */

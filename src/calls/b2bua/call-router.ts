@@ -101,7 +101,7 @@ export class CallRouter {
     if (who.kind === 'trunk') {
       const cc = who.trunk.countryCode ?? this.options.countryCode ?? '1';
       const e164 = normalizeE164(dest, { countryCode: cc });
-      const did = e164.ok ? await this.options.directory.did(e164.e164) : undefined;
+      const did = e164.ok ? await this.options.directory.did(who.tenant, e164.e164) : undefined;
       if (did !== undefined && (did.trunkId === undefined || did.trunkId === who.trunk.id)) {
         return this.toTarget(did.target, did.tenant, e164.ok ? e164.e164 : dest, 'inbound', who);
       }

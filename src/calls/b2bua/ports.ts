@@ -30,7 +30,7 @@ export interface CallDirectory {
   /** every trunk of every tenant (the B2BUA caches and refreshes) */
   trunks(): Promise<TrunkInfo[]>;
   /** the target a DID (E.164) maps to */
-  did(e164: string): Promise<{ tenant: string; target: Target; trunkId?: string } | undefined>;
+  did(tenant: string, e164: string): Promise<{ tenant: string; target: Target; trunkId?: string } | undefined>;
   /** the compiled dial plan of a tenant, if it has one */
   dialPlan(tenant: string): Promise<DialPlan | undefined>;
   /** the tenant a SIP domain belongs to */

@@ -286,8 +286,8 @@ export class SipServer {
   private onRequest(req: SipRequest, txn: Responder, ctx: ReceiveContext): void {
     // a request relayed by a proxy service is validated by it (§16.3), not as a UAS (§8.2), and
     // goes to it whatever its method (a proxy need not understand a method to forward it, §16)
-    const relay = this.services.find((s) => s.forwards?.(req) === true);
-    if (relay !== undefined && this.offerRequest(relay, req, txn, ctx)) return;
+    const first = this.services.find((s) => s.claims?.(req) === true || s.forwards?.(req) === true);
+    if (first !== undefined && first.claims?.(req) !== true && this.offerRequest(first, req, txn, ctx)) return;
     const rejection = checkUasRequest(req, {
       allowedMethods: this.allow,
       supportedExtensions: this.supported,

@@ -33,6 +33,12 @@ export interface SipService {
    * passing through, and the proxy validates per §16.3 itself.
    */
   forwards?(request: SipRequest): boolean;
+  /**
+   * True when this service wants a new request as a UAS even though a later service in the chain
+   * would relay it (a B2BUA ahead of the proxy): the request then gets the §8.2 UAS checks and is
+   * offered to the services in chain order instead of going to the relay.
+   */
+  claims?(request: SipRequest): boolean;
   /** a CANCEL with the INVITE server transaction it targets (§9.2, §16.10): true when handled */
   handleCancel?(cancel: SipRequest, txn: Responder, invite: Responder | undefined, ctx: ReceiveContext): boolean;
   handleRequest(request: SipRequest, responder: Responder, ctx: ReceiveContext): boolean;

@@ -4,7 +4,7 @@
  * §2.4), and any other request. Each can be answered once; later answers are ignored.
  */
 import type { SipRequest, SipResponse } from '../message/index.js';
-import { parseReferTo, sdpOf, type ReferTarget, type ReplacesTarget, type Dtmf } from './ua-messages.js';
+import { eventPackage, parseReferTo, parseSipfragStatus, sdpOf, type ReferTarget, type ReplacesTarget, type Dtmf } from './ua-messages.js';
 
 export interface AnswerOptions {
   sdp?: string | undefined;
@@ -131,6 +131,14 @@ export interface ReferNotify {
   reason: string | undefined;
   /** Subscription-State: terminated (the final report) */
   terminated: boolean;
+}
+
+/** A NOTIFY of the refer event package (RFC 3515 §2.4.5) as a ReferNotify; undefined for other packages. */
+export function referNotifyOf(req: SipRequest): ReferNotify | undefined {
+  if (eventPackage(req.headers.get('Event')) !== 'refer') return undefined;
+  const frag = parseSipfragStatus(req.body);
+  const state = req.headers.get('Subscription-State')?.split(';')[0]?.trim().toLowerCase();
+  return { request: req, status: frag?.status, reason: frag?.reason, terminated: state === 'terminated' };
 }
 
 /** Any other in-dialog request: the owner answers it (default 405 when nobody listens). */

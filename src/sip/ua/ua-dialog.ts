@@ -9,19 +9,17 @@ import { ClosedError, ConflictError, TypedEmitter, type Logger } from '../../lib
 import type { Dialog, DialogId } from '../dialog/index.js';
 import { createResponse, type SipRequest, type SipResponse } from '../message/index.js';
 import type { OutboundTarget, TransportProtocol } from '../transport/index.js';
-import { IncomingDialogRequest, IncomingOffer, IncomingRefer, type IncomingInfo, type ReferNotify, type ResponseOptions } from './dialog-requests.js';
+import { IncomingDialogRequest, IncomingOffer, IncomingRefer, referNotifyOf, type IncomingInfo, type ReferNotify, type ResponseOptions } from './dialog-requests.js';
 import { Retransmitter, type UaHost } from './ua-host.js';
 import { negotiateAsUas, roleOf, SessionTimer, type ActiveSession } from './session-timer.js';
 import {
   allows,
   dtmfRelayBody,
-  eventPackage,
   formatReferTo,
   formatSessionExpires,
   parseDtmfBody,
   parseMinSE,
   parseSessionExpires,
-  parseSipfragStatus,
   sdpOf,
   sipfrag,
   type ReplacesTarget,
@@ -266,11 +264,6 @@ export class UaDialog extends TypedEmitter<Events> {
     );
   }
 
-  /** @internal the owner ends it without BYE (service shutdown after BYE, glare with closing) */
-  markEnded(end: DialogEnd): void {
-    this.#end(end);
-  }
-
   async #reinvite(options: { sdp?: string; headers?: [string, string][] }, attempt: number): Promise<OfferAnswer> {
     const res = await this.#send('INVITE', this.#offerOptions({ ...options, sdp: options.sdp ?? this.#localSdp }, 'INVITE'));
     if (res.status === 491 && attempt < MAX_GLARE_RETRIES && !this.ended) {
@@ -473,14 +466,10 @@ export class UaDialog extends TypedEmitter<Events> {
   }
 
   #receiveNotify(req: SipRequest, answer: (status: number, options: ResponseOptions) => void): void {
-    if (eventPackage(req.headers.get('Event')) !== 'refer') {
-      answer(489, {}); // RFC 6665 §4.1.3: an event package we did not subscribe to
-      return;
-    }
-    answer(200, {});
-    const frag = parseSipfragStatus(req.body);
-    const state = req.headers.get('Subscription-State')?.split(';')[0]?.trim().toLowerCase();
-    this.emit('notify', { request: req, status: frag?.status, reason: frag?.reason, terminated: state === 'terminated' });
+    const notify = referNotifyOf(req);
+    // RFC 6665 §4.1.3: an event package we did not subscribe to
+    answer(notify === undefined ? 489 : 200, {});
+    if (notify !== undefined) this.emit('notify', notify);
   }
 
   /** RFC 4028 §10: time to refresh; UPDATE when the peer allows it, else a re-INVITE with our SDP */

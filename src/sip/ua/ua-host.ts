@@ -7,7 +7,7 @@
 import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
 import type { SipRequest, SipResponse } from '../message/index.js';
 import type { OutboundTarget, TransportProtocol } from '../transport/index.js';
-import type { UaDialog } from './ua-dialog.js';
+import type { DialogId } from '../dialog/index.js';
 
 export interface ClientHandlers {
   onProvisional?(response: SipResponse): void;
@@ -41,6 +41,12 @@ export interface SessionTimerSettings {
   minSE: number;
 }
 
+/** what the host needs of a dialog usage to file it (UaDialog; kept structural to avoid an import cycle) */
+export interface DialogUsage {
+  readonly id: DialogId;
+  readonly ended: boolean;
+}
+
 export interface UaHost {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -57,8 +63,8 @@ export interface UaHost {
   sendAck(ack: SipRequest, target?: OutboundTarget): void;
   /** our Contact value for a transport, e.g. `<sip:10.0.0.1:5060>` */
   contactFor(protocol: TransportProtocol): string;
-  dialogStarted(dialog: UaDialog): void;
-  dialogEnded(dialog: UaDialog): void;
+  dialogStarted(dialog: DialogUsage): void;
+  dialogEnded(dialog: DialogUsage): void;
 }
 
 /**

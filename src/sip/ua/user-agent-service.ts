@@ -26,6 +26,8 @@ import { parseReplaces, type ReplacesTarget } from './ua-messages.js';
 export interface UserAgentServiceOptions {
   /** which new out-of-dialog INVITEs this service answers; default all (first in the chain wins) */
   accepts?: (request: SipRequest, ctx: ReceiveContext) => boolean;
+  /** new INVITEs to take ahead of a proxy in the same chain (SipService.claims); default none */
+  claims?: (request: SipRequest) => boolean;
   /** called with each INVITE this service owns (also emitted as 'invite'); nobody listening -> 480 */
   onInvite?: (call: IncomingInvite) => void;
   /** RFC 4028 defaults; absent: no session timer unless the peer asks for one */
@@ -139,6 +141,12 @@ export class UserAgentService extends TypedEmitter<Events> implements SipService
     if (this.#closed || req.toTag === undefined) return false;
     const key = keyOfRequest(req);
     return key !== undefined && (this.#dialogs.has(key) || this.#incomingByKey.has(key));
+  }
+
+  /** a new INVITE this service will answer as UAS, ahead of a proxy later in the chain */
+  claims(req: SipRequest): boolean {
+    if (this.#closed || req.toTag !== undefined || req.method !== 'INVITE') return false;
+    return this.#options.claims?.(req) ?? false;
   }
 
   handleRequest(req: SipRequest, responder: Responder, ctx: ReceiveContext): boolean {

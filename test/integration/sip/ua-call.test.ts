@@ -12,9 +12,17 @@ const HOST = '127.0.0.1';
 const sdp = (v: number, port: number) => `v=0\r\no=x 1 ${String(v)} IN IP4 ${HOST}\r\ns=-\r\nc=IN IP4 ${HOST}\r\nt=0 0\r\nm=audio ${String(port)} RTP/AVP 0\r\n`;
 
 async function node(ua: UserAgentService) {
-  const server = new SipServer({ listeners: [{ protocol: 'udp', address: HOST, port: 0 }], scheduler: new SystemScheduler(), services: [ua], timers: { t1: 50 } });
-  const [listener] = await server.start();
-  return { server, port: listener!.port };
+  const server = new SipServer({
+    listeners: [
+      { protocol: 'udp', address: HOST, port: 0 },
+      { protocol: 'tcp', address: HOST, port: 0 },
+    ],
+    scheduler: new SystemScheduler(),
+    services: [ua],
+    timers: { t1: 50 },
+  });
+  const listeners = await server.start();
+  return { server, port: listeners[0]!.port, tcpPort: listeners.find((l) => l.protocol === 'tcp')!.port };
 }
 
 t.test('UA to UA over UDP through two SipServers', async (t) => {
@@ -71,4 +79,30 @@ t.test('UA to UA over UDP through two SipServers', async (t) => {
   t.equal(bye?.status, 200);
   await ended;
   t.equal(caller.dialogCount + callee.dialogCount, 0, 'no dialog left');
+});
+
+t.test('UA to UA over TCP: the callee hangs up over the caller connection', async (t) => {
+  const caller = new UserAgentService();
+  const callee = new UserAgentService();
+  const a = await node(caller);
+  const b = await node(callee);
+  t.teardown(async () => {
+    await a.server.shutdown(200);
+    await b.server.shutdown(200);
+  });
+  let uasDialog: Promise<UaDialog> | undefined;
+  callee.on('invite', (call) => {
+    uasDialog = call.accept({ sdp: sdp(1, 20000) });
+  });
+  const uri = `sip:bob@${HOST}:${String(b.tcpPort)};transport=tcp`;
+  const result = await caller.invite({ requestUri: uri, from: `sip:alice@${HOST}`, to: uri, sdp: sdp(1, 10000) }).done;
+  t.ok(result.ok, 'answered over TCP');
+  if (!result.ok) return;
+  const uas = await uasDialog!;
+  uas.on('reinvite', (offer) => offer.accept({ sdp: sdp(2, 20002) }));
+  t.equal((await result.dialog.reinvite({ sdp: sdp(2, 10002) })).status, 200, 're-INVITE over TCP');
+  const ended = new Promise((resolve) => result.dialog.on('ended', resolve));
+  t.equal((await uas.bye())?.status, 200, 'BYE from the callee');
+  await ended;
+  t.equal(caller.dialogCount + callee.dialogCount, 0);
 });
