@@ -46,8 +46,9 @@ const modulePath = path.resolve(opts.module ?? path.join(opts.dist, 'src', 'medi
 const mod = await import(pathToFileURL(modulePath).href);
 const engineOptions = { bindAddress: '127.0.0.1', portMin: opts.portMin, portMax: opts.portMax };
 let engine;
-if (typeof mod.createLocalMediaEngine === 'function') engine = mod.createLocalMediaEngine(engineOptions);
-else if (typeof mod.LocalMediaEngine === 'function') engine = new mod.LocalMediaEngine(engineOptions); // before the factory lands
+let made;
+if (typeof mod.createLocalMediaEngine === 'function') { engine = mod.createLocalMediaEngine(engineOptions); made = 'createLocalMediaEngine'; }
+else if (typeof mod.LocalMediaEngine === 'function') { engine = new mod.LocalMediaEngine(engineOptions); made = 'new LocalMediaEngine'; } // before the factory lands
 else {
   console.error(`${modulePath} exports neither createLocalMediaEngine nor LocalMediaEngine`);
   process.exit(2);
@@ -57,7 +58,8 @@ else {
 const calls = new Map();
 
 const handlers = {
-  async ping() { return { result: 'pong' }; },
+  /** rtpengine's pong, plus how the engine was made (read by the runner for the results header) */
+  async ping() { return { result: 'pong', engine: `${made}(${JSON.stringify(engineOptions)}) from ${modulePath}` }; },
   /** not an rtpengine verb: a full GC (node --expose-gc) so the runner reads an idle RSS without start-up garbage */
   async gc() {
     if (typeof globalThis.gc !== 'function') return { result: 'error', 'error-reason': 'start node with --expose-gc' };

@@ -182,7 +182,12 @@ function summary(rows, names, servers) {
   const k = best.kamailio;
   for (const name of names.filter((n) => n !== 'kamailio')) {
     const o = best[name];
-    if (k && o) lines.push(`- ratio ${name} / kamailio: highest passing rate ${fmt(o.target / k.target, 2)}; CPU per registration ${fmt(o.cpuPer1k / k.cpuPer1k, 2)}.`);
+    if (k && o) lines.push(`- ratio ${name} / kamailio: highest passing rate ${fmt(o.target / k.target, 2)}; CPU per registration ${fmt(o.cpuPer1k / k.cpuPer1k, 2)} (each at its own highest passing step).`);
+    // CPU per registration falls as the rate rises (fixed costs spread), so also compare at one rate
+    const both = rows.filter((r) => r.server === name && r.pass && r.label !== 'fill' && !r.skipped)
+      .map((r) => [r, rows.find((x) => x.server === 'kamailio' && x.pass && x.target === r.target && x.label !== 'fill' && !x.skipped)])
+      .filter(([, x]) => x !== undefined).sort((a, b) => b[0].target - a[0].target)[0];
+    if (both) lines.push(`- ratio ${name} / kamailio at ${fmt(both[0].target)}/s, the highest step both passed: CPU per registration ${fmt(both[0].cpuPer1k / both[1].cpuPer1k, 2)} (${fmt(both[0].cpuPer1k, 3)} / ${fmt(both[1].cpuPer1k, 3)} s per 1,000).`);
   }
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Logger, Scheduler } from '../lib/index.js';
 import { describeError } from '../lib/index.js';
 import { B2bua, CallRouter, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
-import { createTelephonyStores, type TelephonyStores } from '../control/index.js';
+import { TELEPHONY_CHANGED_TOPIC, createTelephonyStores, type TelephonyStores } from '../control/index.js';
 import type { MediaEngineApi } from '../media/index.js';
 import type { Bus, Config } from '../platform/index.js';
 import { ua, type LocationStore, type SipService, type SubscriberDirectory } from '../sip/index.js';
@@ -66,11 +66,18 @@ export function startCallsRole(options: {
     logger: log,
     localHost: options.localHost,
   });
+  // provisioning changes (a trunk, a DID, a dial plan) take effect on the next call
+  const changes = options.bus.subscribe(TELEPHONY_CHANGED_TOPIC, () => {
+    router.invalidate();
+    callDirectory.invalidate();
+  });
+  changes.catch((err: unknown) => log.warn({ err: describeError(err) }, 'telephony change notices unavailable; caches refresh every few seconds'));
   return {
     b2bua,
     service,
     stores,
     close: async () => {
+      await changes.then((s) => s.unsubscribe()).catch(() => undefined);
       await b2bua.close();
       router.close();
     },
@@ -93,6 +100,11 @@ class StoreCallDirectory implements CallDirectory {
     private readonly provisioning: Provisioning,
     private readonly scheduler: Scheduler,
   ) {}
+
+  invalidate(): void {
+    this.trunkCache = undefined;
+    this.plans.clear();
+  }
 
   async trunks(): Promise<TrunkInfo[]> {
     const now = this.scheduler.now();

@@ -16,7 +16,7 @@ for (const transport of ['udp', 'tcp'] as const) t.test(`linphone over ${transpo
   t.ok(linphoneAvailable(), `linphonec found at ${LINPHONEC_BIN} (install Debian linphone-cli)`);
   if (!baresipAvailable() || !linphoneAvailable()) return;
 
-  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
+  const server = await startOpencx(['--role', 'sip,control', '--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
     env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5' },
   });
   const started: { bob?: BaresipPhone; carol?: LinphonePhone } = {};

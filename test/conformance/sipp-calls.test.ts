@@ -26,7 +26,7 @@ t.test('authenticated calls through the record-routing proxy', async (t) => {
   const imported = await runOpencx(['user', 'import', path.join(dataDir, 'users.txt'), '--data-dir', dataDir], { timeoutMs: 30_000 });
   t.equal(imported.code, 0, `opencx user import: ${imported.stdout}${imported.stderr}`);
 
-  const server = await startOpencx(['--bind', HOST, '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0', '--data-dir', dataDir]);
+  const server = await startOpencx(['--role', 'sip,control', '--bind', HOST, '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0', '--data-dir', dataDir]);
   t.teardown(async () => {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });

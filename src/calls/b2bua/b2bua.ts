@@ -175,10 +175,11 @@ export class B2bua {
 
     const fromUser = req.from?.uri.user ?? 'anonymous';
     const call = new Call(`call-${randomToken(9)}`, incoming, decision.tenant, decision.direction, fromUser, decision.to, this.options.scheduler.wallNow());
-    const trunkOf = decision.groups.flatMap((g) => g.branches).find((b) => b.trunk !== undefined)?.trunk;
+    // limits: the tenant's, the inbound trunk's (calls from a carrier) and the outbound trunk's
+    const trunks = [decision.inboundTrunk, decision.groups.flatMap((g) => g.branches).find((b) => b.trunk !== undefined)?.trunk].filter((x): x is NonNullable<typeof x> => x !== undefined);
     const admission = this.limits.admit([
       { key: `tenant:${call.tenant}`, spec: this.options.tenantLimits?.(call.tenant) ?? {} },
-      ...(trunkOf !== undefined ? [{ key: `trunk:${trunkOf.id}`, spec: { maxConcurrent: trunkOf.maxConcurrentCalls ?? 0, callsPerSecond: trunkOf.callsPerSecond ?? 0 } }] : []),
+      ...trunks.map((trunk) => ({ key: `trunk:${trunk.id}`, spec: { maxConcurrent: trunk.maxConcurrentCalls ?? 0, callsPerSecond: trunk.callsPerSecond ?? 0 } })),
     ]);
     if (!admission.ok) {
       this.log.info({ key: admission.key, reason: admission.reason }, 'call refused by a limit');
@@ -209,27 +210,28 @@ export class B2bua {
 
   /** Ring the groups in order; the first answer wins, is bridged to A, and A is answered. */
   private async connect(call: Call, groups: BranchGroup[], nearEndpoint: string): Promise<void> {
-    let best: { status: number; reason: string } = { status: 480, reason: 'Temporarily Unavailable' };
+    let best: { status: number; reason: string } | undefined;
     for (const group of groups) {
       if (call.ended) return;
       const outcome = await this.ringGroup(call, group, nearEndpoint);
       if (outcome.ok) return;
-      best = betterFailure(best, outcome);
+      best = best === undefined ? outcome : betterFailure(best, outcome);
       if (call.ended) return;
       // 6xx ends the search (§16.7 item 5); a trunk group goes on only on 408/5xx/no answer
       if (outcome.status >= 600) break;
       if (group.failover && !shouldFailover(outcome.status)) break;
     }
     if (!call.ended) {
-      call.incoming?.reject(best.status >= 500 && best.status < 600 ? 503 : best.status, { reason: best.reason });
-      await this.finish(call, { status: best.status, reason: best.reason, by: 'callee' });
+      const final = best ?? { status: 480, reason: 'Temporarily Unavailable' };
+      call.incoming?.reject(final.status >= 500 && final.status < 600 ? 503 : final.status, { reason: final.reason });
+      await this.finish(call, { status: final.status, reason: final.reason, by: 'callee' });
     }
   }
 
   private ringGroup(call: Call, group: BranchGroup, nearEndpoint: string): Promise<{ ok: true } | { ok: false; status: number; reason: string }> {
     return new Promise((resolve) => {
       let open = group.branches.length;
-      let best: { status: number; reason: string } = { status: 480, reason: 'Temporarily Unavailable' };
+      let best: { status: number; reason: string } | undefined;
       let done = false;
       const settle = (r: { ok: true } | { ok: false; status: number; reason: string }): void => {
         if (done) return;
@@ -240,12 +242,12 @@ export class B2bua {
         void this.startBranch(call, branch, group.timeoutMs ?? this.options.ringTimeoutMs ?? 60_000, nearEndpoint, {
           answered: () => settle({ ok: true }),
           failed: (status, reason) => {
-            best = betterFailure(best, { status, reason });
+            best = best === undefined ? { status, reason } : betterFailure(best, { status, reason });
             if (--open === 0) settle({ ok: false, ...best });
           },
         });
       }
-      if (open === 0) settle({ ok: false, ...best });
+      if (open === 0) settle({ ok: false, status: 480, reason: 'Temporarily Unavailable' });
     });
   }
 

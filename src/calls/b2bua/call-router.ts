@@ -38,7 +38,7 @@ export interface BranchGroup {
 }
 
 export type RouteDecision =
-  | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string }
+  | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string; inboundTrunk?: TrunkInfo }
   | { kind: 'reject'; status: number; reason: string }
   | { kind: 'challenge'; headers: [string, string][] };
 
@@ -93,6 +93,11 @@ export class CallRouter {
     const caller = await this.identify(req, sourceAddress);
     if ('kind' in caller && (caller.kind === 'challenge' || caller.kind === 'reject')) return caller;
     const who = caller as Caller;
+    const decision = await this.routeFrom(who, req);
+    return decision.kind === 'connect' && who.kind === 'trunk' ? { ...decision, inboundTrunk: who.trunk } : decision;
+  }
+
+  private async routeFrom(who: Caller, req: SipRequest): Promise<RouteDecision> {
     const dest = message.unescapeUriPart(req.uri.user ?? '');
     const destHost = req.uri.host;
     const at = this.options.scheduler.wallNow();
@@ -103,7 +108,9 @@ export class CallRouter {
       const e164 = normalizeE164(dest, { countryCode: cc });
       const did = e164.ok ? await this.options.directory.did(who.tenant, e164.e164) : undefined;
       if (did !== undefined && (did.trunkId === undefined || did.trunkId === who.trunk.id)) {
-        return this.toTarget(did.target, did.tenant, e164.ok ? e164.e164 : dest, 'inbound', who);
+        const decision = await this.toTarget(did.target, did.tenant, e164.ok ? e164.e164 : dest, 'inbound', who);
+        // the CDR names the number the carrier dialled, not the phone it rang
+        return decision.kind === 'connect' ? { ...decision, to: e164.ok ? e164.e164 : dest } : decision;
       }
       const planned = await this.fromPlan(who.tenant, { number: e164.ok ? e164.e164 : dest, caller: who.number, source: 'trunk', trunk: who.trunk.name, at }, 'inbound', who);
       if (planned !== undefined) return planned;
