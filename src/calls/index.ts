@@ -11,3 +11,5 @@ export { CallLimits, type LimitSpec } from './limits/rate-limits.js';
 export { GatewayHealth, gatewayOrder, shouldFailover, type Gateway, type Balancing } from './trunks/gateway-selection.js';
 export { parseCidr, cidrContains } from './trunks/acl.js';
 export { transition as callTransition, type CallState, type EndCause } from './call/call-state.js';
+export { registerCallRoutes, type CallRoutesOptions, type ApiPrincipal } from './rest-calls.js';
+export { TrunkMonitor, type TrunkMonitorOptions } from './trunks/trunk-monitor.js';

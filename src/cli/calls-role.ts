@@ -1,7 +1,8 @@
+import { lookup } from 'node:dns/promises';
 import os from 'node:os';
 import type { Logger, Scheduler } from '../lib/index.js';
 import { describeError } from '../lib/index.js';
-import { B2bua, CallRouter, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
+import { B2bua, CallRouter, TrunkMonitor, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
 import { TELEPHONY_CHANGED_TOPIC, createTelephonyStores, type TelephonyStores } from '../control/index.js';
 import type { MediaEngineApi } from '../media/index.js';
 import type { Bus, Config } from '../platform/index.js';
@@ -13,6 +14,7 @@ export interface CallsRole {
   /** goes into the SIP server's service chain ahead of the proxy */
   service: SipService;
   stores: TelephonyStores;
+  monitor: TrunkMonitor;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,17 @@ export function startCallsRole(options: {
     claims: (req) => req.method === 'INVITE' && req.toTag === undefined,
     logger: log.child({ component: 'ua' }),
   });
+  // OPTIONS pinging of outbound gateways: a gateway that stops answering is skipped by the router
+  const monitor = new TrunkMonitor({
+    ua: service,
+    trunks: () => callDirectory.trunks(),
+    resolve: async (host) => (await lookup(host)).address,
+    scheduler: options.scheduler,
+    logger: log,
+    localHost: options.localHost,
+  });
+  router.gatewayUp = (trunk, gateway) => monitor.isUp(trunk, gateway);
+  monitor.start();
   const b2bua = new B2bua({
     ua: service,
     media: options.media,
@@ -76,7 +89,9 @@ export function startCallsRole(options: {
     b2bua,
     service,
     stores,
+    monitor,
     close: async () => {
+      monitor.close();
       await changes.then((s) => s.unsubscribe()).catch(() => undefined);
       await b2bua.close();
       router.close();

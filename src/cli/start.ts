@@ -15,7 +15,8 @@ import {
   type Role,
 } from '../platform/index.js';
 import { startSipWorkers } from './cluster.js';
-import { startCallsRole, localSipHost, isOwnSipHost, validateDialPlan } from './calls-role.js';
+import { startCallsRole, localSipHost, isOwnSipHost, validateDialPlan, type CallsRole } from './calls-role.js';
+import { registerCallRoutes } from '../calls/index.js';
 import { mediaEngineFor, startMediaRole, type MediaRole } from './media-role.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { writeServerFile } from './user-commands.js';
@@ -86,6 +87,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
       });
     }
 
+    let callsRole: CallsRole | undefined;
     // media first: the calls role anchors its calls there
     let mediaRole: MediaRole | undefined;
     if (config.roles.includes('media')) {
@@ -139,6 +141,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
             isOwnHost: (host, port) => isOwnSipHost(config, ports, host, port),
           });
           closers.push({ name: 'calls', close: () => calls.close() });
+          callsRole = calls;
           services.splice(1, 0, calls.service);
         }
         const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
@@ -163,6 +166,9 @@ export async function startServer(config: Config, logger: Logger, version: strin
               await registerProvisioningRoutes(app, { store, ...(registrations !== undefined ? { registrations } : {}), logger });
               // after the provisioning routes, whose @fastify/swagger documents these too
               if (telephony !== undefined) await registerTelephonyRoutes(app, { provisioning: store, ...telephony, logger });
+              if (callsRole !== undefined) {
+                await registerCallRoutes(app, { b2bua: callsRole.b2bua, verifyApiKey: async (token) => store.verifyApiKey(token), logger });
+              }
             },
           }
         : {}),

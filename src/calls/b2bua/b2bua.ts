@@ -1,5 +1,5 @@
 import type { Logger, Scheduler } from '../../lib/index.js';
-import { TypedEmitter, describeError, randomToken, sipStatusFor } from '../../lib/index.js';
+import { InvalidInputError, NotFoundError, TypedEmitter, UnavailableError, describeError, randomToken, sipStatusFor } from '../../lib/index.js';
 import type { EndpointDescription, MediaEngineApi, PlayItem } from '../../media/index.js';
 import type { Bus } from '../../platform/index.js';
 import type { ua } from '../../sip/index.js';
@@ -95,6 +95,8 @@ class Call {
   release: (() => void) | undefined;
   trunk: string | undefined;
   cancelled = false;
+  /** click-to-dial: the user rung first, user@domain */
+  originator: string | undefined;
 
   constructor(
     readonly id: string,
@@ -223,7 +225,8 @@ export class B2bua {
     }
     if (!call.ended) {
       const final = best ?? { status: 480, reason: 'Temporarily Unavailable' };
-      call.incoming?.reject(final.status >= 500 && final.status < 600 ? 503 : final.status, { reason: final.reason });
+      if (call.incoming === undefined) return void this.end(call, { status: final.status, reason: final.reason, by: 'callee' });
+      call.incoming.reject(final.status >= 500 && final.status < 600 ? 503 : final.status, { reason: final.reason });
       await this.finish(call, { status: final.status, reason: final.reason, by: 'callee' });
     }
   }
@@ -342,7 +345,7 @@ export class B2bua {
     this.watchDialog(call, call.b);
     const a = call.a;
     const incoming = call.incoming;
-    if (a === undefined || incoming === undefined) return void this.end(call, { status: 500, reason: 'No Caller Leg', by: 'system' });
+    if (a === undefined) return void this.end(call, { status: 500, reason: 'No Caller Leg', by: 'system' });
     try {
       if (sdp !== undefined) await this.options.media.updateEndpoint(b.id, { remoteSdp: sdp });
       if (call.bridgeId !== undefined) {
@@ -354,10 +357,18 @@ export class B2bua {
       this.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
     } catch (err) {
       this.log.warn({ err: describeError(err), callId: call.id }, 'answer could not be bridged');
-      incoming.reject(488, { reason: 'Not Acceptable Here' });
+      incoming?.reject(488, { reason: 'Not Acceptable Here' });
       return void this.end(call, { status: 488, reason: 'Media Bridge Failed', by: 'system' });
     }
     if (call.ended) return;
+    if (incoming === undefined) {
+      // click-to-dial: the A leg was answered first, the call is up now
+      call.answeredAt = this.options.scheduler.wallNow();
+      call.move('answered');
+      this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
+      await this.publishState(call);
+      return;
+    }
     try {
       const aDialog = await incoming.accept({ sdp: a.endpoint.localSdp });
       a.dialog = aDialog;
@@ -457,8 +468,8 @@ export class B2bua {
   }
 
   async record(callId: string, on: boolean): Promise<{ recordingId?: string; key?: string }> {
-    const call = this.calls.get(callId);
-    if (call === undefined || call.bridgeId === undefined) return {};
+    const call = this.mustGet(callId);
+    if (call.bridgeId === undefined) throw new InvalidInputError(`call ${callId} is not bridged`);
     if (on && call.recordingId === undefined) {
       const r = await this.options.media.record({ target: { bridgeId: call.bridgeId }, channels: 2, key: `recordings/${call.id}.wav` });
       call.recordingId = r.recordingId;
@@ -472,6 +483,111 @@ export class B2bua {
       return key !== undefined ? { key } : {};
     }
     return {};
+  }
+
+  /**
+   * Click-to-dial: ring the user's phones first; when one answers, place the call to `to` as if
+   * the user had dialled it (dial plan, trunks, users) and bridge the two.
+   */
+  async originate(request: { from: string; to: string; tenant?: string; ringSeconds?: number }): Promise<CallView> {
+    if (this.closed) throw new UnavailableError('shutting down');
+    const [user = '', domain = ''] = request.from.split('@');
+    if (user === '' || domain === '') throw new InvalidInputError(`"from" must be user@domain, got "${request.from}"`);
+    const first = await this.options.router.ringUser(user, domain);
+    if (first.kind !== 'connect') throw new NotFoundError(first.kind === 'reject' ? `${request.from}: ${first.reason}` : `${request.from} cannot be rung`);
+    const call = new Call(`call-${randomToken(9)}`, undefined, request.tenant ?? first.tenant, 'internal', user, request.to, this.options.scheduler.wallNow());
+    this.calls.set(call.id, call);
+    let a: EndpointDescription;
+    try {
+      a = await this.options.media.createEndpoint({ kind: 'rtp', labels: { call: call.id, leg: 'a' } });
+    } catch (err) {
+      await this.finish(call, { status: 503, reason: 'Media Refused', by: 'system' });
+      throw err;
+    }
+    call.originator = request.from;
+    call.a = { id: `${call.id}-a`, role: 'a', endpoint: a, label: `originator ${request.from}` };
+    this.emit({ type: 'call.created', call: this.view(call) });
+    void this.ringOriginator(call, first.groups, request.ringSeconds ?? 30);
+    return this.view(call);
+  }
+
+  private async ringOriginator(call: Call, groups: BranchGroup[], ringSeconds: number): Promise<void> {
+    const a = call.a;
+    if (a === undefined) return;
+    const local = this.options.localHost();
+    const branches = groups.flatMap((g) => g.branches);
+    const answered = await new Promise<{ dialog: UaDialog; sdp: string | undefined } | undefined>((resolve) => {
+      let open = branches.length;
+      if (open === 0) resolve(undefined);
+      for (const branch of branches) {
+        const out = this.options.ua.invite({
+          requestUri: branch.requestUri,
+          from: `"Call ${call.to}" <sip:${call.to}@${local}>`,
+          to: branch.to,
+          sdp: a.endpoint.localSdp,
+          headers: branch.routes.map((r): [string, string] => ['Route', r]),
+          ...(branch.target !== undefined ? { target: branch.target } : {}),
+          timeoutMs: ringSeconds * 1000,
+        });
+        call.pending.add(out);
+        out.on('answered', (dialog, sdp) => {
+          call.pending.delete(out);
+          for (const other of [...call.pending]) other.cancel();
+          resolve({ dialog, sdp });
+        });
+        out.on('failed', () => {
+          call.pending.delete(out);
+          if (--open === 0) resolve(undefined);
+        });
+      }
+    });
+    if (answered === undefined || call.ended) {
+      if (answered !== undefined) void answered.dialog.bye().catch(() => undefined);
+      return void this.end(call, { status: 480, reason: 'Originator Did Not Answer', by: 'callee' });
+    }
+    a.dialog = answered.dialog;
+    a.answeredAt = this.options.scheduler.wallNow();
+    if (answered.sdp !== undefined) await this.options.media.updateEndpoint(a.endpoint.id, { remoteSdp: answered.sdp }).catch(() => undefined);
+    this.watchDialog(call, a);
+    const [user = '', domain = ''] = (call.originator ?? '').split('@');
+    let decision;
+    try {
+      decision = await this.options.router.routeAs(user, domain, call.to);
+    } catch (err) {
+      return void this.end(call, { status: 500, reason: `Routing Failed: ${describeError(err)}`, by: 'system' });
+    }
+    if (decision.kind !== 'connect') return void this.end(call, { status: decision.kind === 'reject' ? decision.status : 403, reason: decision.kind === 'reject' ? decision.reason : 'Forbidden', by: 'system' });
+    call.direction = decision.direction;
+    // the originator hears ringback while the other side rings
+    const ringback = await this.options.media
+      .play({ endpointId: a.endpoint.id, items: [{ kind: 'tone', frequenciesHz: [440, 480], durationMs: 2000, levelDbfs: -18 }, { kind: 'silence', durationMs: 4000 }], loop: true })
+      .catch(() => undefined);
+    await this.connect(call, decision.groups, a.endpoint.id);
+    if (ringback !== undefined) await this.options.media.stopPlay(ringback.playId).catch(() => undefined);
+  }
+
+  /** Put the B party on hold (music) or take it off, from the API: media-level, no re-INVITE needed. */
+  async holdFromApi(callId: string, on: boolean): Promise<CallView> {
+    const call = this.mustGet(callId);
+    const b = call.b;
+    if (b === undefined || (call.state !== 'answered' && call.state !== 'held')) throw new InvalidInputError(`call ${callId} is not connected`);
+    if (on && call.heldBy === undefined) await this.hold(call, 'a', b);
+    else if (!on && call.heldBy !== undefined) await this.unhold(call, b);
+    return this.view(call);
+  }
+
+  /** RFC 4733 digits into one leg (IVR navigation on behalf of an agent). */
+  async sendDtmf(callId: string, leg: 'a' | 'b', digits: string): Promise<void> {
+    const call = this.mustGet(callId);
+    const target = leg === 'a' ? call.a : call.b;
+    if (target === undefined) throw new InvalidInputError(`call ${callId} has no ${leg} leg yet`);
+    await this.options.media.sendDtmf(target.endpoint.id, digits);
+  }
+
+  private mustGet(callId: string): Call {
+    const call = this.calls.get(callId);
+    if (call === undefined) throw new NotFoundError(`no active call ${callId}`);
+    return call;
   }
 
   // --- ending

@@ -93,13 +93,27 @@ export class CallRouter {
     const caller = await this.identify(req, sourceAddress);
     if ('kind' in caller && (caller.kind === 'challenge' || caller.kind === 'reject')) return caller;
     const who = caller as Caller;
-    const decision = await this.routeFrom(who, req);
+    const decision = await this.routeFrom(who, message.unescapeUriPart(req.uri.user ?? ''), req.uri.host);
     return decision.kind === 'connect' && who.kind === 'trunk' ? { ...decision, inboundTrunk: who.trunk } : decision;
   }
 
-  private async routeFrom(who: Caller, req: SipRequest): Promise<RouteDecision> {
-    const dest = message.unescapeUriPart(req.uri.user ?? '');
-    const destHost = req.uri.host;
+  /**
+   * Where a call placed on behalf of a local user goes (click-to-dial's second leg): as if the
+   * user dialled `dest` from a phone — dial plan first, then a local user of that domain.
+   */
+  async routeAs(user: string, domain: string, dest: string): Promise<RouteDecision> {
+    const tenant = (await this.options.directory.tenantOfDomain(domain)) ?? this.options.defaultTenant;
+    const at = dest.indexOf('@');
+    return this.routeFrom({ kind: 'user', user, domain, tenant, number: user }, at < 0 ? dest : dest.slice(0, at), at < 0 ? domain : dest.slice(at + 1));
+  }
+
+  /** The branches that ring a local user's registered phones (click-to-dial's first leg). */
+  async ringUser(user: string, domain: string): Promise<RouteDecision> {
+    const tenant = (await this.options.directory.tenantOfDomain(domain)) ?? this.options.defaultTenant;
+    return this.userTarget(user, domain, tenant, 'internal');
+  }
+
+  private async routeFrom(who: Caller, dest: string, destHost: string): Promise<RouteDecision> {
     const at = this.options.scheduler.wallNow();
 
     // 1. inbound trunk: the dialled number is a DID, else the tenant's dial plan

@@ -1,0 +1,530 @@
+#!/usr/bin/env node
+// Anchored-call benchmark: a carrier SIPp (127.0.0.2) calls through opencx's calls role (B2BUA, every
+// call anchored in the media engine) to a gateway SIPp (127.0.0.3), with RTP both ways on every call.
+//
+//   node bench/calls-anchored/run.mjs [--calls 500] [--hold 60] [--rate 50] [--fallback 300,200,100]
+//        [--cps-steps 10,20,40,80] [--cps-hold 2] [--cps-duration 10] [--dist dist] [--out FILE]
+//        [--no-stop] [--skip-concurrency] [--skip-cps] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
+//
+// 1. starts opencx (every role, `opencx start` via bench/lib/opencx-launch.mjs from the build folder
+//    --dist), SIP/HTTP on free 127.0.0.1 ports, media bound to 127.0.0.1; provisions an inbound trunk
+//    (ACL 127.0.0.2/32), an outbound trunk to the gateway SIPp on 127.0.0.3 (free port) and a dial plan
+//    sending _1NXXNXXXXXX there;
+// 2. concurrency phase: --calls calls at --rate calls/s, each held --hold s with RTP both ways
+//    (SIPp rtp_stream: the A-law payload of /usr/share/sip-tester/g711a.pcap looped, 20 ms packets);
+//    pass = 0 failed calls on both SIPps, peak bridges = --calls, RTP loss < 0.5 %, endpoints and
+//    bridges back to 0 afterwards. If it fails, the --fallback sizes are tried (largest first) until
+//    one passes;
+// 3. CPS phase: calls of --cps-hold s (with RTP) at each --cps-steps rate for --cps-duration s;
+//    pass = 0 failed calls, achieved ≥ 95 % of the rate, RTP loss < 0.5 %; stops after 2 failed steps.
+// Writes bench/results/calls-anchored.md (or --out) and prints it. See bench/README.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import dgram from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, runBounded,
+  startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet,
+} from '../lib/common.mjs';
+import { headerHelp } from '../lib/args.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const LAUNCH = path.join(REPO, 'bench', 'lib', 'opencx-launch.mjs');
+const PCAP = '/usr/share/sip-tester/g711a.pcap';
+const CARRIER_IP = '127.0.0.2';
+const GATEWAY_IP = '127.0.0.3';
+const CALLED = '12125550100'; // NANP: N=2 area code and exchange
+const LOSS_LIMIT_PCT = 0.5;
+const RECV_TIMEOUT_S = 10;
+
+// ---------------------------------------------------------------- options
+function options(argv) {
+  const o = {
+    calls: 500, hold: 60, rate: 50, fallback: [300, 200, 100], cpsSteps: [10, 20, 40, 80], cpsHold: 2, cpsDuration: 10,
+    dist: 'dist', out: path.join(REPO, 'bench', 'results', 'calls-anchored.md'), stopAfter: 2, keep: false,
+    skipConcurrency: false, skipCps: false, quietBelow: 30, quietWait: 20,
+  };
+  const list = (v) => v.split(',').filter(Boolean).map((s) => Number(s.trim()));
+  const spec = {
+    '--calls': ['calls', Number], '--hold': ['hold', Number], '--rate': ['rate', Number], '--fallback': ['fallback', list],
+    '--cps-steps': ['cpsSteps', list], '--cps-hold': ['cpsHold', Number], '--cps-duration': ['cpsDuration', Number],
+    '--dist': ['dist', String], '--out': ['out', (v) => path.resolve(v)], '--quiet-below': ['quietBelow', Number],
+    '--quiet-wait': ['quietWait', Number],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') { console.log(headerHelp(fileURLToPath(import.meta.url))); process.exit(0); }
+    if (a === '--no-stop') { o.stopAfter = Infinity; continue; }
+    if (a === '--keep-tmp') { o.keep = true; continue; }
+    if (a === '--skip-concurrency') { o.skipConcurrency = true; continue; }
+    if (a === '--skip-cps') { o.skipCps = true; continue; }
+    const s = spec[a];
+    if (!s) throw new Error(`unknown argument ${a} (see --help)`);
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    o[s[0]] = s[1](v);
+  }
+  for (const k of ['calls', 'hold', 'rate', 'cpsHold', 'cpsDuration']) if (!(o[k] > 0)) throw new Error(`--${k} must be > 0`);
+  if (o.hold > 600) throw new Error('--hold must be ≤ 600 s');
+  if ([...o.fallback, ...o.cpsSteps].some((n) => !(n > 0))) throw new Error('bad --fallback / --cps-steps');
+  o.fallback = o.fallback.filter((n) => n < o.calls).sort((a, b) => b - a);
+  o.distAbs = path.resolve(REPO, o.dist);
+  return o;
+}
+
+// ---------------------------------------------------------------- helpers
+/** The RTP payload of every packet of a pcap (Ethernet or Linux cooked, IPv4/UDP/RTP) concatenated. */
+function rtpPayloadOfPcap(file) {
+  const b = fs.readFileSync(file);
+  const magic = b.readUInt32LE(0);
+  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) throw new Error(`${file}: not a pcap file`);
+  const u32 = (o) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const link = u32(20);
+  const l2 = link === 1 ? 14 : link === 113 ? 16 : link === 101 ? 0 : -1;
+  if (l2 < 0) throw new Error(`${file}: link type ${link} not handled`);
+  const parts = [];
+  for (let off = 24; off + 16 <= b.length;) {
+    const incl = u32(off + 8);
+    const pkt = b.subarray(off + 16, off + 16 + incl);
+    off += 16 + incl;
+    const ip = pkt.subarray(l2);
+    if (ip.length < 20 || ip[0] >> 4 !== 4 || ip[9] !== 17) continue;
+    const udp = ip.subarray((ip[0] & 15) * 4);
+    const rtp = udp.subarray(8, udp.readUInt16BE(4));
+    if (rtp.length < 12 || rtp[0] >> 6 !== 2) continue;
+    let h = 12 + (rtp[0] & 15) * 4;
+    if (rtp[0] & 0x10) h += 4 + rtp.readUInt16BE(h + 2) * 4;
+    let end = rtp.length;
+    if (rtp[0] & 0x20) end -= rtp[end - 1];
+    parts.push(rtp.subarray(h, end));
+  }
+  return Buffer.concat(parts);
+}
+
+/** A UDP port free on `ip` (bind 0 there, read back, release). */
+async function freeUdpPort(ip, avoid = new Set()) {
+  for (let i = 0; i < 50; i++) {
+    const s = dgram.createSocket('udp4');
+    const p = await new Promise((resolve, reject) => { s.once('error', reject); s.bind(0, ip, () => resolve(s.address().port)); });
+    await new Promise((r) => s.close(r));
+    if (!avoid.has(p)) { avoid.add(p); return p; }
+  }
+  throw new Error(`no free UDP port on ${ip}`);
+}
+
+/**
+ * SIPp's ports on `ip`: SIP (-p), control (-cp, on 127.0.0.1 like any SIPp) and a media base (-mp)
+ * from which rtp_stream hands out per-call RTP/RTCP port pairs upwards (SIPp skips ports it cannot bind).
+ */
+async function sippLocal(ip, avoid) {
+  const sip = await freeUdpPort(ip, avoid);
+  const cp = await freeUdpPort('127.0.0.1', avoid);
+  let mp = await freeUdpPort(ip, avoid);
+  if (mp % 2) mp -= 1;
+  return { sip, cp, mp };
+}
+
+/** GET /metrics and sum each metric over its label sets. */
+async function scrape(httpPort) {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
+  const text = await res.text();
+  const out = {};
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    out[m[1]] = (out[m[1]] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+const M = {
+  endpoints: 'opencx_media_endpoints', ports: 'opencx_media_ports_in_use', bridges: 'opencx_media_bridges',
+  transcoding: 'opencx_media_transcoding_sessions', rx: 'opencx_media_packets_received', tx: 'opencx_media_packets_sent',
+  lost: 'opencx_media_packets_lost', jitter: 'opencx_media_jitter_max_ms',
+};
+
+/** Sample /metrics, opencx's CPU and memory every `everyMs` until stop() (for the peak and the loss). */
+function sampler(server, httpPort, everyMs) {
+  const samples = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const t = Date.now();
+      try {
+        const m = await scrape(httpPort);
+        samples.push({ t, m, cpu: treeCpuSeconds(server.pid), mem: treeMemoryKb(server.pid) });
+      } catch (e) {
+        samples.push({ t, error: String(e?.message ?? e) });
+      }
+      const wait = everyMs - (Date.now() - t);
+      if (wait > 0 && !stopped) await delay(wait);
+    }
+  })();
+  return { samples, stop: async () => { stopped = true; await loop; } };
+}
+
+/** Wait until the engine holds no endpoint and no bridge (or timeoutS): { ok, afterS, m }. */
+async function waitDrained(httpPort, timeoutS) {
+  const t0 = Date.now();
+  let m = null;
+  while (Date.now() - t0 < timeoutS * 1000) {
+    try { m = await scrape(httpPort); } catch { m = null; }
+    if (m && (m[M.endpoints] ?? 0) === 0 && (m[M.bridges] ?? 0) === 0 && (m[M.ports] ?? 0) === 0) return { ok: true, afterS: (Date.now() - t0) / 1000, m };
+    await delay(500);
+  }
+  return { ok: false, afterS: (Date.now() - t0) / 1000, m };
+}
+
+const snmpDelta = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
+
+/**
+ * RTP loss as the engine sees it: the gauges are sums over the endpoints open at the scrape, so a
+ * scrape taken while every call of the phase is still up covers each call from its start. The
+ * chosen sample is the last one before the bridge count starts to fall (the most traffic).
+ */
+function engineLoss(samples) {
+  const ok = samples.filter((s) => s.m);
+  if (!ok.length) return null;
+  const peak = Math.max(...ok.map((s) => s.m[M.bridges] ?? 0));
+  let best = null;
+  for (const s of ok) {
+    if ((s.m[M.bridges] ?? 0) === peak) best = s;
+    else if (best && (s.m[M.bridges] ?? 0) < peak) break;
+  }
+  // highest-traffic sample overall as the weighted view over short calls (CPS phase)
+  let sumRx = 0;
+  let sumLost = 0;
+  for (const s of ok) { sumRx += s.m[M.rx] ?? 0; sumLost += s.m[M.lost] ?? 0; }
+  const rx = best?.m[M.rx] ?? 0;
+  const lost = best?.m[M.lost] ?? 0;
+  return {
+    peakBridges: peak,
+    peakEndpoints: Math.max(...ok.map((s) => s.m[M.endpoints] ?? 0)),
+    peakPorts: Math.max(...ok.map((s) => s.m[M.ports] ?? 0)),
+    transcoding: Math.max(...ok.map((s) => s.m[M.transcoding] ?? 0)),
+    jitterMaxMs: Math.max(...ok.map((s) => s.m[M.jitter] ?? 0)),
+    atPeak: { rx, lost, tx: best?.m[M.tx] ?? 0, pct: rx + lost > 0 ? (100 * lost) / (rx + lost) : NaN, t: best?.t },
+    weighted: { rx: sumRx, lost: sumLost, pct: sumRx + sumLost > 0 ? (100 * sumLost) / (sumRx + sumLost) : NaN },
+  };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const opts = options(process.argv.slice(2));
+  const startedAt = Date.now();
+  if (!fs.existsSync(path.join(opts.distAbs, 'src', 'cli', 'main.js'))) throw new Error(`${opts.distAbs}/src/cli/main.js missing: build first (npx tsc -p tsconfig.json --outDir ${opts.dist})`);
+  if (!fs.existsSync(PCAP)) throw new Error(`${PCAP} missing (Debian sip-tester ships it)`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opencx-bench-anchored-'));
+  const env = {
+    OCX_DIST: opts.distAbs,
+    OPENCX_MEDIA__BIND: '127.0.0.1',
+    OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0',
+    OPENCX_SIP__TRANSPORTS: 'udp',
+    OPENCX_LOG__LEVEL: 'warn',
+  };
+  let server = null;
+  let gateway = null;
+  const cleanup = async () => {
+    killLiveChildren();
+    if (gateway) await gateway.stop();
+    if (server) await stopServer(server);
+  };
+  const onSignal = () => { cleanup().finally(() => { if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true }); process.exit(130); }); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // the whole run is bounded: phases + setup + margins
+  const budgetS = (opts.skipConcurrency ? 0 : (1 + opts.fallback.length) * (opts.calls / opts.rate + opts.hold + 60))
+    + (opts.skipCps ? 0 : opts.cpsSteps.length * (opts.cpsDuration + opts.cpsHold + 50)) + 180;
+  const watchdog = setTimeout(() => { console.error(`[bench] run exceeded ${budgetS}s: stopping`); onSignal(); }, budgetS * 1000);
+  watchdog.unref();
+
+  const conc = [];
+  const cps = [];
+  const notes = [];
+  const mem = {};
+  let provisionText = '';
+  let background = NaN;
+  const avoid = new Set();
+  const sipPort = await freePort();
+  const httpPort = await freePort();
+  avoid.add(sipPort).add(httpPort);
+  const gwLocal = await sippLocal(GATEWAY_IP, avoid);
+  const rtpFile = path.join(tmp, 'g711a.al');
+  const scen = {};
+  try {
+    background = await backgroundBusy();
+    const payload = rtpPayloadOfPcap(PCAP);
+    fs.writeFileSync(rtpFile, payload);
+    for (const f of ['carrier-uac.xml', 'gateway-uas.xml']) {
+      scen[f] = path.join(tmp, f);
+      fs.writeFileSync(scen[f], fs.readFileSync(path.join(HERE, f), 'utf8').replaceAll('[rtp_file]', rtpFile));
+    }
+    console.error(`[bench] RTP source: ${payload.length} bytes of A-law from ${PCAP} (${fmt(payload.length / 8000, 2)} s, looped)`);
+
+    // ---- opencx
+    const dataDir = path.join(tmp, 'data');
+    fs.mkdirSync(dataDir);
+    const startArgs = [LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
+      '--wss-port', '0', '--http-port', String(httpPort), '--data-dir', dataDir, '--log-level', 'warn'];
+    server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), 0, env);
+    let ready = false;
+    for (let i = 0; i < 120 && !server.exited && !ready; i++) {
+      try { ready = (await fetch(`http://127.0.0.1:${httpPort}/readyz`, { signal: AbortSignal.timeout(1000) })).ok; } catch { /* not yet */ }
+      if (!ready) await delay(250);
+    }
+    if (!ready) throw new Error(`opencx not ready after 30 s (${server.exited ? `exited ${JSON.stringify(server.exitInfo)}` : 'no 200 from /readyz'})\n${logTail(server.logFile)}`);
+    console.error(`[bench] opencx pid ${server.pid}: SIP udp 127.0.0.1:${sipPort}, HTTP ${httpPort}, build ${path.relative(REPO, opts.distAbs) || '.'}`);
+
+    // ---- provisioning through the CLI against the running server
+    const maxLoad = Math.max(opts.calls, ...opts.cpsSteps.map((r) => r * (opts.cpsHold + 3)));
+    const plan = path.join(tmp, 'dialplan.json');
+    // an inbound trunk call reaches the dial plan as E.164 (+1...), hence the second rule
+    fs.writeFileSync(plan, JSON.stringify({ rules: [
+      { name: 'to-gw', match: { number: '_1NXXNXXXXXX' }, target: { type: 'trunk', trunk: 'gw' } },
+      { name: 'to-gw-e164', match: { number: '_+1NXXNXXXXXX' }, target: { type: 'trunk', trunk: 'gw' } },
+    ] }));
+    const cli = async (...args) => {
+      const r = await runBounded(process.execPath, [LAUNCH, ...args, '--data-dir', dataDir], { cwd: REPO, env, limitS: 60 });
+      if (r.code !== 0) throw new Error(`opencx ${args.join(' ')} failed (exit ${r.code}): ${r.out.trim().split('\n').slice(-3).join(' / ')}`);
+      return r.out;
+    };
+    const provision = [
+      ['trunk', 'add', 'carrier', '--acl', `${CARRIER_IP}/32`, '--direction', 'inbound', '--country-code', '1', '--max-calls', String(maxLoad * 2), '--cps', '2000'],
+      ['trunk', 'add', 'gw', '--direction', 'outbound', '--gateway', `${GATEWAY_IP}:${gwLocal.sip};transport=udp`, '--country-code', '1', '--max-calls', String(maxLoad * 2), '--cps', '2000'],
+      ['dialplan', 'set', plan],
+    ];
+    for (const p of provision) await cli(...p);
+    provisionText = provision.map((p) => `\`opencx ${p.join(' ').replace(plan, 'plan.json').replace(String(gwLocal.sip), 'PORT')}\``).join(', ');
+
+    // ---- gateway UAS (runs for the whole benchmark, answers every call)
+    const gwLimitS = budgetS;
+    gateway = startSipp([`127.0.0.1:${sipPort}`, '-sf', scen['gateway-uas.xml'], '-t', 'u1', '-i', GATEWAY_IP, '-p', String(gwLocal.sip),
+      '-cp', String(gwLocal.cp), '-mi', GATEWAY_IP, '-mp', String(gwLocal.mp), '-buff_size', '4194304', '-nostdin',
+      '-recv_timeout', `${opts.hold + 60}s`, '-trace_stat', '-stf', path.join(tmp, 'gw-stat.csv'), '-fd', '1',
+      '-trace_err', '-error_file', path.join(tmp, 'gw-errors.log')], gwLimitS, 0, path.join(tmp, 'gateway.log'));
+    await delay(700);
+    if (gateway.child.exitCode !== null) throw new Error(`gateway SIPp exited at once: ${(await gateway.done).stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    console.error(`[bench] gateway SIPp on ${GATEWAY_IP}:${gwLocal.sip} (media base ${gwLocal.mp})`);
+
+    await delay(2000);
+    const idle = treeMemoryKb(server.pid);
+    mem.idle = idle;
+
+    // ---- one SIPp carrier run
+    let runNo = 0;
+    const runCarrier = async ({ calls, rate, holdS, label }) => {
+      runNo++;
+      const quiet = await waitQuiet(opts.quietBelow, opts.quietWait);
+      const local = await sippLocal(CARRIER_IP, avoid);
+      const statFile = path.join(tmp, `uac-${runNo}.csv`);
+      const args = [`127.0.0.1:${sipPort}`, '-sf', scen['carrier-uac.xml'], '-s', CALLED, '-t', 'u1', '-i', CARRIER_IP, '-p', String(local.sip),
+        '-cp', String(local.cp), '-mi', CARRIER_IP, '-mp', String(local.mp), '-m', String(calls), '-r', String(rate), '-rp', '1000',
+        '-l', String(calls), '-d', String(Math.round(holdS * 1000)), '-buff_size', '4194304', '-recv_timeout', `${RECV_TIMEOUT_S}s`, '-nostdin',
+        '-trace_stat', '-stf', statFile, '-fd', '1', '-trace_err', '-error_file', path.join(tmp, `uac-${runNo}-errors.log`)];
+      const gwStat0 = gwStats(tmp);
+      const snmp0 = udpSnmp();
+      const cpu0 = treeCpuSeconds(server.pid);
+      const sys0 = systemCpu();
+      const smp = sampler(server, httpPort, 1000);
+      const t0 = Date.now();
+      const limitS = calls / rate + holdS + RECV_TIMEOUT_S * 3 + 30;
+      const uac = startSipp(args, limitS, 0, path.join(tmp, `uac-${runNo}.log`));
+      const res = await uac.done;
+      const wall = (Date.now() - t0) / 1000;
+      const cpu1 = treeCpuSeconds(server.pid);
+      const sys1 = systemCpu();
+      await delay(1500); // let the last BYEs settle on the gateway side
+      const drained = await waitDrained(httpPort, 20);
+      await smp.stop();
+      const snmp = snmpDelta(snmp0, udpSnmp());
+      const gwStat1 = gwStats(tmp);
+      let st = null;
+      try { st = parseStatCsv(statFile); } catch { /* none */ }
+      const ok = st?.ok ?? 0;
+      const failed = Math.max(st?.failed ?? 0, calls - ok);
+      const loss = engineLoss(smp.samples);
+      const memSamples = smp.samples.filter((s) => s.mem && s.m);
+      const peakMem = memSamples.reduce((a, s) => (s.mem.rss > (a?.rss ?? 0) ? s.mem : a), null) ?? treeMemoryKb(server.pid);
+      const peakPss = Math.max(0, ...memSamples.map((s) => s.mem.pss));
+      // CPU while every call is up: between the first and last samples at the peak bridge count
+      const atPeak = smp.samples.filter((s) => s.m && loss && (s.m[M.bridges] ?? 0) === loss.peakBridges);
+      const peakCpuPct = atPeak.length >= 2 ? (100 * (atPeak[atPeak.length - 1].cpu - atPeak[0].cpu)) / ((atPeak[atPeak.length - 1].t - atPeak[0].t) / 1000) : NaN;
+      const gwOk = gwStat1 && gwStat0 ? gwStat1.ok - gwStat0.ok : gwStat1?.ok ?? NaN;
+      const gwFailed = gwStat1 && gwStat0 ? gwStat1.failed - gwStat0.failed : gwStat1?.failed ?? NaN;
+      const scrapeErrors = smp.samples.filter((s) => s.error).length;
+      const row = {
+        label, calls, rate, holdS, ok, failed, timeouts: st?.timeouts ?? 0, unexpected: st?.unexpected ?? 0, retrans: st?.retrans ?? 0,
+        elapsed: st?.elapsed || wall, achieved: ok / Math.max(0.001, (st?.elapsed || wall) - holdS),
+        gwOk, gwFailed, loss, drained, snmp, quiet, wall,
+        cpuS: cpu1 - cpu0, cpuPerCall: (cpu1 - cpu0) / calls, cpuPct: (100 * (cpu1 - cpu0)) / wall, peakCpuPct,
+        systemBusy: busyPct(sys0, sys1), peakRssKb: peakMem.rss, peakPssKb: peakPss, idleRssKb: mem.idle.rss, idlePssKb: mem.idle.pss,
+        afterRssKb: treeMemoryKb(server.pid).rss,
+        killed: res.killed, serverExited: server.exited, scrapeErrors,
+      };
+      const lossPct = holdS >= 10 ? loss?.atPeak.pct : loss?.weighted.pct;
+      row.lossPct = lossPct;
+      row.kernelDrops = (snmp.RcvbufErrors ?? 0);
+      row.pass = !res.killed && !server.exited && failed === 0 && ok === calls && (Number.isNaN(gwFailed) || gwFailed === 0)
+        && Number.isFinite(lossPct) && lossPct < LOSS_LIMIT_PCT && drained.ok;
+      const why = [];
+      if (failed) why.push(`${failed} failed at the carrier (${row.timeouts} recv timeouts, ${row.unexpected} unexpected)`);
+      if (gwFailed) why.push(`${gwFailed} failed at the gateway`);
+      if (!(lossPct < LOSS_LIMIT_PCT)) why.push(`RTP loss ${fmt(lossPct, 3)} %`);
+      if (!drained.ok) why.push(`not drained after 20 s (endpoints ${drained.m?.[M.endpoints]}, bridges ${drained.m?.[M.bridges]}, ports ${drained.m?.[M.ports]})`);
+      if (res.killed) why.push('SIPp killed at its time limit');
+      if (server.exited) why.push(`opencx exited ${JSON.stringify(server.exitInfo)}`);
+      if (!st) why.push(`no SIPp stats (exit ${res.code}: ${res.stderr.trim().split('\n').pop() ?? ''})`);
+      row.why = why.join('; ');
+      return row;
+    };
+
+    // ---- concurrency phase
+    if (!opts.skipConcurrency) {
+      for (const n of [opts.calls, ...opts.fallback]) {
+        if (server.exited) break;
+        console.error(`[bench] concurrency: ${n} calls at ${opts.rate}/s, each held ${opts.hold} s with RTP both ways`);
+        const row = await runCarrier({ calls: n, rate: Math.min(opts.rate, n), holdS: opts.hold, label: 'concurrency' });
+        conc.push(row);
+        console.error(`[bench]   ok ${row.ok}/${n}, failed ${row.failed}, peak bridges ${row.loss?.peakBridges}, loss ${fmt(row.lossPct, 3)} % ` +
+          `(engine rx ${fmt(row.loss?.atPeak.rx)} lost ${fmt(row.loss?.atPeak.lost)}), kernel RcvbufErrors +${row.kernelDrops}, ` +
+          `CPU ${fmt(row.cpuS, 1)} s (${fmt(row.peakCpuPct, 0)} % at peak), RSS peak ${fmt(row.peakRssKb / 1024, 1)} MB -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
+        if (row.pass) break;
+        await delay(3000);
+      }
+    }
+
+    // ---- CPS phase
+    if (!opts.skipCps) {
+      let fails = 0;
+      for (const r of opts.cpsSteps) {
+        if (server.exited || fails >= opts.stopAfter) { cps.push({ rate: r, skipped: true, why: server.exited ? 'opencx exited' : `after ${opts.stopAfter} failed steps` }); continue; }
+        const calls = Math.round(r * opts.cpsDuration);
+        console.error(`[bench] cps: ${calls} calls at ${r}/s, each held ${opts.cpsHold} s with RTP`);
+        const row = await runCarrier({ calls, rate: r, holdS: opts.cpsHold, label: 'cps' });
+        if (!(row.achieved >= 0.95 * r)) { row.pass = false; row.why = [row.why, `achieved ${fmt(row.achieved, 1)}/s < 95 % of ${r}/s`].filter(Boolean).join('; '); }
+        cps.push(row);
+        fails = row.pass ? 0 : fails + 1;
+        console.error(`[bench]   ok ${row.ok}/${calls}, failed ${row.failed}, achieved ${fmt(row.achieved, 1)}/s, loss ${fmt(row.lossPct, 3)} %, ` +
+          `CPU ${fmt(row.cpuPerCall * 1000, 1)} ms/call -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
+        await delay(2000);
+      }
+    }
+    mem.end = server.exited ? null : treeMemoryKb(server.pid);
+    if (server.exited) notes.push(`opencx exited during the run: ${JSON.stringify(server.exitInfo)}; log tail: ${logTail(server.logFile, 5).replaceAll('\n', ' / ')}`);
+  } catch (e) {
+    notes.push(`run aborted: ${String(e?.message ?? e).split('\n')[0]}`);
+    console.error(`[bench] ${e?.stack ?? e}`);
+    if (server) console.error(`--- opencx log tail ---\n${logTail(server.logFile)}`);
+  } finally {
+    clearTimeout(watchdog);
+    await cleanup();
+  }
+
+  // ---------------------------------------------------------------- report
+  const m = machineInfo();
+  const cmd = ['node', path.relative(REPO, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(' ');
+  const mb = (kb) => fmt(kb / 1024, 1);
+  const concHead = ['calls', 'rate/s', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'peak bridges', 'peak endpoints',
+    'transcoding', 'engine RTP rx at peak', 'engine RTP lost at peak', 'RTP loss %', 'max jitter ms', 'kernel UDP RcvbufErrors Δ',
+    'back to 0 (endpoints, bridges, ports)', 'opencx CPU s', 'CPU s / call', 'CPU % at peak', 'CPU % / 100 calls at peak',
+    'RSS idle → peak MB', 'RSS MB / 100 calls', 'PSS idle → peak MB', 'PSS MB / 100 calls', 'system busy %', 'pass', 'why not'];
+  const concRows = conc.map((r) => [fmt(r.calls), fmt(r.rate), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.loss?.peakBridges),
+    fmt(r.loss?.peakEndpoints), fmt(r.loss?.transcoding), fmt(r.loss?.atPeak.rx), fmt(r.loss?.atPeak.lost), fmt(r.lossPct, 3), fmt(r.loss?.jitterMaxMs, 1),
+    fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0),
+    fmt((r.peakCpuPct * 100) / (r.loss?.peakBridges || NaN), 1),
+    `${mb(r.idleRssKb)} → ${mb(r.peakRssKb)}`, fmt(((r.peakRssKb - r.idleRssKb) / 1024) * (100 / r.calls), 2),
+    `${mb(r.idlePssKb)} → ${mb(r.peakPssKb)}`, fmt(((r.peakPssKb - r.idlePssKb) / 1024) * (100 / r.calls), 2),
+    fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']);
+  const cpsHead = ['target calls/s', 'calls', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'achieved calls/s', 'peak bridges',
+    'RTP loss % (engine, weighted over samples)', 'kernel UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'CPU ms / call',
+    'RSS peak MB', 'system busy %', 'pass', 'why not'];
+  const cpsRows = cps.map((r) => (r.skipped ? [fmt(r.rate), ...cpsHead.slice(1, -1).map(() => '–'), r.why]
+    : [fmt(r.rate), fmt(r.calls), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.achieved, 1), fmt(r.loss?.peakBridges),
+      fmt(r.lossPct, 3), fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), fmt(r.cpuPerCall * 1000, 1), mb(r.peakRssKb),
+      fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']));
+  const tbl = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  const bestConc = conc.filter((r) => r.pass).sort((a, b) => b.calls - a.calls)[0];
+  const bestCps = cps.filter((r) => r.pass).sort((a, b) => b.rate - a.rate)[0];
+  const target = conc.find((r) => r.calls === opts.calls);
+  const md = [
+    '# Anchored calls through opencx (B2BUA + media engine), SIPp trunk load with RTP on every call',
+    '',
+    `- date: ${new Date().toISOString()} (run took ${fmt((Date.now() - startedAt) / 1000, 0)} s)`,
+    `- machine: ${m.nproc} CPUs (${m.model}), ${fmt(m.memGb, 1)} GB RAM, ${m.kernel}, node ${m.node}, ${m.sipp}`,
+    `- background load before the run: ${fmt(background, 0)} % of all CPUs busy (2 s sample of /proc/stat)`,
+    `- command: \`${cmd}\` (from the repository root; opencx from the build folder \`${opts.dist}\`)`,
+    `- opencx: \`OPENCX_MEDIA__BIND=127.0.0.1 OPENCX_SIP__TRANSPORTS=udp OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE=0 OPENCX_LOG__LEVEL=warn ` +
+      'opencx start --bind 127.0.0.1 --sip-port P --http-port H ...` (every role in one process tree; media ports from the default range); ' +
+      `provisioned with the CLI against the running server: ${provisionText || '(not provisioned)'}; the carrier dials ${CALLED}.`,
+    `- load: carrier SIPp on ${CARRIER_IP} (bench/calls-anchored/carrier-uac.xml, INVITE offering PCMA only, ACK, hold \`-d\`, BYE; ` +
+      `-recv_timeout ${RECV_TIMEOUT_S}s) and gateway SIPp on ${GATEWAY_IP} (gateway-uas.xml, 200 with PCMA SDP, waits for BYE). ` +
+      'Both play RTP for the whole call with SIPp\'s `rtp_stream` (loop -1, PT 8, 160-byte/20 ms packets, one RTP port per call) ' +
+      `from the A-law payload of ${PCAP}, so every call carries 50 packets/s in each direction, relayed by the engine (same codec both legs).`,
+    '- RTP loss: the engine\'s own counters from `/metrics` (`opencx_media_packets_received`, `opencx_media_packets_lost`: RFC 3550 A.3 ' +
+      'per endpoint, summed over the endpoints open at the scrape, scraped every second). Concurrency phase: the last scrape while ' +
+      'every call was up (covers each call from its start to that moment); CPS phase (short calls): Σ lost / Σ (received + lost) over all ' +
+      'scrapes. "kernel UDP RcvbufErrors" = /proc/net/snmp over the step, all sockets (on loopback a datagram can only be lost there).',
+    '- CPU: utime+stime of the opencx process tree from /proc/PID/stat (threads included) over the SIPp run; "at peak" between the first ' +
+      'and last scrape with every call up. Memory: Σ VmRSS and Σ Pss (smaps_rollup) of the tree, idle (after provisioning, before any ' +
+      'call) and the highest scrape during the phase; "per 100 calls" = (peak − idle) / calls × 100.',
+    '- pass: 0 failed calls on both SIPps, every call completed, RTP loss < 0.5 %, endpoints, bridges and ports back to 0 within 20 s ' +
+      'after the last call (CPS steps also need ≥ 95 % of the target rate).',
+    '- peer: Kamailio has no media anchoring, so no peer runs here; the peer for anchored media is rtpengine (kernel-less here), ' +
+      'compared engine-to-engine in bench/media-relay.',
+    ...notes.map((n) => `- NOTE: ${n}`),
+    '',
+    '## Concurrency: calls held with RTP both ways',
+    '',
+    conc.length ? tbl(concHead, concRows) : '(not run)',
+    '',
+    '## Calls per second: short anchored calls with RTP',
+    '',
+    cps.length ? tbl(cpsHead, cpsRows) : '(not run)',
+    '',
+    '## Summary',
+    '',
+    `- ${opts.calls} concurrent anchored calls held ${opts.hold} s: ${target ? (target.pass ? '**pass**' : `**fail** (${target.why})`) : 'not run'}.`,
+    `- highest passing concurrency: ${bestConc ? `${fmt(bestConc.calls)} calls (${fmt(bestConc.cpuPerCall, 3)} CPU s per ${bestConc.holdS} s call, ` +
+      `${fmt((bestConc.peakCpuPct * 100) / bestConc.loss.peakBridges, 1)} % of one CPU per 100 calls at peak, ` +
+      `${fmt(((bestConc.peakRssKb - bestConc.idleRssKb) / 1024) * (100 / bestConc.calls), 2)} MB RSS per 100 calls)` : 'none'}.`,
+    `- calls-per-second ceiling (anchored, ${opts.cpsHold} s calls with RTP): ${bestCps ? `**${fmt(bestCps.rate)} calls/s** passes ` +
+      `(${fmt(bestCps.cpuPerCall * 1000, 1)} ms CPU per call)` : 'no step passed'}` +
+      `${cps.some((r) => !r.skipped && !r.pass) ? `; first failing step ${fmt(cps.find((r) => !r.skipped && !r.pass).rate)} calls/s` : cps.length ? '; every step passed (the ceiling is higher than the last step)' : ''}.`,
+    '',
+  ].join('\n');
+  console.log(md);
+  if (!conc.length && !cps.length) {
+    console.error(`[bench] nothing ran; ${path.relative(process.cwd(), opts.out)} left unchanged`);
+    process.exitCode = 1;
+  } else {
+    fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+    fs.writeFileSync(opts.out, md);
+    console.error(`[bench] wrote ${path.relative(process.cwd(), opts.out)}`);
+  }
+  if (opts.keep) console.error(`[bench] kept ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Latest row of the gateway's -trace_stat CSV ({ ok, failed } cumulative), or null. */
+function gwStats(tmp) {
+  try {
+    const lines = fs.readFileSync(path.join(tmp, 'gw-stat.csv'), 'utf8').trim().split('\n');
+    if (lines.length < 2) return null;
+    const head = lines[0].split(';');
+    const f = lines[lines.length - 1].split(';');
+    return { ok: Number(f[head.indexOf('SuccessfulCall(C)')]), failed: Number(f[head.indexOf('FailedCall(C)')]) };
+  } catch {
+    return null;
+  }
+}
+
+main().catch((err) => {
+  console.error(err?.stack ?? String(err));
+  killLiveChildren();
+  process.exit(1);
+});

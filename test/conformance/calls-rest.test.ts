@@ -1,0 +1,94 @@
+/**
+ * REST call control on a real call: click-to-dial rings alice's baresip, then connects her to bob's
+ * baresip; the call is listed, held (bob hears music on hold instead of alice), recorded, released,
+ * and hung up over the API; both phones see the BYE and a CDR is written.
+ */
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
+import { baresipAvailable, BARESIP_BIN, startBaresip, toneWav, type BaresipPhone } from '../helpers/baresip.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+t.test('click-to-dial, list, hold, record and hang up over REST', async (t) => {
+  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
+  if (!baresipAvailable()) return;
+  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
+    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
+  });
+  const work = mkdtempSync(path.join(tmpdir(), 'opencx-rest-calls-'));
+  const phones: BaresipPhone[] = [];
+  t.teardown(async () => {
+    for (const p of phones) await p.stop();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const udp = server.ports.udp as number;
+  const base = `http://127.0.0.1:${server.ports.http}/api/v1`;
+  const key = readFileSync(path.join(server.dataDir, 'api-key'), 'utf8').trim();
+  const api = async (method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+    const res = await fetch(base + url, { method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const text = await res.text();
+    return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  };
+  for (const u of ['alice', 'bob']) {
+    const r = await runOpencx(['user', 'add', `${u}@127.0.0.1`, '--password', `pw-${u}`, '--data-dir', server.dataDir]);
+    t.equal(r.code, 0, `user ${u} added`);
+  }
+  const tone = path.join(work, 'tone.wav');
+  writeFileSync(tone, toneWav(700, 60));
+  for (const u of ['alice', 'bob']) {
+    const phone = await startBaresip({ account: `<sip:${u}@127.0.0.1>;auth_pass=pw-${u};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600;answermode=auto`, audioSource: tone });
+    phones.push(phone);
+    t.ok(await phone.waitFor(new RegExp(`${u}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`), 15000), `${u} registered`);
+  }
+  const [alice, bob] = phones as [BaresipPhone, BaresipPhone];
+
+  t.equal((await api('GET', '/calls')).status, 200, 'GET /calls answers');
+  t.equal((await fetch(`${base}/calls`)).status, 401, 'no API key: 401');
+  const bad = await api('POST', '/calls', { from: 'nobody', to: 'bob@127.0.0.1' });
+  t.equal(bad.status, 400, 'a "from" that is no user@domain: 400');
+  const unknown = await api('POST', '/calls', { from: 'carol@127.0.0.1', to: 'bob@127.0.0.1' });
+  t.equal(unknown.status, 404, 'an unknown originator: 404');
+
+  const created = await api('POST', '/calls', { from: 'alice@127.0.0.1', to: 'bob@127.0.0.1' });
+  t.equal(created.status, 201, `click-to-dial accepted: ${JSON.stringify(created.json)}`);
+  const id = created.json.id as string;
+  t.ok(await alice.waitFor(/Call established/, 15000), 'alice answered first');
+  t.ok(await bob.waitFor(/Call established/, 15000), 'then bob answered');
+  await sleep(500);
+  const listed = await api('GET', '/calls');
+  const items = listed.json.items as { id: string; state: string }[];
+  t.same(items.map((c) => [c.id, c.state]), [[id, 'answered']], 'the call is listed as answered');
+
+  const held = await api('POST', `/calls/${id}/hold`, { hold: true });
+  t.equal(held.status, 200, 'hold accepted');
+  t.equal(held.json.state, 'held', 'the call is held');
+  const retrieved = await api('POST', `/calls/${id}/hold`, { hold: false });
+  t.equal(retrieved.json.state, 'answered', 'and retrieved');
+
+  const rec = await api('POST', `/calls/${id}/recording`, { record: true });
+  t.equal(rec.status, 200, 'recording started');
+  t.match(rec.json.key, /^recordings\//, 'recording key returned');
+  await sleep(1500);
+  const stopped = await api('POST', `/calls/${id}/recording`, { record: false });
+  t.equal(stopped.status, 200, 'recording stopped');
+  const dtmf = await api('POST', `/calls/${id}/dtmf`, { digits: '12#' });
+  t.equal(dtmf.status, 200, 'DTMF sent into the call');
+
+  const hung = await api('DELETE', `/calls/${id}`);
+  t.equal(hung.status, 204, 'hang up over the API');
+  t.ok(await alice.waitFor(/BYE sip:alice/, 10000), 'alice got a BYE');
+  t.ok(await bob.waitFor(/BYE sip:bob/, 10000), 'bob got a BYE');
+  t.equal((await api('GET', `/calls/${id}`)).status, 404, 'the call is gone');
+  await sleep(300);
+  const cdrs = await api('GET', `/cdrs/${id}`);
+  t.equal(cdrs.status, 200, 'CDRs for the call exist');
+  const recs = (cdrs.json.items ?? cdrs.json) as unknown;
+  t.ok(Array.isArray(recs) ? recs.length >= 2 : JSON.stringify(cdrs.json).includes(id), 'call and leg records');
+  const errors = server.output.filter((l) => /"level":(50|60)/.test(l));
+  t.same(errors, [], 'opencx logged no errors');
+});
