@@ -37,6 +37,8 @@ export interface BaresipOptions {
   extraConfig?: string[];
   /** more files in the config directory, e.g. `{ contacts: '<sip:dave@127.0.0.1>\n' }` (module contact) */
   files?: Record<string, string>;
+  /** load the UDP console (module cons) so the test can type keys and commands while it runs */
+  console?: boolean;
 }
 
 export interface BaresipPhone {
@@ -51,6 +53,8 @@ export interface BaresipPhone {
   decodedRecordings(): string[];
   /** SIGTERM (baresip hangs up its calls then exits), SIGKILL after a while; removes the dir */
   stop(): Promise<void>;
+  /** type into the console (needs `console: true`): a key such as 'x' (hold) or a command such as '/transfer sip:carol@host' */
+  type(input: string): Promise<void>;
 }
 
 async function udpFree(port: number): Promise<boolean> {
@@ -86,6 +90,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'opencx-baresip-'));
   const sipPort = await freeSipPortPair();
   const rtpBase = 40000 + 2 * Math.floor(Math.random() * 5000);
+  const consPort = opts.console === true ? await freeSipPortPair() : undefined;
   const config = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${sipPort}`,
@@ -103,6 +108,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     'module_app account.so',
     'module_app menu.so',
     `snd_path ${dir}/`,
+    ...(consPort !== undefined ? ['module cons.so', `cons_listen 127.0.0.1:${consPort}`] : []),
     ...(opts.extraConfig ?? []),
     '',
   ].join('\n');
@@ -154,6 +160,12 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
         waiters.push(check);
         check();
       });
+    },
+    async type(input: string): Promise<void> {
+      if (consPort === undefined) throw new Error('start the phone with console: true to type into it');
+      const sock = dgram.createSocket('udp4');
+      await new Promise<void>((resolve) => sock.send(Buffer.from(input.startsWith('/') ? `${input}\n` : input), consPort, '127.0.0.1', () => resolve()));
+      sock.close();
     },
     decodedRecordings: () =>
       readdirSync(dir)

@@ -113,6 +113,20 @@ class Call {
   move(to: CallState): void {
     this.state = transition(this.state, to);
   }
+
+  /**
+   * Whose rights a REFER from this leg uses: the local user on that leg. The A leg is the
+   * caller (when it was a local user); the B leg is the user we rang.
+   */
+  transferorIdentity(leg: Leg): { user: string; domain: string } | undefined {
+    const id = leg.role === 'a' ? this.callerUser : leg.label.split(' via ')[0];
+    if (id === undefined) return undefined;
+    const [user = '', domain = ''] = id.split('@');
+    return user !== '' && domain !== '' ? { user, domain } : undefined;
+  }
+
+  /** user@domain of a local caller (from the router), for transfers it makes */
+  callerUser: string | undefined;
 }
 
 /**
@@ -188,6 +202,7 @@ export class B2bua {
       return incoming.reject(503, { reason: admission.reason === 'rate' ? 'Call Rate Limit' : 'Too Many Calls', headers: [['Retry-After', '5']] });
     }
     call.release = admission.release;
+    call.callerUser = decision.callerUser;
     this.calls.set(call.id, call);
     this.emit({ type: 'call.created', call: this.view(call) });
     incoming.on('cancelled', () => {
@@ -392,11 +407,13 @@ export class B2bua {
     const dialog = leg.dialog;
     if (dialog === undefined) return;
     dialog.on('ended', (end) => {
-      if (call.ended || end.by === 'local') return;
+      // a leg transferred away is no longer part of the call
+      if (call.ended || end.by === 'local' || (leg !== call.a && leg !== call.b)) return;
       const by = leg.role === 'a' ? 'caller' : 'callee';
       void this.end(call, { status: end.cause === 'bye' ? 200 : 408, reason: end.cause === 'bye' ? 'Normal Clearing' : String(end.cause), by });
     });
     dialog.on('reinvite', (offer) => void this.onReoffer(call, leg, offer));
+    dialog.on('refer', (refer) => void this.onRefer(call, leg, refer));
     dialog.on('update', (offer) => void this.onReoffer(call, leg, offer));
     dialog.on('info', (info) => {
       // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733
@@ -458,6 +475,99 @@ export class B2bua {
     if (by !== undefined) this.emit({ type: 'call.held', callId: call.id, by, held: false });
   }
 
+  // --- transfer
+
+  /**
+   * Blind transfer (RFC 5589 §6 / RFC 3515): the party on `leg` asks us to connect the other party
+   * to the Refer-To target. We accept (202), ring the target as if the transferor had dialled it,
+   * NOTIFY the outcome (message/sipfrag), and on success bridge the other party to the new leg and
+   * release the transferor.
+   */
+  private async onRefer(call: Call, leg: Leg, refer: ua.IncomingRefer): Promise<void> {
+    const other = leg.role === 'a' ? call.b : call.a;
+    const target = refer.referTo;
+    if (other === undefined || target === undefined || (call.state !== 'answered' && call.state !== 'held')) return refer.reject(target === undefined ? 400 : 488);
+    if (refer.replaces !== undefined) return refer.reject(501, { reason: 'Attended Transfer Not Supported' });
+    const transferor = call.transferorIdentity(leg);
+    if (transferor === undefined) return refer.reject(403, { reason: 'Transfer Not Allowed' });
+    refer.accept();
+    const wasHeld = call.state === 'held';
+    call.move('transferring');
+    const destUser = target.uri.user ?? '';
+    const decision = await this.options.router.routeAs(transferor.user, transferor.domain, `${destUser}@${target.uri.host}`).catch(() => undefined);
+    if (decision === undefined || decision.kind !== 'connect') {
+      call.move(wasHeld ? 'held' : 'answered');
+      await refer.notify(decision?.kind === 'reject' ? decision.status : 404, decision?.kind === 'reject' ? decision.reason : 'Not Found').catch(() => undefined);
+      return;
+    }
+    const result = await this.dialLeg(call, decision.groups, other.endpoint.id, leg.role);
+    if (call.ended) return;
+    if (!result.ok) {
+      call.move(wasHeld ? 'held' : 'answered');
+      await refer.notify(result.status, result.reason).catch(() => undefined);
+      return;
+    }
+    const newLeg = result.leg;
+    if (call.mohPlayId !== undefined) await this.options.media.stopPlay(call.mohPlayId).catch(() => undefined);
+    call.mohPlayId = undefined;
+    call.heldBy = undefined;
+    if (call.bridgeId !== undefined) await this.options.media.unbridge(call.bridgeId).catch(() => undefined);
+    call.bridgeId = undefined;
+    try {
+      call.bridgeId = (await this.options.media.bridge(other.endpoint.id, newLeg.endpoint.id)).bridgeId;
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'transfer target could not be bridged');
+    }
+    if (leg.role === 'a') call.a = newLeg;
+    else call.b = newLeg;
+    call.to = `${destUser}@${target.uri.host}`;
+    this.watchDialog(call, newLeg);
+    call.move('answered');
+    this.emit({ type: 'call.transferred', callId: call.id, to: call.to });
+    await refer.notify(200, 'OK').catch(() => undefined);
+    // the transferor is done (RFC 5589 §6: it usually hangs up itself; we release it either way)
+    if (leg.dialog !== undefined && !leg.dialog.ended) void leg.dialog.bye().catch(() => undefined);
+    await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
+    await this.publishState(call);
+  }
+
+  /** Ring groups for a new leg of an existing call; the first answer wins. */
+  private async dialLeg(call: Call, groups: BranchGroup[], near: string, role: 'a' | 'b'): Promise<{ ok: true; leg: Leg } | { ok: false; status: number; reason: string }> {
+    let best: { status: number; reason: string } | undefined;
+    const local = this.options.localHost();
+    for (const group of groups) {
+      for (const branch of group.branches) {
+        let ep: EndpointDescription;
+        try {
+          ep = await this.options.media.createEndpoint({ kind: 'rtp', near, labels: { call: call.id, leg: role } });
+        } catch (err) {
+          best ??= { status: 503, reason: describeError(err) };
+          continue;
+        }
+        const out = this.options.ua.invite({
+          requestUri: branch.requestUri,
+          from: `<sip:${call.from}@${local}>`,
+          to: branch.to,
+          sdp: ep.localSdp,
+          headers: branch.routes.map((r): [string, string] => ['Route', r]),
+          ...(branch.target !== undefined ? { target: branch.target } : {}),
+          ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
+          timeoutMs: group.timeoutMs ?? this.options.ringTimeoutMs ?? 60_000,
+        });
+        const result = await out.done;
+        if (result.ok) {
+          if (result.sdp !== undefined) await this.options.media.updateEndpoint(ep.id, { remoteSdp: result.sdp }).catch(() => undefined);
+          return { ok: true, leg: { id: `${call.id}-${role}-${randomToken(3)}`, role, endpoint: ep, dialog: result.dialog, label: branch.label, answeredAt: this.options.scheduler.wallNow() } };
+        }
+        await this.options.media.deleteEndpoint(ep.id).catch(() => undefined);
+        const f = { status: result.failure.cause === 'no-answer' || result.failure.cause === 'timeout' ? 408 : result.failure.status, reason: result.failure.reason };
+        best = best === undefined ? f : betterFailure(best, f);
+        if (f.status >= 600) return { ok: false, ...best };
+      }
+    }
+    return { ok: false, ...(best ?? { status: 480, reason: 'Temporarily Unavailable' }) };
+  }
+
   // --- control (REST)
 
   async hangup(callId: string): Promise<boolean> {
@@ -505,6 +615,7 @@ export class B2bua {
       throw err;
     }
     call.originator = request.from;
+    call.callerUser = request.from;
     call.a = { id: `${call.id}-a`, role: 'a', endpoint: a, label: `originator ${request.from}` };
     this.emit({ type: 'call.created', call: this.view(call) });
     void this.ringOriginator(call, first.groups, request.ringSeconds ?? 30);

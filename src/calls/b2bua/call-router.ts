@@ -38,7 +38,7 @@ export interface BranchGroup {
 }
 
 export type RouteDecision =
-  | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string; inboundTrunk?: TrunkInfo }
+  | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string; inboundTrunk?: TrunkInfo; callerUser?: string }
   | { kind: 'reject'; status: number; reason: string }
   | { kind: 'challenge'; headers: [string, string][] };
 
@@ -94,7 +94,10 @@ export class CallRouter {
     if ('kind' in caller && (caller.kind === 'challenge' || caller.kind === 'reject')) return caller;
     const who = caller as Caller;
     const decision = await this.routeFrom(who, message.unescapeUriPart(req.uri.user ?? ''), req.uri.host);
-    return decision.kind === 'connect' && who.kind === 'trunk' ? { ...decision, inboundTrunk: who.trunk } : decision;
+    if (decision.kind !== 'connect') return decision;
+    if (who.kind === 'trunk') return { ...decision, inboundTrunk: who.trunk };
+    if (who.kind === 'user') return { ...decision, callerUser: `${who.user}@${who.domain}` };
+    return decision;
   }
 
   /**

@@ -1,0 +1,108 @@
+/**
+ * PBX features through the B2BUA with three Debian baresip phones:
+ * - hold: alice puts bob on hold (re-INVITE sendonly); bob's recording holds opencx's music on
+ *   hold (its 440/554 Hz chord) instead of alice's voice; alice resumes and bob hears her again;
+ * - blind transfer: alice transfers bob to carol (REFER, RFC 3515/5589); bob and carol end up
+ *   talking through opencx and alice is released. (baresip stops its own recording when it puts
+ *   a call on hold, so the recordings checked are always those of phones that did not.)
+ * Each phone plays its own tone: alice 700 Hz, bob 1000 Hz, carol 1400 Hz.
+ */
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
+import { baresipAvailable, BARESIP_BIN, readWav, startBaresip, tonePower, toneWav, type BaresipPhone } from '../helpers/baresip.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** power of a tone in the last `seconds` of a phone's received-audio recording */
+/** baresip starts a new recording when a re-INVITE restarts its audio: the newest is the current one */
+function latest(phone: BaresipPhone): string | undefined {
+  return phone.decodedRecordings().sort().at(-1);
+}
+
+function heard(phone: BaresipPhone, hz: number, fromSec: number, toSec: number): number {
+  const file = latest(phone);
+  if (file === undefined) return 0;
+  const { rate, samples } = readWav(readFileSync(file));
+  return tonePower(samples.subarray(Math.floor(fromSec * rate), Math.floor(toSec * rate)), rate, hz);
+}
+
+function recordedSeconds(phone: BaresipPhone): number {
+  const file = latest(phone);
+  if (file === undefined) return 0;
+  const { rate, samples } = readWav(readFileSync(file));
+  return samples.length / rate;
+}
+
+t.test('hold with music, then blind transfer, between three baresip phones', async (t) => {
+  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
+  if (!baresipAvailable()) return;
+  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
+    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
+  });
+  const work = mkdtempSync(path.join(tmpdir(), 'opencx-xfer-'));
+  const phones: BaresipPhone[] = [];
+  t.teardown(async () => {
+    if (process.env.DUMP_SERVER_LOG !== undefined) writeFileSync(process.env.DUMP_SERVER_LOG, [...server.output, ...phones.map((p) => p.output())].join('\n'));
+    for (const p of phones) await p.stop();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const udp = server.ports.udp as number;
+  const tones: Record<string, number> = { alice: 700, bob: 1000, carol: 1400 };
+  for (const u of Object.keys(tones)) {
+    const r = await runOpencx(['user', 'add', `${u}@127.0.0.1`, '--password', `pw-${u}`, '--data-dir', server.dataDir]);
+    t.equal(r.code, 0, `user ${u} added`);
+    writeFileSync(path.join(work, `${u}.wav`), toneWav(tones[u] as number, 60));
+  }
+  const start = async (u: string, extra: { commands?: string[]; answer: boolean }): Promise<BaresipPhone> => {
+    const phone = await startBaresip({
+      account: `<sip:${u}@127.0.0.1>;auth_pass=pw-${u};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600${extra.answer ? ';answermode=auto' : ''}`,
+      audioSource: path.join(work, `${u}.wav`),
+      console: true,
+      ...(extra.commands !== undefined ? { commands: extra.commands } : {}),
+    });
+    phones.push(phone);
+    t.ok(await phone.waitFor(new RegExp(`${u}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`), 15000), `${u} registered`);
+    return phone;
+  };
+  const bob = await start('bob', { answer: true });
+  const carol = await start('carol', { answer: true });
+  const alice = await start('alice', { answer: false, commands: ['/dial sip:bob@127.0.0.1'] });
+  t.ok(await bob.waitFor(/Call established/, 15000), 'alice → bob established');
+  await sleep(2500);
+
+  // --- hold: alice holds bob; bob hears music on hold, not alice
+  const beforeHold = recordedSeconds(bob);
+  await alice.type('x');
+  await sleep(3500);
+  const holdEnd = recordedSeconds(bob);
+  await alice.type('X');
+  await sleep(2500);
+  const afterResume = recordedSeconds(bob);
+  const moh = heard(bob, 440, beforeHold + 1, holdEnd - 0.3) + heard(bob, 554, beforeHold + 1, holdEnd - 0.3);
+  const aliceDuringHold = heard(bob, 700, beforeHold + 1, holdEnd - 0.3);
+  t.ok(moh > 10 * aliceDuringHold, `on hold bob hears the music (${moh.toExponential(2)}) not alice (${aliceDuringHold.toExponential(2)})`);
+  const aliceAfter = heard(bob, 700, holdEnd + 1, afterResume);
+  t.ok(aliceAfter > 10 * heard(bob, 440, holdEnd + 1, afterResume), `after resume bob hears alice again (${aliceAfter.toExponential(2)})`);
+
+  // --- blind transfer: alice sends bob to carol
+  await alice.type('/transfer sip:carol@127.0.0.1');
+  t.ok(await carol.waitFor(/Call established/, 15000), 'carol answered the transferred call');
+  t.ok(await alice.waitFor(/BYE|terminated|closed/, 10000), 'alice is released');
+  await sleep(3000);
+  const c = recordedSeconds(carol);
+  t.ok(heard(carol, 1000, Math.max(0, c - 2), c) > 10 * heard(carol, 700, Math.max(0, c - 2), c), 'carol hears bob (1000 Hz), not alice');
+  const b = recordedSeconds(bob);
+  t.ok(heard(bob, 1400, b - 2, b) > 10 * heard(bob, 700, b - 2, b), 'bob hears carol (1400 Hz) now');
+  const metrics = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
+  t.match(metrics, /opencx_media_endpoints 2\b/, 'two endpoints remain: bob and carol (alice\'s was freed)');
+  await bob.stop();
+  await sleep(1000);
+  const after = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
+  t.match(after, /opencx_media_endpoints 0\b/, 'after the hang-up no media endpoint is left');
+  const errors = server.output.filter((l) => /"level":(50|60)/.test(l));
+  t.same(errors, [], 'opencx logged no errors');
+});
