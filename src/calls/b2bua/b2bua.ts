@@ -633,7 +633,8 @@ export class B2bua {
       for (const branch of branches) {
         const out = this.options.ua.invite({
           requestUri: branch.requestUri,
-          from: `"Call ${call.to}" <sip:${call.to}@${local}>`,
+          // the originator's phone shows whom it is about to be connected to
+          from: `"Call ${call.to.replace(/["\\]/g, '')}" <sip:${call.to.includes('@') ? call.to : `${call.to}@${local}`}>`,
           to: branch.to,
           sdp: a.endpoint.localSdp,
           headers: branch.routes.map((r): [string, string] => ['Route', r]),
