@@ -25,7 +25,7 @@ import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, runBounded,
+  backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, processTree, runBounded,
   startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
@@ -149,7 +149,7 @@ const M = {
 };
 
 /** Sample /metrics, opencx's CPU and memory every `everyMs` until stop() (for the peak and the loss). */
-function sampler(server, httpPort, everyMs) {
+function sampler(server, httpPort, everyMs, drops) {
   const samples = [];
   let stopped = false;
   const loop = (async () => {
@@ -158,6 +158,7 @@ function sampler(server, httpPort, everyMs) {
       try {
         const m = await scrape(httpPort);
         samples.push({ t, m, cpu: treeCpuSeconds(server.pid), mem: treeMemoryKb(server.pid) });
+        drops.sample();
       } catch (e) {
         samples.push({ t, error: String(e?.message ?? e) });
       }
@@ -178,6 +179,48 @@ async function waitDrained(httpPort, timeoutS) {
     await delay(500);
   }
   return { ok: false, afterS: (Date.now() - t0) / 1000, m };
+}
+
+/** Socket inodes held by a process tree (from /proc/PID/fd). */
+function socketInodes(root) {
+  const out = new Set();
+  for (const pid of processTree(root)) {
+    let fds = [];
+    try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const l = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (l.startsWith('socket:[')) out.add(l.slice(8, -1));
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return out;
+}
+
+/**
+ * Kernel drops (receive buffer full) at the UDP sockets of a process tree: /proc/net/udp's "drops"
+ * column per socket, remembered per inode across scrapes (a closed socket's count stays in the
+ * sum). On loopback this is the only place a datagram to opencx can be lost.
+ */
+function socketDropTracker(root) {
+  const seen = new Map();
+  const base = new Map();
+  const read = () => {
+    const inodes = socketInodes(root);
+    const now = new Map();
+    for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 13 || !inodes.has(f[9])) continue;
+      now.set(f[9], Number(f[f.length - 1]));
+    }
+    return now;
+  };
+  for (const [k, v] of read()) base.set(k, v);
+  return {
+    sample() { for (const [k, v] of read()) seen.set(k, Math.max(seen.get(k) ?? 0, v)); },
+    total() { let t = 0; for (const [k, v] of seen) t += v - (base.get(k) ?? 0); return t; },
+    sockets() { return seen.size; },
+  };
 }
 
 const snmpDelta = (a, b) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
@@ -311,9 +354,11 @@ async function main() {
     if (gateway.child.exitCode !== null) throw new Error(`gateway SIPp exited at once: ${(await gateway.done).stderr.trim().split('\n').slice(-3).join(' / ')}`);
     console.error(`[bench] gateway SIPp on ${GATEWAY_IP}:${gwLocal.sip} (media base ${gwLocal.mp})`);
 
+    // idle memory: mean of 3 readings 1 s apart once provisioning has settled (V8's heap moves with GC)
     await delay(2000);
-    const idle = treeMemoryKb(server.pid);
-    mem.idle = idle;
+    const reads = [];
+    for (let i = 0; i < 3; i++) { reads.push(treeMemoryKb(server.pid)); await delay(1000); }
+    mem.idle = { rss: reads.reduce((a, r) => a + r.rss, 0) / reads.length, pss: reads.reduce((a, r) => a + r.pss, 0) / reads.length };
 
     // ---- one SIPp carrier run
     let runNo = 0;
@@ -330,7 +375,8 @@ async function main() {
       const snmp0 = udpSnmp();
       const cpu0 = treeCpuSeconds(server.pid);
       const sys0 = systemCpu();
-      const smp = sampler(server, httpPort, 1000);
+      const drops = socketDropTracker(server.pid);
+      const smp = sampler(server, httpPort, 1000, drops);
       const t0 = Date.now();
       const limitS = calls / rate + holdS + RECV_TIMEOUT_S * 3 + 30;
       const uac = startSipp(args, limitS, 0, path.join(tmp, `uac-${runNo}.log`));
@@ -341,6 +387,7 @@ async function main() {
       await delay(1500); // let the last BYEs settle on the gateway side
       const drained = await waitDrained(httpPort, 20);
       await smp.stop();
+      drops.sample();
       const snmp = snmpDelta(snmp0, udpSnmp());
       const gwStat1 = gwStats(tmp);
       let st = null;
@@ -368,13 +415,18 @@ async function main() {
       };
       const lossPct = holdS >= 10 ? loss?.atPeak.pct : loss?.weighted.pct;
       row.lossPct = lossPct;
-      row.kernelDrops = (snmp.RcvbufErrors ?? 0);
+      row.kernelDrops = snmp.RcvbufErrors ?? 0;
+      row.opencxDrops = drops.total();
+      row.opencxSockets = drops.sockets();
+      row.relayPct = loss && loss.atPeak.rx > 0 ? (100 * loss.atPeak.tx) / loss.atPeak.rx : NaN;
       row.pass = !res.killed && !server.exited && failed === 0 && ok === calls && (Number.isNaN(gwFailed) || gwFailed === 0)
-        && Number.isFinite(lossPct) && lossPct < LOSS_LIMIT_PCT && drained.ok;
+        && Number.isFinite(lossPct) && lossPct < LOSS_LIMIT_PCT && drained.ok
+        && (100 * row.opencxDrops) / Math.max(1, loss?.atPeak.rx ?? 0) < LOSS_LIMIT_PCT;
       const why = [];
       if (failed) why.push(`${failed} failed at the carrier (${row.timeouts} recv timeouts, ${row.unexpected} unexpected)`);
       if (gwFailed) why.push(`${gwFailed} failed at the gateway`);
       if (!(lossPct < LOSS_LIMIT_PCT)) why.push(`RTP loss ${fmt(lossPct, 3)} %`);
+      if (!((100 * row.opencxDrops) / Math.max(1, loss?.atPeak.rx ?? 0) < LOSS_LIMIT_PCT)) why.push(`${row.opencxDrops} datagrams dropped at opencx's sockets`);
       if (!drained.ok) why.push(`not drained after 20 s (endpoints ${drained.m?.[M.endpoints]}, bridges ${drained.m?.[M.bridges]}, ports ${drained.m?.[M.ports]})`);
       if (res.killed) why.push('SIPp killed at its time limit');
       if (server.exited) why.push(`opencx exited ${JSON.stringify(server.exitInfo)}`);
@@ -391,7 +443,7 @@ async function main() {
         const row = await runCarrier({ calls: n, rate: Math.min(opts.rate, n), holdS: opts.hold, label: 'concurrency' });
         conc.push(row);
         console.error(`[bench]   ok ${row.ok}/${n}, failed ${row.failed}, peak bridges ${row.loss?.peakBridges}, loss ${fmt(row.lossPct, 3)} % ` +
-          `(engine rx ${fmt(row.loss?.atPeak.rx)} lost ${fmt(row.loss?.atPeak.lost)}), kernel RcvbufErrors +${row.kernelDrops}, ` +
+          `(engine rx ${fmt(row.loss?.atPeak.rx)} lost ${fmt(row.loss?.atPeak.lost)}), drops at opencx sockets ${row.opencxDrops} (${row.opencxSockets} sockets seen; system RcvbufErrors +${row.kernelDrops}), relayed/received ${fmt(row.relayPct, 2)} %, ` +
           `CPU ${fmt(row.cpuS, 1)} s (${fmt(row.peakCpuPct, 0)} % at peak), RSS peak ${fmt(row.peakRssKb / 1024, 1)} MB -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
         if (row.pass) break;
         await delay(3000);
@@ -430,22 +482,22 @@ async function main() {
   const cmd = ['node', path.relative(REPO, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(' ');
   const mb = (kb) => fmt(kb / 1024, 1);
   const concHead = ['calls', 'rate/s', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'peak bridges', 'peak endpoints',
-    'transcoding', 'engine RTP rx at peak', 'engine RTP lost at peak', 'RTP loss %', 'max jitter ms', 'kernel UDP RcvbufErrors Δ',
+    'transcoding', 'engine RTP rx at peak', 'engine RTP lost at peak', 'RTP loss %', 'relayed / received %', 'max jitter ms', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ',
     'back to 0 (endpoints, bridges, ports)', 'opencx CPU s', 'CPU s / call', 'CPU % at peak', 'CPU % / 100 calls at peak',
-    'RSS idle → peak MB', 'RSS MB / 100 calls', 'PSS idle → peak MB', 'PSS MB / 100 calls', 'system busy %', 'pass', 'why not'];
+    'RSS idle → peak → after MB', 'RSS MB / 100 calls', 'PSS idle → peak MB', 'PSS MB / 100 calls', 'system busy %', 'pass', 'why not'];
   const concRows = conc.map((r) => [fmt(r.calls), fmt(r.rate), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.loss?.peakBridges),
-    fmt(r.loss?.peakEndpoints), fmt(r.loss?.transcoding), fmt(r.loss?.atPeak.rx), fmt(r.loss?.atPeak.lost), fmt(r.lossPct, 3), fmt(r.loss?.jitterMaxMs, 1),
-    fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0),
+    fmt(r.loss?.peakEndpoints), fmt(r.loss?.transcoding), fmt(r.loss?.atPeak.rx), fmt(r.loss?.atPeak.lost), fmt(r.lossPct, 3), fmt(r.relayPct, 2), fmt(r.loss?.jitterMaxMs, 1),
+    fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0),
     fmt((r.peakCpuPct * 100) / (r.loss?.peakBridges || NaN), 1),
-    `${mb(r.idleRssKb)} → ${mb(r.peakRssKb)}`, fmt(((r.peakRssKb - r.idleRssKb) / 1024) * (100 / r.calls), 2),
+    `${mb(r.idleRssKb)} → ${mb(r.peakRssKb)} → ${mb(r.afterRssKb)}`, fmt(((r.peakRssKb - r.idleRssKb) / 1024) * (100 / r.calls), 2),
     `${mb(r.idlePssKb)} → ${mb(r.peakPssKb)}`, fmt(((r.peakPssKb - r.idlePssKb) / 1024) * (100 / r.calls), 2),
     fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']);
   const cpsHead = ['target calls/s', 'calls', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'achieved calls/s', 'peak bridges',
-    'RTP loss % (engine, weighted over samples)', 'kernel UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'CPU ms / call',
+    'RTP loss % (engine, weighted over samples)', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'CPU ms / call',
     'RSS peak MB', 'system busy %', 'pass', 'why not'];
   const cpsRows = cps.map((r) => (r.skipped ? [fmt(r.rate), ...cpsHead.slice(1, -1).map(() => '–'), r.why]
     : [fmt(r.rate), fmt(r.calls), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.achieved, 1), fmt(r.loss?.peakBridges),
-      fmt(r.lossPct, 3), fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), fmt(r.cpuPerCall * 1000, 1), mb(r.peakRssKb),
+      fmt(r.lossPct, 3), fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), fmt(r.cpuPerCall * 1000, 1), mb(r.peakRssKb),
       fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']));
   const tbl = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   const bestConc = conc.filter((r) => r.pass).sort((a, b) => b.calls - a.calls)[0];
@@ -468,7 +520,14 @@ async function main() {
     '- RTP loss: the engine\'s own counters from `/metrics` (`opencx_media_packets_received`, `opencx_media_packets_lost`: RFC 3550 A.3 ' +
       'per endpoint, summed over the endpoints open at the scrape, scraped every second). Concurrency phase: the last scrape while ' +
       'every call was up (covers each call from its start to that moment); CPS phase (short calls): Σ lost / Σ (received + lost) over all ' +
-      'scrapes. "kernel UDP RcvbufErrors" = /proc/net/snmp over the step, all sockets (on loopback a datagram can only be lost there).',
+      'scrapes. "relayed / received" = opencx_media_packets_sent / opencx_media_packets_received at that scrape (a pure relay sends ' +
+      'what the other leg received). "drops at opencx sockets" = the drops column of /proc/net/udp for the sockets of the opencx ' +
+      'process tree over the step (on loopback a datagram to opencx can only be lost there); "system UDP RcvbufErrors" = /proc/net/snmp, ' +
+      'every socket of the machine, and includes the SIPps\' own RTP sockets, which SIPp 3.6.1 never reads (see below).',
+    '- SIPp 3.6.1 (Debian) facts: `rtp_stream` exists (build "PCAP-RTPSTREAM"), `[rtpstream_audio_port]` is the -mp port and every ' +
+      'call of one SIPp streams from that single socket (no per-call RTP ports in 3.6.1); received RTP is not read (its queue fills and ' +
+      'the kernel drops the rest), RTCP to -mp+1 finds no socket. So loss is measured on opencx\'s side: what reached its endpoints (RFC 3550 ' +
+      'sequence accounting) and what its sockets dropped.',
     '- CPU: utime+stime of the opencx process tree from /proc/PID/stat (threads included) over the SIPp run; "at peak" between the first ' +
       'and last scrape with every call up. Memory: Σ VmRSS and Σ Pss (smaps_rollup) of the tree, idle (after provisioning, before any ' +
       'call) and the highest scrape during the phase; "per 100 calls" = (peak − idle) / calls × 100.',

@@ -174,11 +174,11 @@ const mediaSchema = z
     /** an endpoint that receives no RTP for this long raises endpoint.timeout (0 = never) */
     noRtpTimeoutMs: z.number().int().min(0).default(60_000),
     /** upper bound of the adaptive jitter buffer on legs that terminate media */
-    jitterBufferMaxMs: z.number().int().min(20).max(1000).default(200),
+    jitterBufferMaxMs: z.number().int().min(20).max(5000).default(200),
     /** where recordings are written while they run (recovered after a crash); absent means <dataDir>/spool/recordings */
     spoolDir: z.string().min(1).optional(),
     /** this media node's id on the bus; absent means host name and process id */
-    nodeId: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').optional(),
+    nodeId: z.string().min(1).max(100).regex(/^[^~\s]+$/, 'no "~" (it separates the node from the id in media ids) and no spaces').optional(),
     /** deadline for one request to a remote media node */
     requestTimeoutMs: positiveInt.default(5000),
   })

@@ -187,7 +187,9 @@ t.test('env variable list and validateEnv', async (t) => {
   // every listed name is accepted and lands on its path
   for (const v of envVariables()) {
     const value = v.values?.[0] ?? (v.kind === 'number' ? '3000' : v.kind === 'boolean' ? 'true' : 'redis://opencx-test-host');
-    const c = validateEnv({ OPENCX_BUS__URL: 'redis://h', OPENCX_BLOBS__BUCKET: 'b', [v.name]: value });
+    // media.portMax must stay above media.portMin: give the pair a low minimum when the max is set
+    const low = v.name === 'OPENCX_MEDIA__PORT_MAX' ? { OPENCX_MEDIA__PORT_MIN: '2000' } : {};
+    const c = validateEnv({ OPENCX_BUS__URL: 'redis://h', OPENCX_BLOBS__BUCKET: 'b', ...low, [v.name]: value });
     let node: unknown = c;
     for (const part of v.path.split('.')) node = (node as Record<string, unknown>)[part];
     const expected = v.kind === 'number' ? 3000 : v.kind === 'boolean' ? true : v.kind === 'list' ? [value] : value;
