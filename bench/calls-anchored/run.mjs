@@ -3,7 +3,7 @@
 // call anchored in the media engine) to a gateway SIPp (127.0.0.3), with RTP both ways on every call.
 //
 //   node bench/calls-anchored/run.mjs [--calls 500] [--hold 60] [--rate 50] [--fallback 300,200,100]
-//        [--cps-steps 10,20,40,80] [--cps-hold 2] [--cps-duration 10] [--dist dist] [--out FILE]
+//        [--cps-steps 10,20,40,60,80,100,120,140,160,200] [--cps-hold 2] [--cps-duration 10] [--dist dist] [--out FILE]
 //        [--no-stop] [--skip-concurrency] [--skip-cps] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
 //
 // 1. starts opencx (every role, `opencx start` via bench/lib/opencx-launch.mjs from the build folder
@@ -25,7 +25,7 @@ import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, processTree, runBounded,
+  CLK_TCK, backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, processTree, reapedChildrenCpuSeconds, runBounded,
   startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
@@ -43,9 +43,9 @@ const RECV_TIMEOUT_S = 10;
 // ---------------------------------------------------------------- options
 function options(argv) {
   const o = {
-    calls: 500, hold: 60, rate: 50, fallback: [300, 200, 100], cpsSteps: [10, 20, 40, 80], cpsHold: 2, cpsDuration: 10,
+    calls: 500, hold: 60, rate: 50, fallback: [300, 200, 100], cpsSteps: [10, 20, 40, 60, 80, 100, 120, 140, 160, 200], cpsHold: 2, cpsDuration: 10,
     dist: 'dist', out: path.join(REPO, 'bench', 'results', 'calls-anchored.md'), stopAfter: 2, keep: false,
-    skipConcurrency: false, skipCps: false, quietBelow: 30, quietWait: 20,
+    skipConcurrency: false, skipCps: false, quietBelow: 30, quietWait: 10,
   };
   const list = (v) => v.split(',').filter(Boolean).map((s) => Number(s.trim()));
   const spec = {
@@ -157,7 +157,7 @@ function sampler(server, httpPort, everyMs, drops) {
       const t = Date.now();
       try {
         const m = await scrape(httpPort);
-        samples.push({ t, m, cpu: treeCpuSeconds(server.pid), mem: treeMemoryKb(server.pid) });
+        samples.push({ t, m, cpu: treeCpuSeconds(server.pid), main: mainThreadCpuSeconds(server.pid), mem: treeMemoryKb(server.pid) });
         drops.sample();
       } catch (e) {
         samples.push({ t, error: String(e?.message ?? e) });
@@ -179,6 +179,17 @@ async function waitDrained(httpPort, timeoutS) {
     await delay(500);
   }
   return { ok: false, afterS: (Date.now() - t0) / 1000, m };
+}
+
+/** CPU seconds of a process's main thread only (/proc/PID/task/PID/stat): Node's event loop. */
+function mainThreadCpuSeconds(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Socket inodes held by a process tree (from /proc/PID/fd). */
@@ -371,9 +382,13 @@ async function main() {
         '-cp', String(local.cp), '-mi', CARRIER_IP, '-mp', String(local.mp), '-m', String(calls), '-r', String(rate), '-rp', '1000',
         '-l', String(calls), '-d', String(Math.round(holdS * 1000)), '-buff_size', '4194304', '-recv_timeout', `${RECV_TIMEOUT_S}s`, '-nostdin',
         '-trace_stat', '-stf', statFile, '-fd', '1', '-trace_err', '-error_file', path.join(tmp, `uac-${runNo}-errors.log`)];
+      const pre = await waitDrained(httpPort, 90);
       const gwStat0 = gwStats(tmp);
       const snmp0 = udpSnmp();
       const cpu0 = treeCpuSeconds(server.pid);
+      const main0 = mainThreadCpuSeconds(server.pid);
+      const gwCpu0 = treeCpuSeconds(gateway.child.pid);
+      const uacCpu0 = reapedChildrenCpuSeconds();
       const sys0 = systemCpu();
       const drops = socketDropTracker(server.pid);
       const smp = sampler(server, httpPort, 1000, drops);
@@ -383,6 +398,9 @@ async function main() {
       const res = await uac.done;
       const wall = (Date.now() - t0) / 1000;
       const cpu1 = treeCpuSeconds(server.pid);
+      const main1 = mainThreadCpuSeconds(server.pid);
+      const gwCpu1 = treeCpuSeconds(gateway.child.pid);
+      const uacCpu1 = reapedChildrenCpuSeconds();
       const sys1 = systemCpu();
       await delay(1500); // let the last BYEs settle on the gateway side
       const drained = await waitDrained(httpPort, 20);
@@ -394,21 +412,26 @@ async function main() {
       try { st = parseStatCsv(statFile); } catch { /* none */ }
       const ok = st?.ok ?? 0;
       const failed = Math.max(st?.failed ?? 0, calls - ok);
+      const timing = uacTiming(statFile, calls);
       const loss = engineLoss(smp.samples);
       const memSamples = smp.samples.filter((s) => s.mem && s.m);
       const peakMem = memSamples.reduce((a, s) => (s.mem.rss > (a?.rss ?? 0) ? s.mem : a), null) ?? treeMemoryKb(server.pid);
       const peakPss = Math.max(0, ...memSamples.map((s) => s.mem.pss));
       // CPU while every call is up: between the first and last samples at the peak bridge count
       const atPeak = smp.samples.filter((s) => s.m && loss && (s.m[M.bridges] ?? 0) === loss.peakBridges);
-      const peakCpuPct = atPeak.length >= 2 ? (100 * (atPeak[atPeak.length - 1].cpu - atPeak[0].cpu)) / ((atPeak[atPeak.length - 1].t - atPeak[0].t) / 1000) : NaN;
+      const span = atPeak.length >= 2 ? (atPeak[atPeak.length - 1].t - atPeak[0].t) / 1000 : NaN;
+      const peakCpuPct = atPeak.length >= 2 ? (100 * (atPeak[atPeak.length - 1].cpu - atPeak[0].cpu)) / span : NaN;
+      const peakMainPct = atPeak.length >= 2 ? (100 * (atPeak[atPeak.length - 1].main - atPeak[0].main)) / span : NaN;
       const gwOk = gwStat1 && gwStat0 ? gwStat1.ok - gwStat0.ok : gwStat1?.ok ?? NaN;
       const gwFailed = gwStat1 && gwStat0 ? gwStat1.failed - gwStat0.failed : gwStat1?.failed ?? NaN;
       const scrapeErrors = smp.samples.filter((s) => s.error).length;
       const row = {
         label, calls, rate, holdS, ok, failed, timeouts: st?.timeouts ?? 0, unexpected: st?.unexpected ?? 0, retrans: st?.retrans ?? 0,
-        elapsed: st?.elapsed || wall, achieved: ok / Math.max(0.001, (st?.elapsed || wall) - holdS),
+        elapsed: st?.elapsed || wall, achieved: timing.createRate, setupMs: timing.setupMs, slowSetups: timing.slow,
         gwOk, gwFailed, loss, drained, snmp, quiet, wall,
-        cpuS: cpu1 - cpu0, cpuPerCall: (cpu1 - cpu0) / calls, cpuPct: (100 * (cpu1 - cpu0)) / wall, peakCpuPct,
+        cpuS: cpu1 - cpu0, cpuPerCall: (cpu1 - cpu0) / calls, cpuPct: (100 * (cpu1 - cpu0)) / wall, peakCpuPct, peakMainPct,
+        mainPct: (100 * (main1 - main0)) / wall, gwCpuPct: (100 * (gwCpu1 - gwCpu0)) / wall, uacCpuPct: (100 * (uacCpu1 - uacCpu0)) / wall,
+        preDrained: pre,
         systemBusy: busyPct(sys0, sys1), peakRssKb: peakMem.rss, peakPssKb: peakPss, idleRssKb: mem.idle.rss, idlePssKb: mem.idle.pss,
         afterRssKb: treeMemoryKb(server.pid).rss,
         killed: res.killed, serverExited: server.exited, scrapeErrors,
@@ -430,6 +453,7 @@ async function main() {
       if (!drained.ok) why.push(`not drained after 20 s (endpoints ${drained.m?.[M.endpoints]}, bridges ${drained.m?.[M.bridges]}, ports ${drained.m?.[M.ports]})`);
       if (res.killed) why.push('SIPp killed at its time limit');
       if (server.exited) why.push(`opencx exited ${JSON.stringify(server.exitInfo)}`);
+      if (!pre.ok) why.push(`calls of the previous run still up at the start (endpoints ${pre.m?.[M.endpoints]}, bridges ${pre.m?.[M.bridges]})`);
       if (!st) why.push(`no SIPp stats (exit ${res.code}: ${res.stderr.trim().split('\n').pop() ?? ''})`);
       row.why = why.join('; ');
       return row;
@@ -444,7 +468,7 @@ async function main() {
         conc.push(row);
         console.error(`[bench]   ok ${row.ok}/${n}, failed ${row.failed}, peak bridges ${row.loss?.peakBridges}, loss ${fmt(row.lossPct, 3)} % ` +
           `(engine rx ${fmt(row.loss?.atPeak.rx)} lost ${fmt(row.loss?.atPeak.lost)}), drops at opencx sockets ${row.opencxDrops} (${row.opencxSockets} sockets seen; system RcvbufErrors +${row.kernelDrops}), relayed/received ${fmt(row.relayPct, 2)} %, ` +
-          `CPU ${fmt(row.cpuS, 1)} s (${fmt(row.peakCpuPct, 0)} % at peak), RSS peak ${fmt(row.peakRssKb / 1024, 1)} MB -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
+          `CPU ${fmt(row.cpuS, 1)} s (${fmt(row.peakCpuPct, 0)} % at peak, main thread ${fmt(row.peakMainPct, 0)} %), busy ${fmt(row.systemBusy, 0)} %, RSS peak ${fmt(row.peakRssKb / 1024, 1)} MB -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
         if (row.pass) break;
         await delay(3000);
       }
@@ -458,11 +482,11 @@ async function main() {
         const calls = Math.round(r * opts.cpsDuration);
         console.error(`[bench] cps: ${calls} calls at ${r}/s, each held ${opts.cpsHold} s with RTP`);
         const row = await runCarrier({ calls, rate: r, holdS: opts.cpsHold, label: 'cps' });
-        if (!(row.achieved >= 0.95 * r)) { row.pass = false; row.why = [row.why, `achieved ${fmt(row.achieved, 1)}/s < 95 % of ${r}/s`].filter(Boolean).join('; '); }
+        if (!(row.achieved >= 0.95 * r)) { row.pass = false; row.why = [row.why, `calls created at ${fmt(row.achieved, 1)}/s < 95 % of ${r}/s`].filter(Boolean).join('; '); }
         cps.push(row);
         fails = row.pass ? 0 : fails + 1;
-        console.error(`[bench]   ok ${row.ok}/${calls}, failed ${row.failed}, achieved ${fmt(row.achieved, 1)}/s, loss ${fmt(row.lossPct, 3)} %, ` +
-          `CPU ${fmt(row.cpuPerCall * 1000, 1)} ms/call -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
+        console.error(`[bench]   ok ${row.ok}/${calls}, failed ${row.failed}, created at ${fmt(row.achieved, 1)}/s, setup ${fmt(row.setupMs, 0)} ms mean (${row.slowSetups} ≥ 1 s), peak bridges ${row.loss?.peakBridges}, loss ${fmt(row.lossPct, 3)} %, ` +
+          `CPU ${fmt(row.cpuPerCall * 1000, 1)} ms/call (${fmt(row.cpuPct, 0)} %, main thread ${fmt(row.mainPct, 0)} %; SIPp carrier ${fmt(row.uacCpuPct, 0)} %, gateway ${fmt(row.gwCpuPct, 0)} %), busy ${fmt(row.systemBusy, 0)} % -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
         await delay(2000);
       }
     }
@@ -481,27 +505,28 @@ async function main() {
   const m = machineInfo();
   const cmd = ['node', path.relative(REPO, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(' ');
   const mb = (kb) => fmt(kb / 1024, 1);
-  const concHead = ['calls', 'rate/s', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'peak bridges', 'peak endpoints',
+  const concHead = ['calls', 'rate/s', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'setup ms (mean INVITE→200)', 'peak bridges', 'peak endpoints',
     'transcoding', 'engine RTP rx at peak', 'engine RTP lost at peak', 'RTP loss %', 'relayed / received %', 'max jitter ms', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ',
-    'back to 0 (endpoints, bridges, ports)', 'opencx CPU s', 'CPU s / call', 'CPU % at peak', 'CPU % / 100 calls at peak',
+    'back to 0 (endpoints, bridges, ports)', 'opencx CPU s', 'CPU s / call', 'CPU % at peak', 'main thread CPU % at peak', 'CPU % / 100 calls at peak', 'carrier / gateway SIPp CPU %',
     'RSS idle → peak → after MB', 'RSS MB / 100 calls', 'PSS idle → peak MB', 'PSS MB / 100 calls', 'system busy %', 'pass', 'why not'];
-  const concRows = conc.map((r) => [fmt(r.calls), fmt(r.rate), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.loss?.peakBridges),
+  const concRows = conc.map((r) => [fmt(r.calls), fmt(r.rate), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.setupMs, 0), fmt(r.loss?.peakBridges),
     fmt(r.loss?.peakEndpoints), fmt(r.loss?.transcoding), fmt(r.loss?.atPeak.rx), fmt(r.loss?.atPeak.lost), fmt(r.lossPct, 3), fmt(r.relayPct, 2), fmt(r.loss?.jitterMaxMs, 1),
-    fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0),
-    fmt((r.peakCpuPct * 100) / (r.loss?.peakBridges || NaN), 1),
+    fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0), fmt(r.peakMainPct, 0),
+    fmt((r.peakCpuPct * 100) / (r.loss?.peakBridges || NaN), 1), `${fmt(r.uacCpuPct, 0)} / ${fmt(r.gwCpuPct, 0)}`,
     `${mb(r.idleRssKb)} → ${mb(r.peakRssKb)} → ${mb(r.afterRssKb)}`, fmt(((r.peakRssKb - r.idleRssKb) / 1024) * (100 / r.calls), 2),
     `${mb(r.idlePssKb)} → ${mb(r.peakPssKb)}`, fmt(((r.peakPssKb - r.idlePssKb) / 1024) * (100 / r.calls), 2),
     fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']);
-  const cpsHead = ['target calls/s', 'calls', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'achieved calls/s', 'peak bridges',
-    'RTP loss % (engine, weighted over samples)', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'CPU ms / call',
+  const cpsHead = ['target calls/s', 'calls', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'calls created /s', 'setup ms (mean INVITE→200)', 'setups ≥ 1 s', 'peak bridges',
+    'RTP loss % (engine, weighted over samples)', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'main thread CPU %', 'CPU ms / call', 'carrier / gateway SIPp CPU %',
     'RSS peak MB', 'system busy %', 'pass', 'why not'];
   const cpsRows = cps.map((r) => (r.skipped ? [fmt(r.rate), ...cpsHead.slice(1, -1).map(() => '–'), r.why]
-    : [fmt(r.rate), fmt(r.calls), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.achieved, 1), fmt(r.loss?.peakBridges),
-      fmt(r.lossPct, 3), fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), fmt(r.cpuPerCall * 1000, 1), mb(r.peakRssKb),
+    : [fmt(r.rate), fmt(r.calls), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.achieved, 1), fmt(r.setupMs, 0), fmt(r.slowSetups), fmt(r.loss?.peakBridges),
+      fmt(r.lossPct, 3), fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), fmt(r.mainPct, 0), fmt(r.cpuPerCall * 1000, 1), `${fmt(r.uacCpuPct, 0)} / ${fmt(r.gwCpuPct, 0)}`, mb(r.peakRssKb),
       fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']));
   const tbl = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   const bestConc = conc.filter((r) => r.pass).sort((a, b) => b.calls - a.calls)[0];
   const bestCps = cps.filter((r) => r.pass).sort((a, b) => b.rate - a.rate)[0];
+  const quickCps = cps.filter((r) => r.pass && r.slowSetups <= 0.01 * r.calls).sort((a, b) => b.rate - a.rate)[0];
   const target = conc.find((r) => r.calls === opts.calls);
   const md = [
     '# Anchored calls through opencx (B2BUA + media engine), SIPp trunk load with RTP on every call',
@@ -529,10 +554,12 @@ async function main() {
       'the kernel drops the rest), RTCP to -mp+1 finds no socket. So loss is measured on opencx\'s side: what reached its endpoints (RFC 3550 ' +
       'sequence accounting) and what its sockets dropped.',
     '- CPU: utime+stime of the opencx process tree from /proc/PID/stat (threads included) over the SIPp run; "at peak" between the first ' +
-      'and last scrape with every call up. Memory: Σ VmRSS and Σ Pss (smaps_rollup) of the tree, idle (after provisioning, before any ' +
+      'and last scrape with every call up; "main thread" = /proc/PID/task/PID/stat alone (Node\'s event loop: near 100 % it is the limit). ' +
+      'SIPp CPU: the carrier (reaped child) and the gateway over the same run. Memory: Σ VmRSS and Σ Pss (smaps_rollup) of the tree, idle (after provisioning, before any ' +
       'call) and the highest scrape during the phase; "per 100 calls" = (peak − idle) / calls × 100.',
     '- pass: 0 failed calls on both SIPps, every call completed, RTP loss < 0.5 %, endpoints, bridges and ports back to 0 within 20 s ' +
-      'after the last call (CPS steps also need ≥ 95 % of the target rate).',
+      'after the last call (CPS steps also need SIPp to have created the calls at ≥ 95 % of the target rate: calls / time of the ' +
+      'last creation, from its 1 s stats rows). A step starts only once the previous one has drained (up to 90 s).',
     '- peer: Kamailio has no media anchoring, so no peer runs here; the peer for anchored media is rtpengine (kernel-less here), ' +
       'compared engine-to-engine in bench/media-relay.',
     ...notes.map((n) => `- NOTE: ${n}`),
@@ -554,6 +581,8 @@ async function main() {
     `- calls-per-second ceiling (anchored, ${opts.cpsHold} s calls with RTP): ${bestCps ? `**${fmt(bestCps.rate)} calls/s** passes ` +
       `(${fmt(bestCps.cpuPerCall * 1000, 1)} ms CPU per call)` : 'no step passed'}` +
       `${cps.some((r) => !r.skipped && !r.pass) ? `; first failing step ${fmt(cps.find((r) => !r.skipped && !r.pass).rate)} calls/s` : cps.length ? '; every step passed (the ceiling is higher than the last step)' : ''}.`,
+    `- highest passing step where setup latency also stayed low (≤ 1 % of INVITEs answered after ≥ 1 s): ${quickCps ? `${fmt(quickCps.rate)} calls/s ` +
+      `(mean setup ${fmt(quickCps.setupMs, 0)} ms)` : 'none'}.`,
     '',
   ].join('\n');
   console.log(md);
@@ -567,6 +596,38 @@ async function main() {
   }
   if (opts.keep) console.error(`[bench] kept ${tmp}`);
   else fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * From SIPp's -trace_stat CSV: the rate at which calls were created (calls / time of the last
+ * creation, interpolated between the 1 s rows), the mean INVITE→200 time (ResponseTime1(C), ms) and
+ * how many setups took ≥ 1 s.
+ */
+function uacTiming(file, calls) {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+    const head = lines[0].split(';');
+    const col = (k) => head.indexOf(k);
+    const epoch = (v) => Number(String(v).split('\t').pop());
+    const rows = lines.slice(1).map((l) => l.split(';'));
+    const t = (f) => epoch(f[col('CurrentTime')]) - epoch(f[col('StartTime')]);
+    const created = (f) => Number(f[col('OutgoingCall(C)')]);
+    let createRate = NaN;
+    const i = rows.findIndex((f) => created(f) >= calls);
+    if (i > 0) {
+      const a = rows[i - 1];
+      const b = rows[i];
+      const tEnd = t(a) + ((calls - created(a)) / Math.max(1, created(b) - created(a))) * (t(b) - t(a));
+      createRate = calls / Math.max(0.001, tEnd);
+    } else if (i === 0) createRate = calls / Math.max(0.001, t(rows[0]));
+    const last = rows[rows.length - 1];
+    const rt = String(last[col('ResponseTime1(C)')] ?? '').split(':').map(Number);
+    const setupMs = rt.length === 4 ? (rt[0] * 3600 + rt[1] * 60 + rt[2]) * 1000 + rt[3] / 1000 : NaN;
+    const slow = Number(last[col('ResponseTimeRepartition1_>=1000')] ?? NaN);
+    return { createRate, setupMs, slow };
+  } catch {
+    return { createRate: NaN, setupMs: NaN, slow: NaN };
+  }
 }
 
 /** Latest row of the gateway's -trace_stat CSV ({ ok, failed } cumulative), or null. */

@@ -4,3 +4,4 @@ export * from './events.js';
 export * from './logger.js';
 export * from './ids.js';
 export * from './hash.js';
+export * from './udp-lookup.js';

@@ -6,7 +6,7 @@
  * parallel processes do not all fight over the bottom of the range.
  */
 import dgram from 'node:dgram';
-import { InvalidInputError, UnavailableError, describeError } from '../../lib/index.js';
+import { InvalidInputError, UnavailableError, describeError, immediateIpLookup } from '../../lib/index.js';
 
 /** Every port of the range is taken (by us or by others). */
 export class MediaPortsExhaustedError extends UnavailableError {
@@ -66,7 +66,7 @@ function errorCode(err: unknown): string | undefined {
 function defaultBinder(bufferSize: number): UdpBinder {
   return (family, address, port) =>
     new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize });
+      const socket = dgram.createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize, lookup: immediateIpLookup });
       const onError = (err: Error): void => {
         socket.close();
         reject(err);

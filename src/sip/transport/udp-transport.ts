@@ -14,6 +14,7 @@ import {
   describeError,
   silentLogger,
   type Logger,
+  immediateIpLookup,
 } from '../../lib/index.js';
 import type { InboundPacket, OutboundTarget, SipTransport, SipTransportEventMap, TransportAddress } from './types.js';
 
@@ -61,6 +62,8 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
       type: this.family === 6 ? 'udp6' : 'udp4',
       recvBufferSize: options.recvBufferSize ?? FOUR_MIB,
       sendBufferSize: options.sendBufferSize ?? FOUR_MIB,
+      // IP literals are sent at once instead of after a dns.lookup tick (see immediateIpLookup)
+      lookup: immediateIpLookup,
     });
     this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
   }
