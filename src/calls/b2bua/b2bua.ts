@@ -7,7 +7,7 @@ import { transition, type CallState, type EndCause } from '../call/call-state.js
 import { CallLimits, type LimitSpec } from '../limits/rate-limits.js';
 import { presentCallerId } from '../numbering/index.js';
 import { shouldFailover } from '../trunks/gateway-selection.js';
-import type { Branch, BranchGroup, CallRouter } from './call-router.js';
+import type { Branch, BranchGroup, CallRouter, RouteDecision } from './call-router.js';
 import type { CdrRecord, CdrSink } from './ports.js';
 
 type IncomingInvite = ua.IncomingInvite;
@@ -222,11 +222,11 @@ export class B2bua {
     }
     call.a = { id: `${call.id}-a`, role: 'a', endpoint: a, label: `caller ${fromUser}` };
     if (call.ended) return void this.options.media.deleteEndpoint(a.id).catch(() => undefined);
-    await this.connect(call, decision.groups, a.id);
+    await this.connect(call, decision.groups, a.id, decision.resume);
   }
 
   /** Ring the groups in order; the first answer wins, is bridged to A, and A is answered. */
-  private async connect(call: Call, groups: BranchGroup[], nearEndpoint: string): Promise<void> {
+  private async connect(call: Call, groups: BranchGroup[], nearEndpoint: string, resume?: () => Promise<RouteDecision | undefined>): Promise<void> {
     let best: { status: number; reason: string } | undefined;
     for (const group of groups) {
       if (call.ended) return;
@@ -237,6 +237,16 @@ export class B2bua {
       // 6xx ends the search (§16.7 item 5); a trunk group goes on only on 408/5xx/no answer
       if (outcome.status >= 600) break;
       if (group.failover && !shouldFailover(outcome.status)) break;
+    }
+    // forwarding (busy, no answer, unreachable): the dial plan's next rule when this one allows it
+    if (!call.ended && resume !== undefined && (best === undefined || best.status < 600)) {
+      const next = await resume().catch(() => undefined);
+      if (next?.kind === 'connect' && !call.ended) {
+        this.log.info({ callId: call.id, status: best?.status, rule: next.rule }, 'call forwarded by the dial plan');
+        if (call.state === 'ringing') call.move('routing');
+        return this.connect(call, next.groups, nearEndpoint, next.resume);
+      }
+      if (next?.kind === 'reject') best = { status: next.status, reason: next.reason };
     }
     if (!call.ended) {
       const final = best ?? { status: 480, reason: 'Temporarily Unavailable' };
@@ -674,7 +684,7 @@ export class B2bua {
     const ringback = await this.options.media
       .play({ endpointId: a.endpoint.id, items: [{ kind: 'tone', frequenciesHz: [440, 480], durationMs: 2000, levelDbfs: -18 }, { kind: 'silence', durationMs: 4000 }], loop: true })
       .catch(() => undefined);
-    await this.connect(call, decision.groups, a.endpoint.id);
+    await this.connect(call, decision.groups, a.endpoint.id, decision.resume);
     if (ringback !== undefined) await this.options.media.stopPlay(ringback.playId).catch(() => undefined);
   }
 

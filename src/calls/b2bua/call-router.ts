@@ -1,6 +1,6 @@
 import type { Scheduler } from '../../lib/index.js';
 import { auth, message, proxy, transport, type LocationStore, type SubscriberDirectory } from '../../sip/index.js';
-import { evaluate, type Target } from '../dialplan/index.js';
+import { evaluate, resumeAfterFailure, type DialPlan, type DialRequest, type Target } from '../dialplan/index.js';
 import { formatForTrunk, normalizeE164 } from '../numbering/index.js';
 import { cidrContains, parseCidr, type Cidr } from '../trunks/acl.js';
 import { gatewayOrder, type Gateway } from '../trunks/gateway-selection.js';
@@ -38,7 +38,7 @@ export interface BranchGroup {
 }
 
 export type RouteDecision =
-  | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string; inboundTrunk?: TrunkInfo; callerUser?: string }
+  | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string; inboundTrunk?: TrunkInfo; callerUser?: string; resume?: () => Promise<RouteDecision | undefined> }
   | { kind: 'reject'; status: number; reason: string }
   | { kind: 'challenge'; headers: [string, string][] };
 
@@ -174,17 +174,28 @@ export class CallRouter {
 
   private async fromPlan(
     tenant: string,
-    request: { number: string; caller: string; source: 'internal' | 'trunk'; trunk?: string; at: number },
+    request: DialRequest,
     direction: 'inbound' | 'outbound',
     who: Caller,
   ): Promise<RouteDecision | undefined> {
     const plan = await this.options.directory.dialPlan(tenant);
     if (plan === undefined) return undefined;
+    return this.planDecision(plan, tenant, request, direction, who);
+  }
+
+  /** Evaluate the plan; a matched rule with continueOnFailure carries `resume`: the next rule's decision (forwarding on busy/no answer). */
+  private async planDecision(plan: DialPlan, tenant: string, request: DialRequest, direction: 'inbound' | 'outbound', who: Caller): Promise<RouteDecision | undefined> {
     const result = evaluate(plan, request);
     if (result.error !== undefined) return { kind: 'reject', status: 482, reason: 'Dial Plan Loop' };
-    if (result.matched === undefined) return undefined;
-    const decision = await this.toTarget(result.matched.target, tenant, result.matched.number, direction, who);
-    return decision.kind === 'connect' ? { ...decision, rule: result.matched.rule } : decision;
+    const matched = result.matched;
+    if (matched === undefined) return undefined;
+    const decision = await this.toTarget(matched.target, tenant, matched.number, direction, who);
+    if (decision.kind !== 'connect') return decision;
+    return {
+      ...decision,
+      rule: matched.rule,
+      ...(matched.continueOnFailure ? { resume: () => this.planDecision(plan, tenant, resumeAfterFailure(request, matched), direction, who) } : {}),
+    };
   }
 
   private async toTarget(target: Target, tenant: string, number: string, direction: 'inbound' | 'outbound' | 'internal', who: Caller): Promise<RouteDecision> {
