@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import {
   DEFAULT_TENANT_NAME,
   createTelephonyStores,
@@ -16,7 +14,6 @@ import {
 import { InvalidInputError, NotFoundError, type Logger } from '../lib/index.js';
 import { createMemoryBus, type Config } from '../platform/index.js';
 import { openProvisioning } from './subscriber-services.js';
-import { SERVER_FILE } from './user-commands.js';
 
 /**
  * What the telephony commands do, over either the database of a stopped server (LocalBackend)
@@ -174,22 +171,5 @@ export function openRemoteBackend(base: string, apiKey: string, tenant: string |
   };
 }
 
-/** A server running on this data directory (its server.json names a live process), as user-commands finds it. */
-export function runningServerUrl(config: Config): string | undefined {
-  const file = path.join(config.dataDir, SERVER_FILE);
-  if (!existsSync(file)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; url?: string };
-    if (typeof info.pid !== 'number' || typeof info.url !== 'string') return undefined;
-    process.kill(info.pid, 0);
-    return info.url;
-  } catch {
-    return undefined;
-  }
-}
-
-export function apiKeyFor(config: Config, given: string | undefined): string | undefined {
-  if (given !== undefined) return given;
-  const file = path.join(config.dataDir, 'api-key');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
+// a running server and its API key are found as the user commands find them
+export { runningServer as runningServerUrl, apiKeyFor } from './user-commands.js';

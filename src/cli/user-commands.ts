@@ -83,7 +83,7 @@ function splitUser(user: string): [string, string] {
 }
 
 /** A server that is running on this data directory (its server.json names a live process). */
-function runningServer(config: Config): string | undefined {
+export function runningServer(config: Config): string | undefined {
   const file = path.join(config.dataDir, SERVER_FILE);
   if (!existsSync(file)) return undefined;
   try {
@@ -96,7 +96,7 @@ function runningServer(config: Config): string | undefined {
   }
 }
 
-function apiKeyFor(config: Config, given: string | undefined): string | undefined {
+export function apiKeyFor(config: Config, given: string | undefined): string | undefined {
   if (given !== undefined) return given;
   const file = path.join(config.dataDir, 'api-key');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;

@@ -294,8 +294,11 @@ const STATUS_OF: ReadonlyArray<[Function, number]> = [
   [ForbiddenError, 403],
 ];
 
-/** one JSON error shape for the API: {error, field?, reason?}; validation failures name the field */
-function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyReply, log: Logger): FastifyReply {
+/**
+ * One JSON error shape for the API: {error, field?, reason?}; validation failures name the field.
+ * `special` answers errors only one set of routes knows (a refused dial plan lists its rules).
+ */
+export function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyReply, log: Logger, special?: (err: FastifyError) => FastifyReply | undefined): FastifyReply {
   if (err.validation !== undefined && err.validation.length > 0) {
     const first = err.validation[0];
     const params = (first?.params ?? {}) as { missingProperty?: unknown; additionalProperty?: unknown };
@@ -305,10 +308,12 @@ function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyRep
     const reason = first?.message ?? 'invalid';
     return reply.status(400).send({ error: `invalid ${err.validationContext ?? 'request'}: ${field} ${reason}`, field, reason });
   }
+  const answered = special?.(err);
+  if (answered !== undefined) return answered;
   if (err instanceof InvalidFieldError) return reply.status(400).send({ error: err.message, field: err.field, reason: err.reason });
   const mapped = STATUS_OF.find(([type]) => err instanceof type)?.[1];
   if (mapped === 401) void reply.header('www-authenticate', 'Bearer');
   const status = mapped ?? (typeof err.statusCode === 'number' ? err.statusCode : httpStatusFor(err));
-  if (status >= 500) log.error({ err: describeError(err), url: request.url, method: request.method }, 'provisioning request failed');
+  if (status >= 500) log.error({ err: describeError(err), url: request.url, method: request.method }, 'API request failed');
   return reply.status(status).send({ error: status >= 500 && status !== 503 ? 'internal error' : describeError(err) });
 }

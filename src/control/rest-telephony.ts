@@ -1,5 +1,6 @@
+import { sendError } from './rest-api.js';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError, describeError, httpStatusFor, type Logger } from '../lib/index.js';
+import { NotFoundError, type Logger } from '../lib/index.js';
 import type { CdrStore } from './cdr-store.js';
 import { DialPlanInvalidError, type DialPlanStore } from './dial-plan-store.js';
 import type { DidStore } from './did-store.js';
@@ -41,7 +42,7 @@ async function telephonyApi(api: FastifyInstance, options: TelephonyRoutesOption
   const log = options.logger.child({ component: 'telephony-api' });
   const principals = new WeakMap<FastifyRequest, ApiKeyInfo>();
 
-  api.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply, log));
+  api.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply, log, refusedDialPlan(reply)));
   api.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -178,27 +179,7 @@ async function telephonyApi(api: FastifyInstance, options: TelephonyRoutesOption
   );
 }
 
-const STATUS_OF: ReadonlyArray<[Function, number]> = [
-  [UnauthorizedError, 401],
-  [ForbiddenError, 403],
-];
-
-/** the provisioning API's error shape {error, field?, reason?}, plus errors[] for a refused dial plan */
-function sendError(err: FastifyError, request: FastifyRequest, reply: FastifyReply, log: Logger): FastifyReply {
-  if (err.validation !== undefined && err.validation.length > 0) {
-    const first = err.validation[0];
-    const params = (first?.params ?? {}) as { missingProperty?: unknown; additionalProperty?: unknown };
-    const path = (first?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const extra = typeof params.missingProperty === 'string' ? params.missingProperty : typeof params.additionalProperty === 'string' ? params.additionalProperty : '';
-    const field = [path, extra].filter((p) => p !== '').join('.') || (err.validationContext ?? 'body');
-    const reason = first?.message ?? 'invalid';
-    return reply.status(400).send({ error: `invalid ${err.validationContext ?? 'request'}: ${field} ${reason}`, field, reason });
-  }
-  if (err instanceof DialPlanInvalidError) return reply.status(400).send({ error: err.message, field: 'document', reason: 'refused by the dial-plan validator', errors: err.errors });
-  if (err instanceof InvalidFieldError) return reply.status(400).send({ error: err.message, field: err.field, reason: err.reason });
-  const mapped = STATUS_OF.find(([type]) => err instanceof type)?.[1];
-  if (mapped === 401) void reply.header('www-authenticate', 'Bearer');
-  const status = mapped ?? (typeof err.statusCode === 'number' ? err.statusCode : httpStatusFor(err));
-  if (status >= 500) log.error({ err: describeError(err), url: request.url, method: request.method }, 'telephony request failed');
-  return reply.status(status).send({ error: status >= 500 && status !== 503 ? 'internal error' : describeError(err) });
+/** the provisioning API's error shape, plus errors[] for a refused dial plan */
+function refusedDialPlan(reply: FastifyReply): (err: FastifyError) => FastifyReply | undefined {
+  return (err) => (err instanceof DialPlanInvalidError ? reply.status(400).send({ error: err.message, field: 'document', reason: 'refused by the dial-plan validator', errors: err.errors }) : undefined);
 }

@@ -6,27 +6,16 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
-import { baresipAvailable, BARESIP_BIN, startBaresip, toneWav, type BaresipPhone } from '../helpers/baresip.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { toneWav } from '../helpers/baresip.js';
+import { startPbx } from '../helpers/pbx.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('click-to-dial, list, hold, record and hang up over REST', async (t) => {
-  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
-  if (!baresipAvailable()) return;
-  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
-    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
-  });
-  const work = mkdtempSync(path.join(tmpdir(), 'opencx-rest-calls-'));
-  const phones: BaresipPhone[] = [];
-  t.teardown(async () => {
-    for (const p of phones) await p.stop();
-    await server.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-  const udp = server.ports.udp as number;
+  const pbx = await startPbx(t, ['alice', 'bob']);
+  if (pbx === undefined) return;
+  const server = pbx.server;
   const base = `http://127.0.0.1:${server.ports.http}/api/v1`;
   const key = readFileSync(path.join(server.dataDir, 'api-key'), 'utf8').trim();
   const api = async (method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
@@ -34,18 +23,10 @@ t.test('click-to-dial, list, hold, record and hang up over REST', async (t) => {
     const text = await res.text();
     return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
   };
-  for (const u of ['alice', 'bob']) {
-    const r = await runOpencx(['user', 'add', `${u}@127.0.0.1`, '--password', `pw-${u}`, '--data-dir', server.dataDir]);
-    t.equal(r.code, 0, `user ${u} added`);
-  }
-  const tone = path.join(work, 'tone.wav');
+  const tone = path.join(pbx.work, 'tone.wav');
   writeFileSync(tone, toneWav(700, 60));
-  for (const u of ['alice', 'bob']) {
-    const phone = await startBaresip({ account: `<sip:${u}@127.0.0.1>;auth_pass=pw-${u};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600;answermode=auto`, audioSource: tone });
-    phones.push(phone);
-    t.ok(await phone.waitFor(new RegExp(`${u}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`), 15000), `${u} registered`);
-  }
-  const [alice, bob] = phones as [BaresipPhone, BaresipPhone];
+  const alice = await pbx.phone('alice', { answer: true, audioSource: tone });
+  const bob = await pbx.phone('bob', { answer: true, audioSource: tone });
 
   t.equal((await api('GET', '/calls')).status, 200, 'GET /calls answers');
   t.equal((await fetch(`${base}/calls`)).status, 401, 'no API key: 401');
@@ -89,6 +70,5 @@ t.test('click-to-dial, list, hold, record and hang up over REST', async (t) => {
   t.equal(cdrs.status, 200, 'CDRs for the call exist');
   const recs = (cdrs.json.items ?? cdrs.json) as unknown;
   t.ok(Array.isArray(recs) ? recs.length >= 2 : JSON.stringify(cdrs.json).includes(id), 'call and leg records');
-  const errors = server.output.filter((l) => /"level":(50|60)/.test(l));
-  t.same(errors, [], 'opencx logged no errors');
+  t.same(pbx.errors(), [], 'opencx logged no errors');
 });

@@ -8,11 +8,10 @@
  * Each phone plays its own tone: alice 700 Hz, bob 1000 Hz, carol 1400 Hz.
  */
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
-import { baresipAvailable, BARESIP_BIN, readWav, startBaresip, tonePower, toneWav, type BaresipPhone } from '../helpers/baresip.js';
+import { readWav, tonePower, toneWav, type BaresipPhone } from '../helpers/baresip.js';
+import { startPbx } from '../helpers/pbx.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -37,37 +36,13 @@ function recordedSeconds(phone: BaresipPhone): number {
 }
 
 t.test('hold with music, then blind transfer, between three baresip phones', async (t) => {
-  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
-  if (!baresipAvailable()) return;
-  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
-    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
-  });
-  const work = mkdtempSync(path.join(tmpdir(), 'opencx-xfer-'));
-  const phones: BaresipPhone[] = [];
-  t.teardown(async () => {
-    if (process.env.DUMP_SERVER_LOG !== undefined) writeFileSync(process.env.DUMP_SERVER_LOG, [...server.output, ...phones.map((p) => p.output())].join('\n'));
-    for (const p of phones) await p.stop();
-    await server.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-  const udp = server.ports.udp as number;
+  const pbx = await startPbx(t, ['alice', 'bob', 'carol']);
+  if (pbx === undefined) return;
+  const server = pbx.server;
   const tones: Record<string, number> = { alice: 700, bob: 1000, carol: 1400 };
-  for (const u of Object.keys(tones)) {
-    const r = await runOpencx(['user', 'add', `${u}@127.0.0.1`, '--password', `pw-${u}`, '--data-dir', server.dataDir]);
-    t.equal(r.code, 0, `user ${u} added`);
-    writeFileSync(path.join(work, `${u}.wav`), toneWav(tones[u] as number, 60));
-  }
-  const start = async (u: string, extra: { commands?: string[]; answer: boolean }): Promise<BaresipPhone> => {
-    const phone = await startBaresip({
-      account: `<sip:${u}@127.0.0.1>;auth_pass=pw-${u};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600${extra.answer ? ';answermode=auto' : ''}`,
-      audioSource: path.join(work, `${u}.wav`),
-      console: true,
-      ...(extra.commands !== undefined ? { commands: extra.commands } : {}),
-    });
-    phones.push(phone);
-    t.ok(await phone.waitFor(new RegExp(`${u}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`), 15000), `${u} registered`);
-    return phone;
-  };
+  for (const u of Object.keys(tones)) writeFileSync(path.join(pbx.work, `${u}.wav`), toneWav(tones[u] as number, 60));
+  const start = (u: string, extra: { commands?: string[]; answer: boolean }): Promise<BaresipPhone> =>
+    pbx.phone(u, { answer: extra.answer, audioSource: path.join(pbx.work, `${u}.wav`), console: true, ...(extra.commands !== undefined ? { commands: extra.commands } : {}) });
   const bob = await start('bob', { answer: true });
   const carol = await start('carol', { answer: true });
   const alice = await start('alice', { answer: false, commands: ['/dial sip:bob@127.0.0.1'] });
@@ -103,6 +78,5 @@ t.test('hold with music, then blind transfer, between three baresip phones', asy
   await sleep(1000);
   const after = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
   t.match(after, /opencx_media_endpoints 0\b/, 'after the hang-up no media endpoint is left');
-  const errors = server.output.filter((l) => /"level":(50|60)/.test(l));
-  t.same(errors, [], 'opencx logged no errors');
+  t.same(pbx.errors(), [], 'opencx logged no errors');
 });

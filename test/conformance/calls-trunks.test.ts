@@ -10,11 +10,11 @@
  *   gateway (503), the call fails over to the second, which challenges with 407 and answers.
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
-import { baresipAvailable, BARESIP_BIN, fileSize, readWav, startBaresip, type BaresipPhone } from '../helpers/baresip.js';
+import { runOpencx } from '../helpers/opencx-process.js';
+import { fileSize, readWav } from '../helpers/baresip.js';
+import { startPbx } from '../helpers/pbx.js';
 import { fixture } from '../helpers/paths.js';
 import { freePort, requireSipp, runSipp, startSipp } from '../helpers/sipp.js';
 
@@ -23,30 +23,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 t.test('inbound DID, trunk limit, toll fraud and outbound failover through opencx', async (t) => {
   requireSipp();
-  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
-  if (!baresipAvailable()) return;
   if (!existsSync(path.join(PCAP_DIR, 'g711a.pcap'))) throw new Error(`${PCAP_DIR}/g711a.pcap missing (Debian sip-tester ships it)`);
-
-  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
-    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
-  });
-  const work = mkdtempSync(path.join(tmpdir(), 'opencx-trunks-'));
-  const phones: BaresipPhone[] = [];
-  t.teardown(async () => {
-    if (process.env.DUMP_SERVER_LOG !== undefined) writeFileSync(process.env.DUMP_SERVER_LOG, [...server.output, ...phones.map((p) => p.output())].join('\n'));
-    for (const p of phones) await p.stop();
-    await server.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-  const udp = server.ports.udp as number;
-  const cli = async (...args: string[]): Promise<void> => {
-    const r = await runOpencx([...args, '--data-dir', server.dataDir]);
-    t.equal(r.code, 0, `opencx ${args.join(' ')}: ${r.stdout.trim()}${r.stderr.trim()}`);
-  };
+  const pbx = await startPbx(t, ['alice', 'bob']);
+  if (pbx === undefined) return;
+  const { server, udp, work, cli } = pbx;
 
   // provisioning: users, the carrier's inbound trunk (one call at a time), a DID, the outbound trunk and a dial plan
-  await cli('user', 'add', 'alice@127.0.0.1', '--password', 'pw-alice');
-  await cli('user', 'add', 'bob@127.0.0.1', '--password', 'pw-bob');
   await cli('trunk', 'add', 'carrier', '--acl', '127.0.0.2/32', '--direction', 'inbound', '--country-code', '1', '--max-calls', '1');
   await cli('did', 'add', '+15552340001', '--user', 'bob@127.0.0.1');
   const gw503Port = await freePort('127.0.0.3');
@@ -56,9 +38,7 @@ t.test('inbound DID, trunk limit, toll fraud and outbound failover through openc
   writeFileSync(plan, JSON.stringify({ rules: [{ name: 'us-pstn', match: { number: '_1NXXNXXXXXX' }, target: { type: 'trunk', trunk: 'pstn' } }] }));
   await cli('dialplan', 'set', plan);
 
-  const bob = await startBaresip({ account: `<sip:bob@127.0.0.1>;auth_pass=pw-bob;outbound="sip:127.0.0.1:${udp};transport=udp";regint=600;answermode=auto` });
-  phones.push(bob);
-  t.ok(await bob.waitFor(/bob@127\.0\.0\.1: \{0\/UDP\/v4\} 200 OK/, 15000), 'bob registered');
+  const bob = await pbx.phone('bob', { answer: true });
 
   // --- inbound: the carrier calls the DID in national format; bob answers; the carrier hangs up
   const scenario = path.join(work, 'trunk-uac.xml');
@@ -96,11 +76,7 @@ t.test('inbound DID, trunk limit, toll fraud and outbound failover through openc
   const gw503 = await startSipp({ target: '127.0.0.1:9', scenario: fixture(import.meta.url, 'sipp/gateway-503.xml'), localIp: '127.0.0.3', localPort: gw503Port, calls: 1, timeoutS: 40, extraArgs: ['-rsa', `127.0.0.1:${udp}`] });
   const gwAuth = await startSipp({ target: '127.0.0.1:9', scenario: fixture(import.meta.url, 'sipp/gateway-auth.xml'), localIp: '127.0.0.3', localPort: gwAuthPort, calls: 1, timeoutS: 40, extraArgs: ['-rsa', `127.0.0.1:${udp}`] });
   await sleep(500);
-  const alice = await startBaresip({
-    account: `<sip:alice@127.0.0.1>;auth_pass=pw-alice;outbound="sip:127.0.0.1:${udp};transport=udp";regint=600`,
-    commands: ['/dial sip:15557654321@127.0.0.1'],
-  });
-  phones.push(alice);
+  const alice = await pbx.phone('alice', { commands: ['/dial sip:15557654321@127.0.0.1'] });
   t.ok(await alice.waitFor(/Call established: sip:15557654321@127\.0\.0\.1/, 20000).catch(() => false), 'alice reached the PSTN number through the second gateway');
   await sleep(1000);
   await alice.stop();
@@ -114,6 +90,5 @@ t.test('inbound DID, trunk limit, toll fraud and outbound failover through openc
   t.equal(list.code, 0, 'cdr list works');
   t.match(list.stdout, /5552340001|\+15552340001/, 'the DID call has a CDR');
   t.match(list.stdout, /15557654321/, 'the outbound call has a CDR');
-  const serverErrors = server.output.filter((l) => /"level":(50|60)/.test(l));
-  t.same(serverErrors, [], 'opencx logged no errors');
+  t.same(pbx.errors(), [], 'opencx logged no errors');
 });

@@ -1,0 +1,67 @@
+/**
+ * A PBX for conformance tests: `opencx start` with every role on 127.0.0.1 (free ports, MD5
+ * challenges for Debian's baresip, media bound to loopback), users added through the CLI, and
+ * registered baresip phones. Everything is stopped and removed when the test ends.
+ */
+import type { Test } from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runOpencx, startOpencx, type OpencxProcess } from './opencx-process.js';
+import { baresipAvailable, BARESIP_BIN, startBaresip, type BaresipOptions, type BaresipPhone } from './baresip.js';
+
+export interface Pbx {
+  server: OpencxProcess;
+  /** the SIP UDP port */
+  udp: number;
+  /** a scratch directory of the test */
+  work: string;
+  /** `opencx ARGS --data-dir <the server's>`, asserted to exit 0 */
+  cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** a registered baresip phone for user@127.0.0.1 (password pw-user); auto-answers when `answer` */
+  phone(user: string, options?: { answer?: boolean; commands?: string[]; audioSource?: string; console?: boolean }): Promise<BaresipPhone>;
+  /** opencx's error and fatal log lines (a test asserts there are none) */
+  errors(): string[];
+}
+
+export async function startPbx(t: Test, users: string[]): Promise<Pbx | undefined> {
+  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
+  if (!baresipAvailable()) return undefined;
+  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
+    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
+  });
+  const work = mkdtempSync(path.join(tmpdir(), 'opencx-pbx-'));
+  const phones: BaresipPhone[] = [];
+  t.teardown(async () => {
+    if (process.env.DUMP_SERVER_LOG !== undefined) writeFileSync(process.env.DUMP_SERVER_LOG, [...server.output, ...phones.map((p) => p.output())].join('\n'));
+    for (const p of phones) await p.stop();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const udp = server.ports.udp as number;
+  const cli = async (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    const r = await runOpencx([...args, '--data-dir', server.dataDir]);
+    t.equal(r.code, 0, `opencx ${args.join(' ')}: ${r.stdout.trim()}${r.stderr.trim()}`);
+    return r;
+  };
+  for (const u of users) await cli('user', 'add', `${u}@127.0.0.1`, '--password', `pw-${u}`);
+  return {
+    server,
+    udp,
+    work,
+    cli,
+    errors: () => server.output.filter((l) => /"level":(50|60)/.test(l)),
+    async phone(user, options = {}) {
+      const opts: BaresipOptions = {
+        account: `<sip:${user}@127.0.0.1>;auth_pass=pw-${user};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600${options.answer === true ? ';answermode=auto' : ''}`,
+        ...(options.commands !== undefined ? { commands: options.commands } : {}),
+        ...(options.audioSource !== undefined ? { audioSource: options.audioSource } : {}),
+        ...(options.console !== undefined ? { console: options.console } : {}),
+      };
+      const phone = await startBaresip(opts);
+      phones.push(phone);
+      t.ok(await phone.waitFor(new RegExp(`${user}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`), 15000), `${user} registered`);
+      return phone;
+    },
+  };
+}
