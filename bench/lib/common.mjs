@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { setTimeout, clearTimeout } from 'node:timers';
 
@@ -415,4 +416,20 @@ export async function backgroundBusy() {
   const a = systemCpu();
   await delay(2000);
   return busyPct(a, systemCpu());
+}
+
+/**
+ * Write a run's Markdown unless nothing ran (then say so and set a failing exit code): every
+ * benchmark ends this way.
+ */
+export function writeResults(out, md, anythingRan) {
+  const rel = path.relative(process.cwd(), out);
+  if (!anythingRan) {
+    console.error(`[bench] no step ran; ${rel} left unchanged`);
+    process.exitCode = 1;
+    return;
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, md);
+  console.error(`[bench] wrote ${rel}`);
 }

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CLK_TCK, stopServer, systemCpu, busyPct, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet } from '../lib/common.mjs';
+import { CLK_TCK, stopServer, systemCpu, busyPct, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet, writeResults } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
 import { freeUdpRange } from './ports.mjs';
 import { TASKSET, wrap, ensureRtpengine, startEngine, startedServers, mapLimit, setupCall, deleteCall } from './engines.mjs';
@@ -419,14 +419,7 @@ async function main() {
   ].join('\n');
   console.log(md);
   fs.rmSync(tmp, { recursive: true, force: true });
-  if (rows.every((r) => r.skipped || r.engine === 'baseline' || r.error)) {
-    console.error(`[bench] no engine step ran; ${path.relative(process.cwd(), opts.out)} not written`);
-    process.exitCode = 1;
-    return;
-  }
-  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-  fs.writeFileSync(opts.out, md);
-  console.error(`[bench] wrote ${path.relative(process.cwd(), opts.out)}`);
+  writeResults(opts.out, md, !rows.every((r) => r.skipped || r.engine === 'baseline' || r.error));
 }
 
 main().catch((err) => {

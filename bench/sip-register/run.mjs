@@ -27,6 +27,7 @@ import {
   KAMAILIO, SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, logTail, machineInfo, parseStatCsv,
   reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
   systemCpu, treeCpuSeconds, treeMemoryKb, treeMemoryDetailKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren,
+  writeResults,
 } from '../lib/common.mjs';
 import { parseArgs, headerHelp } from '../lib/args.mjs';
 import { generateUsers, sliceCsv } from './gen-users.mjs';
@@ -476,14 +477,7 @@ async function main() {
   console.log(md);
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   else console.error(`[bench] kept ${tmp}`);
-  if (rows.every((r) => r.skipped) && mem.length === 0) {
-    console.error(`[bench] no step ran; ${path.relative(process.cwd(), opts.out)} left unchanged`);
-    process.exitCode = 1;
-    return;
-  }
-  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-  fs.writeFileSync(opts.out, md);
-  console.error(`[bench] wrote ${path.relative(process.cwd(), opts.out)}`);
+  writeResults(opts.out, md, !(rows.every((r) => r.skipped) && mem.length === 0));
 }
 
 main().catch((err) => {
