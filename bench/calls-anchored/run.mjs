@@ -4,7 +4,7 @@
 //
 //   node bench/calls-anchored/run.mjs [--calls 500] [--hold 60] [--rate 50] [--fallback 300,200,100]
 //        [--cps-steps 10,20,40,60,80,100,120,140,160,200,250,300] [--cps-hold 2] [--cps-duration 10] [--dist dist] [--out FILE]
-//        [--no-stop] [--skip-concurrency] [--skip-cps] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
+//        [--max-minutes 11.5] [--no-stop] [--skip-concurrency] [--skip-cps] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
 //
 // 1. starts opencx (every role, `opencx start` via bench/lib/opencx-launch.mjs from the build folder
 //    --dist), SIP/HTTP on free 127.0.0.1 ports, media bound to 127.0.0.1; provisions an inbound trunk
@@ -45,14 +45,14 @@ function options(argv) {
   const o = {
     calls: 500, hold: 60, rate: 50, fallback: [300, 200, 100], cpsSteps: [10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 250, 300], cpsHold: 2, cpsDuration: 10,
     dist: 'dist', out: path.join(REPO, 'bench', 'results', 'calls-anchored.md'), stopAfter: 2, keep: false,
-    skipConcurrency: false, skipCps: false, quietBelow: 30, quietWait: 10,
+    skipConcurrency: false, skipCps: false, quietBelow: 30, quietWait: 10, maxMinutes: 11.5,
   };
   const list = (v) => v.split(',').filter(Boolean).map((s) => Number(s.trim()));
   const spec = {
     '--calls': ['calls', Number], '--hold': ['hold', Number], '--rate': ['rate', Number], '--fallback': ['fallback', list],
     '--cps-steps': ['cpsSteps', list], '--cps-hold': ['cpsHold', Number], '--cps-duration': ['cpsDuration', Number],
     '--dist': ['dist', String], '--out': ['out', (v) => path.resolve(v)], '--quiet-below': ['quietBelow', Number],
-    '--quiet-wait': ['quietWait', Number],
+    '--quiet-wait': ['quietWait', Number], '--max-minutes': ['maxMinutes', Number],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -157,7 +157,10 @@ function sampler(server, httpPort, everyMs, drops) {
       const t = Date.now();
       try {
         const m = await scrape(httpPort);
-        samples.push({ t, m, cpu: treeCpuSeconds(server.pid), main: mainThreadCpuSeconds(server.pid), mem: treeMemoryKb(server.pid) });
+        // the CPU readings carry their own time: a scrape under load can take a while
+        const main = mainThreadCpuSeconds(server.pid);
+        const cpu = treeCpuSeconds(server.pid);
+        samples.push({ t: Date.now(), m, cpu, main, mem: treeMemoryKb(server.pid) });
         drops.sample();
       } catch (e) {
         samples.push({ t, error: String(e?.message ?? e) });
@@ -283,6 +286,9 @@ async function main() {
   };
   let server = null;
   let gateway = null;
+  const conc = [];
+  const cps = [];
+  const notes = [];
   const cleanup = async () => {
     killLiveChildren();
     if (gateway) await gateway.stop();
@@ -291,15 +297,19 @@ async function main() {
   const onSignal = () => { cleanup().finally(() => { if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true }); process.exit(130); }); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  // the whole run is bounded: phases + setup + margins
-  const budgetS = (opts.skipConcurrency ? 0 : (1 + opts.fallback.length) * (opts.calls / opts.rate + opts.hold + 60))
-    + (opts.skipCps ? 0 : opts.cpsSteps.length * (opts.cpsDuration + opts.cpsHold + 50)) + 180;
-  const watchdog = setTimeout(() => { console.error(`[bench] run exceeded ${budgetS}s: stopping`); onSignal(); }, budgetS * 1000);
+  // the whole run is bounded by --max-minutes: a step that would not fit is skipped; at the deadline
+  // every SIPp is killed (the step fails, the report is still written); 45 s later the run exits
+  const budgetS = opts.maxMinutes * 60;
+  const deadline = startedAt + budgetS * 1000;
+  const fits = (seconds) => Date.now() + seconds * 1000 < deadline;
+  const watchdog = setTimeout(() => {
+    console.error(`[bench] time budget of ${opts.maxMinutes} min reached: stopping SIPp`);
+    notes.push(`the run reached its time budget (${opts.maxMinutes} min) and was cut short`);
+    killLiveChildren();
+    setTimeout(() => { console.error('[bench] still running 45 s after the budget: exiting'); onSignal(); }, 45000).unref();
+  }, budgetS * 1000);
   watchdog.unref();
 
-  const conc = [];
-  const cps = [];
-  const notes = [];
   const mem = {};
   let provisionText = '';
   let background = NaN;
@@ -470,6 +480,9 @@ async function main() {
     if (!opts.skipConcurrency) {
       for (const n of [opts.calls, ...opts.fallback]) {
         if (server.exited) break;
+        // keep room for the CPS phase: about 25 s per step
+        const need = n / Math.min(opts.rate, n) + opts.hold + 40 + (opts.skipCps ? 0 : 25 * opts.cpsSteps.length);
+        if (n !== opts.calls && !fits(need)) { notes.push(`concurrency ${n} skipped: it would not fit in the time budget`); continue; }
         console.error(`[bench] concurrency: ${n} calls at ${opts.rate}/s, each held ${opts.hold} s with RTP both ways`);
         const row = await runCarrier({ calls: n, rate: Math.min(opts.rate, n), holdS: opts.hold, label: 'concurrency' });
         conc.push(row);
@@ -485,6 +498,7 @@ async function main() {
     if (!opts.skipCps) {
       let fails = 0;
       for (const r of opts.cpsSteps) {
+        if (!fits(opts.cpsDuration + opts.cpsHold + 30)) { cps.push({ rate: r, skipped: true, why: 'time budget' }); continue; }
         if (server.exited || fails >= opts.stopAfter) { cps.push({ rate: r, skipped: true, why: server.exited ? 'opencx exited' : `after ${opts.stopAfter} failed steps` }); continue; }
         const calls = Math.round(r * opts.cpsDuration);
         console.error(`[bench] cps: ${calls} calls at ${r}/s, each held ${opts.cpsHold} s with RTP`);

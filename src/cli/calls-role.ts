@@ -5,7 +5,7 @@ import { describeError } from '../lib/index.js';
 import { B2bua, CallRouter, TrunkMonitor, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
 import { TELEPHONY_CHANGED_TOPIC, createTelephonyStores, type TelephonyStores } from '../control/index.js';
 import type { MediaEngineApi } from '../media/index.js';
-import type { Bus, Config } from '../platform/index.js';
+import { registerCallMetrics, type Bus, type Config, type Metrics } from '../platform/index.js';
 import { ua, type LocationStore, type SipService, type SubscriberDirectory } from '../sip/index.js';
 import type { Provisioning } from './subscriber-services.js';
 
@@ -37,6 +37,7 @@ export function startCallsRole(options: {
   nodeId: string;
   localHost: () => string;
   isOwnHost: (host: string, port: number | undefined) => boolean;
+  metrics?: Metrics;
 }): CallsRole {
   const log = options.logger.child({ component: 'calls' });
   const stores = createTelephonyStores({ db: options.provisioning.db, bus: options.bus, logger: log, validateDialPlan: validateDialPlan });
@@ -79,6 +80,9 @@ export function startCallsRole(options: {
     logger: log,
     localHost: options.localHost,
   });
+  if (options.metrics !== undefined) {
+    registerCallMetrics(options.metrics, () => ({ activeCalls: b2bua.activeCalls, dialogs: service.dialogCount, pendingInvites: service.pendingInviteCount }));
+  }
   // provisioning changes (a trunk, a DID, a dial plan) take effect on the next call
   const changes = options.bus.subscribe(TELEPHONY_CHANGED_TOPIC, () => {
     router.invalidate();

@@ -139,6 +139,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
             nodeId,
             localHost: () => localSipHost(config),
             isOwnHost: (host, port) => isOwnSipHost(config, ports, host, port),
+            ...(config.metrics.enabled ? { metrics } : {}),
           });
           closers.push({ name: 'calls', close: () => calls.close() });
           callsRole = calls;

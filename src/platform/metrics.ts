@@ -256,8 +256,35 @@ export function registerMediaMetrics(metrics: Metrics, snapshot: () => MediaMetr
     ['packetsLost', 'opencx_media_packets_lost', 'RTP packets lost towards open endpoints (RFC 3550 A.3)'],
     ['maxJitterMs', 'opencx_media_jitter_max_ms', 'highest interarrival jitter among open endpoints (RFC 3550 A.8), ms'],
   ];
-  let cached: { at: number; value: MediaMetricsSnapshot } | undefined;
-  const read = (): MediaMetricsSnapshot => {
+  registerSnapshotGauges(metrics, gauges, snapshot);
+}
+
+/** What the calls role reports for /metrics. */
+export interface CallMetricsSnapshot {
+  activeCalls: number;
+  dialogs: number;
+  pendingInvites: number;
+}
+
+export function registerCallMetrics(metrics: Metrics, snapshot: () => CallMetricsSnapshot): void {
+  registerSnapshotGauges(
+    metrics,
+    [
+      ['activeCalls', 'opencx_calls_active', 'calls the B2BUA is handling'],
+      ['dialogs', 'opencx_sip_ua_dialogs', 'SIP dialogs held by the user-agent layer (both legs of every call)'],
+      ['pendingInvites', 'opencx_sip_ua_pending_invites', 'INVITEs sent or received and not yet answered'],
+    ],
+    snapshot,
+  );
+}
+
+/**
+ * Gauges read on each scrape from a snapshot function (cached for 100 ms so one scrape reads it
+ * once): the hot paths never touch prom-client.
+ */
+function registerSnapshotGauges<T extends object>(metrics: Metrics, gauges: [keyof T, string, string][], snapshot: () => T): void {
+  let cached: { at: number; value: T } | undefined;
+  const read = (): T => {
     const now = Date.now();
     if (cached === undefined || now - cached.at > 100) cached = { at: now, value: snapshot() };
     return cached.value;
@@ -268,7 +295,7 @@ export function registerMediaMetrics(metrics: Metrics, snapshot: () => MediaMetr
       help,
       registers: [metrics.registry],
       collect() {
-        this.set(read()[field]);
+        this.set(Number(read()[field]));
       },
     });
   }

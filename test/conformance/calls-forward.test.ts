@@ -31,5 +31,7 @@ t.test('no answer at bob after 4 s: the dial plan forwards the call to carol', a
   t.ok(await carol.waitFor(/Call established/, 15000), 'carol got the forwarded call');
   t.ok(Date.now() - began >= 4000, `forwarded after the 4 s ring time (${Date.now() - began} ms)`);
   t.ok(await alice.waitFor(/Call established/, 10000), 'alice is connected');
+  await alice.stop();
+  await pbx.assertIdle(t);
   t.same(pbx.errors(), [], 'opencx logged no errors');
 });

@@ -70,5 +70,6 @@ t.test('click-to-dial, list, hold, record and hang up over REST', async (t) => {
   t.equal(cdrs.status, 200, 'CDRs for the call exist');
   const recs = (cdrs.json.items ?? cdrs.json) as unknown;
   t.ok(Array.isArray(recs) ? recs.length >= 2 : JSON.stringify(cdrs.json).includes(id), 'call and leg records');
+  await pbx.assertIdle(t);
   t.same(pbx.errors(), [], 'opencx logged no errors');
 });

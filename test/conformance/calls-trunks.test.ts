@@ -90,5 +90,6 @@ t.test('inbound DID, trunk limit, toll fraud and outbound failover through openc
   t.equal(list.code, 0, 'cdr list works');
   t.match(list.stdout, /5552340001|\+15552340001/, 'the DID call has a CDR');
   t.match(list.stdout, /15557654321/, 'the outbound call has a CDR');
+  await pbx.assertIdle(t);
   t.same(pbx.errors(), [], 'opencx logged no errors');
 });

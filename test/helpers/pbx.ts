@@ -22,6 +22,8 @@ export interface Pbx {
   phone(user: string, options?: { answer?: boolean; commands?: string[]; audioSource?: string; console?: boolean }): Promise<BaresipPhone>;
   /** opencx's error and fatal log lines (a test asserts there are none) */
   errors(): string[];
+  /** after the calls: no call, SIP dialog, pending INVITE, media endpoint or RTP port is left (waits up to 5 s) */
+  assertIdle(t: Test): Promise<void>;
 }
 
 export async function startPbx(t: Test, users: string[]): Promise<Pbx | undefined> {
@@ -51,6 +53,16 @@ export async function startPbx(t: Test, users: string[]): Promise<Pbx | undefine
     work,
     cli,
     errors: () => server.output.filter((l) => /"level":(50|60)/.test(l)),
+    async assertIdle(t: Test) {
+      const gauges = ['opencx_calls_active', 'opencx_sip_ua_dialogs', 'opencx_sip_ua_pending_invites', 'opencx_media_endpoints', 'opencx_media_ports_in_use'];
+      let last = '';
+      for (let i = 0; i < 50; i++) {
+        last = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
+        if (gauges.every((g) => new RegExp(`^${g} 0$`, 'm').test(last))) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (const g of gauges) t.match(last, new RegExp(`^${g} 0$`, 'm'), `${g} back to 0`);
+    },
     async phone(user, options = {}) {
       const opts: BaresipOptions = {
         account: `<sip:${user}@127.0.0.1>;auth_pass=pw-${user};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600${options.answer === true ? ';answermode=auto' : ''}`,
