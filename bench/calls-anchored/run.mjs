@@ -216,9 +216,10 @@ function socketInodes(root) {
  * column per socket, remembered per inode across scrapes (a closed socket's count stays in the
  * sum). On loopback this is the only place a datagram to opencx can be lost.
  */
-function socketDropTracker(root) {
+function socketDropTracker(root, sipPort) {
   const seen = new Map();
   const base = new Map();
+  const sipInodes = new Set();
   const read = () => {
     const inodes = socketInodes(root);
     const now = new Map();
@@ -226,6 +227,7 @@ function socketDropTracker(root) {
       const f = line.trim().split(/\s+/);
       if (f.length < 13 || !inodes.has(f[9])) continue;
       now.set(f[9], Number(f[f.length - 1]));
+      if (parseInt(f[1].split(':')[1], 16) === sipPort) sipInodes.add(f[9]);
     }
     return now;
   };
@@ -233,6 +235,7 @@ function socketDropTracker(root) {
   return {
     sample() { for (const [k, v] of read()) seen.set(k, Math.max(seen.get(k) ?? 0, v)); },
     total() { let t = 0; for (const [k, v] of seen) t += v - (base.get(k) ?? 0); return t; },
+    sip() { let t = 0; for (const k of sipInodes) t += (seen.get(k) ?? 0) - (base.get(k) ?? 0); return t; },
     sockets() { return seen.size; },
   };
 }
@@ -379,6 +382,7 @@ async function main() {
     await delay(2000);
     const reads = [];
     for (let i = 0; i < 3; i++) { reads.push(treeMemoryKb(server.pid)); await delay(1000); }
+    try { mem.idleHeapMb = ((await scrape(httpPort)).nodejs_heap_size_used_bytes ?? NaN) / 1048576; } catch { mem.idleHeapMb = NaN; }
     mem.idle = { rss: reads.reduce((a, r) => a + r.rss, 0) / reads.length, pss: reads.reduce((a, r) => a + r.pss, 0) / reads.length };
 
     // ---- one SIPp carrier run
@@ -400,7 +404,7 @@ async function main() {
       const gwCpu0 = treeCpuSeconds(gateway.child.pid);
       const uacCpu0 = reapedChildrenCpuSeconds();
       const sys0 = systemCpu();
-      const drops = socketDropTracker(server.pid);
+      const drops = socketDropTracker(server.pid, sipPort);
       const smp = sampler(server, httpPort, 1000, drops);
       const t0 = Date.now();
       const limitS = calls / rate + holdS + RECV_TIMEOUT_S * 3 + 30;
@@ -427,6 +431,7 @@ async function main() {
       const memSamples = smp.samples.filter((s) => s.mem && s.m);
       const peakMem = memSamples.reduce((a, s) => (s.mem.rss > (a?.rss ?? 0) ? s.mem : a), null) ?? treeMemoryKb(server.pid);
       const peakPss = Math.max(0, ...memSamples.map((s) => s.mem.pss));
+      const peakHeap = Math.max(0, ...memSamples.map((s) => s.m.nodejs_heap_size_used_bytes ?? 0));
       // CPU while every call is up: between the first and last samples at the peak bridge count
       const atPeak = smp.samples.filter((s) => s.m && loss && (s.m[M.bridges] ?? 0) === loss.peakBridges);
       // the busiest second of the event loop (1 s scrapes)
@@ -450,7 +455,7 @@ async function main() {
         mainPct: (100 * (main1 - main0)) / wall, gwCpuPct: (100 * (gwCpu1 - gwCpu0)) / wall, uacCpuPct: (100 * (uacCpu1 - uacCpu0)) / wall,
         preDrained: pre, mainMaxPct,
         systemBusy: busyPct(sys0, sys1), peakRssKb: peakMem.rss, peakPssKb: peakPss, idleRssKb: mem.idle.rss, idlePssKb: mem.idle.pss,
-        afterRssKb: treeMemoryKb(server.pid).rss,
+        afterRssKb: treeMemoryKb(server.pid).rss, peakHeapMb: peakHeap / 1048576, idleHeapMb: mem.idleHeapMb,
         killed: res.killed, serverExited: server.exited, scrapeErrors,
       };
       const lossPct = holdS >= 10 ? loss?.atPeak.pct : loss?.weighted.pct;
@@ -458,6 +463,7 @@ async function main() {
       row.kernelDrops = snmp.RcvbufErrors ?? 0;
       row.opencxDrops = drops.total();
       row.opencxSockets = drops.sockets();
+      row.sipDrops = drops.sip();
       row.relayPct = loss && loss.atPeak.rx > 0 ? (100 * loss.atPeak.tx) / loss.atPeak.rx : NaN;
       row.pass = !res.killed && !server.exited && failed === 0 && ok === calls && (Number.isNaN(gwFailed) || gwFailed === 0)
         && Number.isFinite(lossPct) && lossPct < LOSS_LIMIT_PCT && drained.ok
@@ -487,7 +493,7 @@ async function main() {
         const row = await runCarrier({ calls: n, rate: Math.min(opts.rate, n), holdS: opts.hold, label: 'concurrency' });
         conc.push(row);
         console.error(`[bench]   ok ${row.ok}/${n}, failed ${row.failed}, peak bridges ${row.loss?.peakBridges}, loss ${fmt(row.lossPct, 3)} % ` +
-          `(engine rx ${fmt(row.loss?.atPeak.rx)} lost ${fmt(row.loss?.atPeak.lost)}), drops at opencx sockets ${row.opencxDrops} (${row.opencxSockets} sockets seen; system RcvbufErrors +${row.kernelDrops}), relayed/received ${fmt(row.relayPct, 2)} %, ` +
+          `(engine rx ${fmt(row.loss?.atPeak.rx)} lost ${fmt(row.loss?.atPeak.lost)}), drops at opencx sockets ${row.opencxDrops} (SIP socket ${row.sipDrops}; ${row.opencxSockets} sockets seen; system RcvbufErrors +${row.kernelDrops}), relayed/received ${fmt(row.relayPct, 2)} %, ` +
           `CPU ${fmt(row.cpuS, 1)} s (${fmt(row.peakCpuPct, 0)} % at peak, main thread ${fmt(row.peakMainPct, 0)} %), busy ${fmt(row.systemBusy, 0)} %, RSS peak ${fmt(row.peakRssKb / 1024, 1)} MB -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
         if (row.pass) break;
         await delay(3000);
@@ -527,23 +533,24 @@ async function main() {
   const cmd = ['node', path.relative(REPO, fileURLToPath(import.meta.url)), ...process.argv.slice(2)].join(' ');
   const mb = (kb) => fmt(kb / 1024, 1);
   const concHead = ['calls', 'rate/s', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'setup ms (mean INVITE→200)', 'peak bridges', 'peak endpoints',
-    'transcoding', 'engine RTP rx at peak', 'engine RTP lost at peak', 'RTP loss %', 'relayed / received %', 'max jitter ms', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ',
+    'transcoding', 'engine RTP rx at peak', 'engine RTP lost at peak', 'RTP loss %', 'relayed / received %', 'max jitter ms', 'drops at opencx sockets (of which SIP)', 'system UDP RcvbufErrors Δ',
     'back to 0 (endpoints, bridges, ports)', 'opencx CPU s', 'CPU s / call', 'CPU % at peak', 'main thread CPU % at peak', 'CPU % / 100 calls at peak', 'carrier / gateway SIPp CPU %',
-    'RSS idle → peak → after MB', 'RSS MB / 100 calls', 'PSS idle → peak MB', 'PSS MB / 100 calls', 'system busy %', 'pass', 'why not'];
+    'RSS idle → peak → after MB', 'RSS MB / 100 calls', 'PSS idle → peak MB', 'PSS MB / 100 calls', 'V8 heap used idle → peak MB', 'system busy %', 'pass', 'why not'];
   const concRows = conc.map((r) => [fmt(r.calls), fmt(r.rate), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.setupMs, 0), fmt(r.loss?.peakBridges),
     fmt(r.loss?.peakEndpoints), fmt(r.loss?.transcoding), fmt(r.loss?.atPeak.rx), fmt(r.loss?.atPeak.lost), fmt(r.lossPct, 3), fmt(r.relayPct, 2), fmt(r.loss?.jitterMaxMs, 1),
-    fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0), fmt(r.peakMainPct, 0),
+    `${fmt(r.opencxDrops)} (${fmt(r.sipDrops)})`, fmt(r.kernelDrops), r.drained.ok ? `yes (${fmt(r.drained.afterS, 1)} s)` : 'NO', fmt(r.cpuS, 1), fmt(r.cpuPerCall, 3), fmt(r.peakCpuPct, 0), fmt(r.peakMainPct, 0),
     fmt((r.peakCpuPct * 100) / (r.loss?.peakBridges || NaN), 1), `${fmt(r.uacCpuPct, 0)} / ${fmt(r.gwCpuPct, 0)}`,
     `${mb(r.idleRssKb)} → ${mb(r.peakRssKb)} → ${mb(r.afterRssKb)}`, fmt(((r.peakRssKb - r.idleRssKb) / 1024) * (100 / r.calls), 2),
     `${mb(r.idlePssKb)} → ${mb(r.peakPssKb)}`, fmt(((r.peakPssKb - r.idlePssKb) / 1024) * (100 / r.calls), 2),
-    fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']);
+    `${fmt(r.idleHeapMb, 1)} → ${fmt(r.peakHeapMb, 1)}`,
+    fmt(r.quiet, 0), fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']);
   const cpsHead = ['target calls/s', 'calls', 'hold s', 'ok', 'failed (carrier)', 'failed (gateway)', 'calls created /s', 'setup ms (mean INVITE→200)', 'setups ≥ 1 s', 'peak bridges',
-    'RTP loss % (engine, weighted over samples)', 'drops at opencx sockets', 'system UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'main thread CPU % (whole step / busiest 1 s)', 'CPU ms / call', 'carrier / gateway SIPp CPU %',
-    'RSS peak MB', 'system busy %', 'pass', 'why not'];
+    'RTP loss % (engine, weighted over samples)', 'drops at opencx sockets (of which SIP)', 'system UDP RcvbufErrors Δ', 'back to 0', 'opencx CPU % (whole step)', 'main thread CPU % (whole step / busiest 1 s)', 'CPU ms / call', 'carrier / gateway SIPp CPU %',
+    'RSS peak MB', 'busy before %', 'system busy %', 'pass', 'why not'];
   const cpsRows = cps.map((r) => (r.skipped ? [fmt(r.rate), ...cpsHead.slice(1, -1).map(() => '–'), r.why]
     : [fmt(r.rate), fmt(r.calls), fmt(r.holdS), fmt(r.ok), fmt(r.failed), fmt(r.gwFailed), fmt(r.achieved, 1), fmt(r.setupMs, 0), fmt(r.slowSetups), fmt(r.loss?.peakBridges),
-      fmt(r.lossPct, 3), fmt(r.opencxDrops), fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), `${fmt(r.mainPct, 0)} / ${fmt(r.mainMaxPct, 0)}`, fmt(r.cpuPerCall * 1000, 1), `${fmt(r.uacCpuPct, 0)} / ${fmt(r.gwCpuPct, 0)}`, mb(r.peakRssKb),
-      fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']));
+      fmt(r.lossPct, 3), `${fmt(r.opencxDrops)} (${fmt(r.sipDrops)})`, fmt(r.kernelDrops), r.drained.ok ? 'yes' : 'NO', fmt(r.cpuPct, 0), `${fmt(r.mainPct, 0)} / ${fmt(r.mainMaxPct, 0)}`, fmt(r.cpuPerCall * 1000, 1), `${fmt(r.uacCpuPct, 0)} / ${fmt(r.gwCpuPct, 0)}`, mb(r.peakRssKb),
+      fmt(r.quiet, 0), fmt(r.systemBusy, 0), r.pass ? 'yes' : 'NO', r.why || '']));
   const tbl = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   const bestConc = conc.filter((r) => r.pass).sort((a, b) => b.calls - a.calls)[0];
   const bestCps = cps.filter((r) => r.pass).sort((a, b) => b.rate - a.rate)[0];
@@ -561,7 +568,7 @@ async function main() {
       `provisioned with the CLI against the running server: ${provisionText || '(not provisioned)'}; the carrier dials ${CALLED}.`,
     `- load: carrier SIPp on ${CARRIER_IP} (bench/calls-anchored/carrier-uac.xml, INVITE offering PCMA only, ACK, hold \`-d\`, BYE; ` +
       `-recv_timeout ${RECV_TIMEOUT_S}s) and gateway SIPp on ${GATEWAY_IP} (gateway-uas.xml, 200 with PCMA SDP, waits for BYE). ` +
-      'Both play RTP for the whole call with SIPp\'s `rtp_stream` (loop -1, PT 8, 160-byte/20 ms packets, one RTP port per call) ' +
+      'Both play RTP for the whole call with SIPp\'s `rtp_stream` (loop -1, PT 8, 160-byte/20 ms packets; SIPp 3.6.1 sends every call from its one -mp socket, to the opencx endpoint of that call) ' +
       `from the A-law payload of ${PCAP}, so every call carries 50 packets/s in each direction, relayed by the engine (same codec both legs).`,
     '- RTP loss: the engine\'s own counters from `/metrics` (`opencx_media_packets_received`, `opencx_media_packets_lost`: RFC 3550 A.3 ' +
       'per endpoint, summed over the endpoints open at the scrape, scraped every second). Concurrency phase: the last scrape while ' +
@@ -577,7 +584,9 @@ async function main() {
     '- CPU: utime+stime of the opencx process tree from /proc/PID/stat (threads included) over the SIPp run; "at peak" between the first ' +
       'and last scrape with every call up; "main thread" = /proc/PID/task/PID/stat alone (Node\'s event loop: near 100 % it is the limit). ' +
       'SIPp CPU: the carrier (reaped child) and the gateway over the same run. Memory: Σ VmRSS and Σ Pss (smaps_rollup) of the tree, idle (after provisioning, before any ' +
-      'call) and the highest scrape during the phase; "per 100 calls" = (peak − idle) / calls × 100.',
+      'call) and the highest scrape during the phase; "per 100 calls" = (peak − idle) / calls × 100. These move with V8\'s garbage ' +
+      'collection (idle RSS was 350–680 MB across runs of the same build), so compare the "after" column and the V8 heap ' +
+      '(`nodejs_heap_size_used_bytes` from /metrics) too.',
     '- pass: 0 failed calls on both SIPps, every call completed, RTP loss < 0.5 %, endpoints, bridges and ports back to 0 within 20 s ' +
       'after the last call (CPS steps also need SIPp to have created the calls at ≥ 95 % of the target rate: calls / time of the ' +
       'last creation, from its 1 s stats rows). A step starts only once the previous one has drained (up to 90 s).',

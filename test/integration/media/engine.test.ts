@@ -241,11 +241,12 @@ t.test('the port range running out is a clear 503-class error, not a crash', asy
 t.test('in-band DTMF: a generated WAV of all 16 digits sent by a phone without telephone-event is detected', async (t) => {
   const { encodeWav, parseWav, generateTone, DTMF_FREQUENCIES } = await import('../../../src/media/index.js');
   await withEngine(t, async (engine, events) => {
-    // the WAV: 16 digits, 90 ms tone and 60 ms silence each, -14 dBFS per tone
+    // the WAV: 16 digits, 120 ms tone and 80 ms silence each, -14 dBFS per tone (Q.24 asks for 40 ms;
+    // the margin keeps a loaded test machine's late packets from splitting a tone)
     const parts: Int16Array[] = [];
     for (const d of '123A456B789C*0#D') {
-      parts.push(generateTone({ frequenciesHz: DTMF_FREQUENCIES[d] as readonly number[], levelDbfs: -14 }, 8000, 90));
-      parts.push(new Int16Array(480));
+      parts.push(generateTone({ frequenciesHz: DTMF_FREQUENCIES[d] as readonly number[], levelDbfs: -14 }, 8000, 120));
+      parts.push(new Int16Array(640));
     }
     const pcm = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
     let o = 0;
