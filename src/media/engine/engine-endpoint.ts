@@ -174,6 +174,22 @@ export class EngineEndpoint {
     return d;
   }
 
+  /**
+   * A leg a raw relay carries both ways with nothing else to do (no decoding, no DTMF to send, no
+   * parsed packets): its tick only keeps its own RTP clock running. Relayed calls are most calls,
+   * so the tick must cost them next to nothing.
+   */
+  get idleRelay(): boolean {
+    return this.relayed && this.relayOwnsTx && this.consumers === 0 && this.dtmfSender === undefined && this.offRtp === undefined;
+  }
+
+  /** The tick of an idle relayed leg: advance our RTP timestamp so a later prompt continues in time. */
+  skipTick(): void {
+    const info = this.sendInfo;
+    if (info !== undefined) this.timestamp = (this.timestamp + (info.rtpClockRate * FRAME_MS) / 1000) >>> 0;
+    this.sentLastTick = false;
+  }
+
   /** Start a tick: decode this tick's received frame when someone listens; DTMF end timeouts. */
   beginTick(tickNo: number, nowMs: number): void {
     this.tickNo = tickNo;

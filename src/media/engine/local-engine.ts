@@ -716,11 +716,18 @@ export class LocalMediaEngine implements MediaEngineApi {
   /** One 20 ms frame for everything that terminates media. */
   private tick(nowMs: number): void {
     const tickNo = ++this.tickNo;
-    for (const ep of this.endpoints.values()) ep.beginTick(tickNo, nowMs);
+    const active: EngineEndpoint[] = [];
+    for (const ep of this.endpoints.values()) {
+      if (ep.idleRelay && !this.playOf.has(ep.id)) ep.skipTick();
+      else {
+        ep.beginTick(tickNo, nowMs);
+        active.push(ep);
+      }
+    }
     for (const conference of this.conferences.values()) this.mixConference(conference);
     for (const rec of this.recordings.values()) this.writeRecording(rec);
     for (const fork of this.forks.values()) fork.fork.write(fork.endpoint.frameAt(fork.rate));
-    for (const ep of this.endpoints.values()) ep.endTick(this.outgoingFrame(ep), nowMs);
+    for (const ep of active) ep.endTick(this.outgoingFrame(ep), nowMs);
   }
 
   private outgoingFrame(ep: EngineEndpoint): Int16Array | undefined {
