@@ -12,11 +12,10 @@
  * names an algorithm other than MD5, so with the default MD5 + SHA-256 offer it cannot register.
  */
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runOpencx, startOpencx } from '../helpers/opencx-process.js';
-import { baresipAvailable, BARESIP_BIN, dominantFrequency, fileSize, readWav, startBaresip, tonePower, toneWav, type BaresipPhone } from '../helpers/baresip.js';
+import { dominantFrequency, fileSize, readWav, tonePower, toneWav, type BaresipPhone } from '../helpers/baresip.js';
+import { startPbx } from '../helpers/pbx.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -32,50 +31,19 @@ async function waitForRecording(phone: BaresipPhone, minBytes: number, timeoutMs
 
 for (const mode of ['proxy', 'b2bua'] as const) {
 t.test(`baresip over UDP calls baresip over TLS through opencx (${mode}); audio flows both ways`, async (t) => {
-  t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN} (install Debian baresip)`);
-  if (!baresipAvailable()) return;
-
   // proxy: a SIP-only node (registrar + §16 proxy, media flows phone to phone);
   // b2bua: every role, so the calls role anchors the call in the media engine
-  const roles = mode === 'proxy' ? ['--role', 'sip,control'] : [];
-  const server = await startOpencx([...roles, '--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
-    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
-  });
-  const work = mkdtempSync(path.join(tmpdir(), 'opencx-bcall-'));
-  const phones: BaresipPhone[] = [];
-  t.teardown(async () => {
-    if (process.env.DUMP_SERVER_LOG !== undefined) writeFileSync(process.env.DUMP_SERVER_LOG, [...server.output, ...phones.map((p) => p.output())].join('\n'));
-    for (const p of phones) await p.stop();
-    await server.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-  const { udp, tls } = server.ports;
-  t.ok(udp !== undefined && tls !== undefined, 'UDP and TLS ports reported');
-
-  for (const user of ['alice', 'bob']) {
-    const r = await runOpencx(['user', 'add', `${user}@127.0.0.1`, '--password', `pw-${user}`, '--data-dir', server.dataDir]);
-    t.equal(r.code, 0, `user add ${user}: ${r.stdout}${r.stderr}`);
-  }
+  const pbx = await startPbx(t, ['alice', 'bob'], mode === 'proxy' ? { roles: ['sip', 'control'] } : {});
+  if (pbx === undefined) return;
+  const { server, work } = pbx;
 
   const tone440 = path.join(work, 'tone440.wav');
   const tone1000 = path.join(work, 'tone1000.wav');
   writeFileSync(tone440, toneWav(440, 30));
   writeFileSync(tone1000, toneWav(1000, 30));
 
-  const bob = await startBaresip({
-    account: `<sip:bob@127.0.0.1;transport=tls>;auth_pass=pw-bob;outbound="sip:127.0.0.1:${tls};transport=tls";regint=600;answermode=auto`,
-    audioSource: tone1000,
-  });
-  phones.push(bob);
-  t.ok(await bob.waitFor(/bob@127\.0\.0\.1: \{0\/TLS\/v4\} 200 OK/, 15000), 'bob registered over TLS');
-
-  const alice = await startBaresip({
-    account: `<sip:alice@127.0.0.1>;auth_pass=pw-alice;outbound="sip:127.0.0.1:${udp};transport=udp";regint=600`,
-    audioSource: tone440,
-    commands: ['/dial sip:bob@127.0.0.1'],
-  });
-  phones.push(alice);
-  t.ok(await alice.waitFor(/alice@127\.0\.0\.1: \{0\/UDP\/v4\} 200 OK/, 15000), 'alice registered over UDP');
+  const bob = await pbx.phone('bob', { transport: 'tls', answer: true, audioSource: tone1000 });
+  const alice = await pbx.phone('alice', { audioSource: tone440, commands: ['/dial sip:bob@127.0.0.1'] });
 
   t.ok(await bob.waitFor(/Call established: sip:alice@127\.0\.0\.1/, 15000), 'bob: call from alice established');
   const established = await alice.waitFor(/Call established: sip:bob@127\.0\.0\.1/, 15000);
@@ -114,7 +82,6 @@ t.test(`baresip over UDP calls baresip over TLS through opencx (${mode}); audio 
     const own = tonePower(samples, rate, other);
     t.ok(want > 100 * own, `${who}: the other side's ${expected} Hz is far above its own ${other} Hz (${want.toExponential(2)} vs ${own.toExponential(2)})`);
   }
-  const serverErrors = server.output.filter((l) => /"level":(50|60)/.test(l));
-  t.same(serverErrors, [], 'opencx logged no errors');
+  t.same(pbx.errors(), [], 'opencx logged no errors');
 });
 }

@@ -1,3 +1,4 @@
+import { watchOutput } from './process-output.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
@@ -117,50 +118,14 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(path.join(dir, name), text);
   const args = ['-f', dir, '-s', ...(opts.commands ?? []).flatMap((c) => ['-e', c])];
   const child = spawn(BARESIP_BIN, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waiters: (() => void)[] = [];
-  const onData = (d: Buffer): void => {
-    // baresip colours errors and SIP traces with ANSI escapes
-    out += d.toString().replace(/\x1b\[[0-9;]*m/g, '');
-    for (const w of waiters.slice()) w();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  let exited = false;
-  child.on('exit', () => {
-    exited = true;
-    for (const w of waiters.slice()) w();
-  });
+  // baresip colours errors and SIP traces with ANSI escapes
+  const output = watchOutput('baresip', child, (chunk) => chunk.replace(/\x1b\[[0-9;]*m/g, ''));
   const phone: BaresipPhone = {
     child,
     dir,
     sipPort,
-    output: () => out,
-    waitFor(re: RegExp, timeoutMs = 10000): Promise<string> {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const m = re.exec(out);
-          if (m !== null) {
-            done();
-            resolve(m[0]);
-          } else if (exited) {
-            done();
-            reject(new Error(`baresip exited before ${String(re)}:\n${out.slice(-6000)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`baresip: no ${String(re)} within ${timeoutMs} ms:\n${out.slice(-6000)}`));
-        }, timeoutMs);
-        const done = (): void => {
-          clearTimeout(timer);
-          const i = waiters.indexOf(check);
-          if (i >= 0) waiters.splice(i, 1);
-        };
-        waiters.push(check);
-        check();
-      });
-    },
+    output: () => output.text(),
+    waitFor: (re, timeoutMs) => output.waitFor(re, timeoutMs),
     async type(input: string): Promise<void> {
       if (consPort === undefined) throw new Error('start the phone with console: true to type into it');
       const sock = dgram.createSocket('udp4');
@@ -172,7 +137,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
         .filter((f) => f.startsWith('dump-') && f.endsWith('-dec.wav'))
         .map((f) => path.join(dir, f)),
     async stop() {
-      if (!exited) {
+      if (!output.exited()) {
         const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -1,3 +1,4 @@
+import { watchOutput } from './process-output.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -71,66 +72,30 @@ export async function startLinphone(opts: { transport?: 'udp' | 'tcp' } = {}): P
     env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let out = '';
-  let exited = false;
-  const waiters: (() => void)[] = [];
-  const onData = (d: Buffer): void => {
-    out += d.toString();
-    for (const w of waiters.slice()) w();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  const output = watchOutput('linphonec', child);
   child.stdin?.on('error', () => {});
-  child.on('exit', () => {
-    exited = true;
-    for (const w of waiters.slice()) w();
-  });
   return {
     child,
     home,
     sipPort,
-    output: () => out,
+    output: () => output.text(),
     send(command: string) {
-      out += `\n>>> ${command}\n`;
+      output.append(`\n>>> ${command}\n`);
       child.stdin?.write(command + '\n');
     },
-    waitFor(re: RegExp, timeoutMs = 10000): Promise<string> {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const m = re.exec(out);
-          if (m !== null) {
-            done();
-            resolve(m[0]);
-          } else if (exited) {
-            done();
-            reject(new Error(`linphonec exited before ${String(re)}:\n${out.slice(-6000)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`linphonec: no ${String(re)} within ${timeoutMs} ms:\n${out.slice(-6000)}`));
-        }, timeoutMs);
-        const done = (): void => {
-          clearTimeout(timer);
-          const i = waiters.indexOf(check);
-          if (i >= 0) waiters.splice(i, 1);
-        };
-        waiters.push(check);
-        check();
-      });
-    },
+    waitFor: (re, timeoutMs) => output.waitFor(re, timeoutMs),
     async waitRegistered(timeoutMs = 15000): Promise<boolean> {
       const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline && !exited) {
-        const mark = out.length;
+      while (Date.now() < deadline && !output.exited()) {
+        const mark = output.text().length;
         child.stdin?.write('proxy list\n');
         await new Promise((r) => setTimeout(r, 500));
-        if (/registered: yes/.test(out.slice(mark))) return true;
+        if (/registered: yes/.test(output.text().slice(mark))) return true;
       }
       return false;
     },
     async stop() {
-      if (!exited) {
+      if (!output.exited()) {
         const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.stdin?.write('quit\n');
         const term = setTimeout(() => child.kill('SIGTERM'), 4000);

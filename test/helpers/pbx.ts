@@ -18,18 +18,20 @@ export interface Pbx {
   work: string;
   /** `opencx ARGS --data-dir <the server's>`, asserted to exit 0 */
   cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
-  /** a registered baresip phone for user@127.0.0.1 (password pw-user); auto-answers when `answer` */
-  phone(user: string, options?: { answer?: boolean; commands?: string[]; audioSource?: string; console?: boolean }): Promise<BaresipPhone>;
+  /** a registered baresip phone for user@127.0.0.1 (password pw-user), over UDP or TLS; auto-answers when `answer` */
+  phone(user: string, options?: { answer?: boolean; commands?: string[]; audioSource?: string; console?: boolean; transport?: 'udp' | 'tls' }): Promise<BaresipPhone>;
   /** opencx's error and fatal log lines (a test asserts there are none) */
   errors(): string[];
   /** after the calls: no call, SIP dialog, pending INVITE, media endpoint or RTP port is left (waits up to 5 s) */
   assertIdle(t: Test): Promise<void>;
 }
 
-export async function startPbx(t: Test, users: string[]): Promise<Pbx | undefined> {
+/** `roles`: e.g. ['sip', 'control'] for a plain registrar and proxy; default every role */
+export async function startPbx(t: Test, users: string[], options: { roles?: string[] } = {}): Promise<Pbx | undefined> {
   t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
   if (!baresipAvailable()) return undefined;
-  const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
+  const roles = options.roles !== undefined ? ['--role', options.roles.join(',')] : [];
+  const server = await startOpencx([...roles, '--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
     env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
   });
   const work = mkdtempSync(path.join(tmpdir(), 'opencx-pbx-'));
@@ -64,15 +66,17 @@ export async function startPbx(t: Test, users: string[]): Promise<Pbx | undefine
       for (const g of gauges) t.match(last, new RegExp(`^${g} 0$`, 'm'), `${g} back to 0`);
     },
     async phone(user, options = {}) {
+      const tls = options.transport === 'tls';
+      const via = tls ? `<sip:${user}@127.0.0.1;transport=tls>;auth_pass=pw-${user};outbound="sip:127.0.0.1:${server.ports.tls as number};transport=tls"` : `<sip:${user}@127.0.0.1>;auth_pass=pw-${user};outbound="sip:127.0.0.1:${udp};transport=udp"`;
       const opts: BaresipOptions = {
-        account: `<sip:${user}@127.0.0.1>;auth_pass=pw-${user};outbound="sip:127.0.0.1:${udp};transport=udp";regint=600${options.answer === true ? ';answermode=auto' : ''}`,
+        account: `${via};regint=600${options.answer === true ? ';answermode=auto' : ''}`,
         ...(options.commands !== undefined ? { commands: options.commands } : {}),
         ...(options.audioSource !== undefined ? { audioSource: options.audioSource } : {}),
         ...(options.console !== undefined ? { console: options.console } : {}),
       };
       const phone = await startBaresip(opts);
       phones.push(phone);
-      t.ok(await phone.waitFor(new RegExp(`${user}@127\\.0\\.0\\.1: \\{0/UDP/v4\\} 200 OK`), 15000), `${user} registered`);
+      t.ok(await phone.waitFor(new RegExp(`${user}@127\\.0\\.0\\.1: \\{0/${tls ? 'TLS' : 'UDP'}/v4\\} 200 OK`), 15000), `${user} registered over ${tls ? 'TLS' : 'UDP'}`);
       return phone;
     },
   };
