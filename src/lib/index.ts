@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './ids.js';
 export * from './hash.js';
 export * from './udp-lookup.js';
+export * from './network.js';

@@ -2,15 +2,15 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from '../../lib/index.js';
 import { describeError } from '../../lib/index.js';
 import { codecInfo, createDecoder, createEncoder } from '../codec/index.js';
-import { createResampler, type Resampler } from '../dsp/index.js';
 import { InbandDtmfDetector, Rfc4733Receiver, Rfc4733Sender } from '../dtmf/index.js';
 import { JitterBuffer } from '../rtp/index.js';
 import type { SdpSession } from '../sdp/index.js';
 import type { AudioDecoder, AudioEncoder, CodecInfo, CodecName, DtmfEvent, MediaTransport, NegotiatedCodec, NegotiatedStream, RtpPacket } from '../types.js';
 import type { EndpointKind } from './api.js';
 
-/** One 20 ms frame is the engine's tick (RFC 3551 §4.5's default ptime for the audio codecs here). */
-export const FRAME_MS = 20;
+import { FRAME_MS, FrameResamplers } from './frame-resampler.js';
+
+export { FRAME_MS };
 
 /** Comfort noise (RFC 3389) carries no audio to decode. */
 const PT_COMFORT_NOISE = 13;
@@ -68,7 +68,10 @@ export class EngineEndpoint {
   private frame: Int16Array | undefined;
   private frameRate = 8000;
   private readonly views = new Map<number, Int16Array>();
-  private readonly resamplers = new Map<number, Resampler>();
+  /** received audio to the rates consumers want */
+  private readonly rxResamplers = new FrameResamplers();
+  /** what is sent (prompts, conference mix, fork playback) to the codec's rate */
+  private readonly txResamplers = new FrameResamplers();
 
   constructor(
     init: EndpointInit,
@@ -225,20 +228,12 @@ export class EngineEndpoint {
   frameAt(rate: number): Int16Array {
     const cached = this.views.get(rate);
     if (cached !== undefined) return cached;
-    const samples = (rate * FRAME_MS) / 1000;
     let out: Int16Array;
     if (this.frame === undefined) {
-      out = new Int16Array(samples);
-      this.resamplers.get(rate)?.reset();
-    } else if (this.frameRate === rate) {
-      out = this.frame;
+      out = new Int16Array((rate * FRAME_MS) / 1000);
+      this.rxResamplers.reset(rate);
     } else {
-      let r = this.resamplers.get(rate);
-      if (r === undefined || r.fromRate !== this.frameRate) {
-        r = createResampler(this.frameRate, rate);
-        this.resamplers.set(rate, r);
-      }
-      out = fitLength(r.process(this.frame), samples);
+      out = this.rxResamplers.convert(this.frame, this.frameRate, rate);
     }
     this.views.set(rate, out);
     return out;
@@ -310,6 +305,11 @@ export class EngineEndpoint {
     }
   }
 
+  /** a frame at `rate` to send: resampled to the codec's rate with this stream's own filter state */
+  toSendRate(frame: Int16Array, rate: number): Int16Array {
+    return this.txResamplers.convert(frame, rate, this.sendRate);
+  }
+
   get codecName(): CodecName | undefined {
     return this.sendCodec?.name;
   }
@@ -329,12 +329,4 @@ export class EngineEndpoint {
     const t = this.transport as Partial<{ whenClosed(): Promise<void> }>;
     return typeof t.whenClosed === 'function' ? t.whenClosed() : Promise.resolve();
   }
-}
-
-/** Resamplers may return one sample more or less per frame; frames downstream are exact. */
-function fitLength(samples: Int16Array, length: number): Int16Array {
-  if (samples.length === length) return samples;
-  const out = new Int16Array(length);
-  out.set(samples.subarray(0, Math.min(length, samples.length)));
-  return out;
 }

@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
-import { ClosedError, InvalidInputError, NotFoundError, SystemScheduler, TypedEmitter, describeError, randomToken, silentLogger } from '../../lib/index.js';
+import { ClosedError, InvalidInputError, NotFoundError, SystemScheduler, TypedEmitter, describeError, firstExternalAddress, randomToken, silentLogger } from '../../lib/index.js';
 import type { BlobStore } from '../../platform/index.js';
-import { createResampler, type Resampler } from '../dsp/index.js';
 import { AudioFork } from '../fork/index.js';
 import { ConferenceMixer } from '../mixer/index.js';
 import { Player } from '../player/index.js';
@@ -27,7 +25,8 @@ import type {
   RecordTarget,
   UpdateEndpointRequest,
 } from './api.js';
-import { EngineEndpoint, FRAME_MS } from './engine-endpoint.js';
+import { EngineEndpoint } from './engine-endpoint.js';
+import { FRAME_MS, FrameResamplers } from './frame-resampler.js';
 
 export interface LocalMediaEngineOptions {
   /** address RTP sockets bind to (default 0.0.0.0) */
@@ -74,6 +73,8 @@ interface ActiveRecording {
   channels: 1 | 2;
   rate: 8000 | 16000;
   stopping: boolean;
+  /** a conference recording's own resampler state */
+  resamplers: FrameResamplers;
 }
 
 interface Conference {
@@ -484,7 +485,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     const key = request.key ?? `recordings/${id.replace(/[^A-Za-z0-9._-]/g, '_')}.wav`;
     const rate = request.sampleRate ?? 8000;
     const recorder = await Recorder.start({ spoolDir, key, blobs, sampleRate: rate, channels, id: id.replace(/[^A-Za-z0-9._-]/g, '_'), logger: this.logger });
-    const rec: ActiveRecording = { id, key, recorder, target, endpoints, channels, rate, stopping: false };
+    const rec: ActiveRecording = { id, key, recorder, target, endpoints, channels, rate, stopping: false, resamplers: new FrameResamplers() };
     recorder.on('error', (err) => {
       this.logger.warn({ err: describeError(err), recordingId: id }, 'recording failed');
       void this.finishRecording(rec, 'error');
@@ -744,7 +745,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     const conference = this.conferenceOf.get(ep.id);
     if (conference !== undefined) {
       const out = conference.outputs.get(ep.id);
-      return out === undefined ? undefined : resampleTo(ep, out, CONFERENCE_RATE, rate);
+      return out === undefined ? undefined : ep.toSendRate(out, CONFERENCE_RATE);
     }
     const bridge = this.bridgeOf.get(ep.id);
     if (bridge?.transcoding === true) {
@@ -754,7 +755,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     for (const fork of this.forks.values()) {
       if (fork.endpoint === ep && fork.playback) {
         const back = fork.fork.readPlayback((fork.rate * FRAME_MS) / 1000);
-        if (back !== undefined) return resampleTo(ep, back, fork.rate, rate);
+        if (back !== undefined) return ep.toSendRate(back, fork.rate);
       }
     }
     return undefined;
@@ -769,7 +770,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     const frames = new Map<string, Int16Array | undefined>();
     for (const [id, ep] of conference.members) frames.set(id, ep.frameAt(CONFERENCE_RATE));
     conference.outputs = conference.mixer.mix(frames);
-    conference.lastMix = sumFrames([...frames.values()], (CONFERENCE_RATE * FRAME_MS) / 1000);
+    conference.lastMix = conference.mixer.mixdown();
   }
 
   private writeRecording(rec: ActiveRecording): void {
@@ -778,7 +779,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     if ('conferenceId' in target) {
       const conference = this.conferences.get(target.conferenceId);
       if (conference?.lastMix === undefined) return;
-      rec.recorder.write(resampleStatic(conference.lastMix, CONFERENCE_RATE, rec.rate));
+      rec.recorder.write(rec.resamplers.convert(conference.lastMix, CONFERENCE_RATE, rec.rate));
       return;
     }
     const [a, b] = rec.endpoints;
@@ -889,65 +890,8 @@ function webrtcStream(stream: NegotiatedStream): NegotiatedStream {
   return { ...stream, direction: 'sendrecv' };
 }
 
-const endpointResamplers = new WeakMap<EngineEndpoint, Map<string, Resampler>>();
-
-function resampleTo(ep: EngineEndpoint, frame: Int16Array, from: number, to: number): Int16Array {
-  if (from === to) return frame;
-  let map = endpointResamplers.get(ep);
-  if (map === undefined) {
-    map = new Map();
-    endpointResamplers.set(ep, map);
-  }
-  const key = `${from}>${to}`;
-  let r = map.get(key);
-  if (r === undefined) {
-    r = createResampler(from, to);
-    map.set(key, r);
-  }
-  return exactLength(r.process(frame), (to * FRAME_MS) / 1000);
-}
-
-const conferenceResamplers = new Map<string, Resampler>();
-
-function resampleStatic(frame: Int16Array, from: number, to: number): Int16Array {
-  if (from === to) return frame;
-  const key = `${from}>${to}`;
-  let r = conferenceResamplers.get(key);
-  if (r === undefined) {
-    r = createResampler(from, to);
-    conferenceResamplers.set(key, r);
-  }
-  return exactLength(r.process(frame), (to * FRAME_MS) / 1000);
-}
-
-function exactLength(samples: Int16Array, length: number): Int16Array {
-  if (samples.length === length) return samples;
-  const out = new Int16Array(length);
-  out.set(samples.subarray(0, Math.min(length, samples.length)));
-  return out;
-}
-
-function sumFrames(frames: (Int16Array | undefined)[], length: number): Int16Array {
-  const out = new Int16Array(length);
-  for (const f of frames) {
-    if (f === undefined) continue;
-    for (let i = 0; i < length; i++) {
-      const v = (out[i] as number) + ((f[i] ?? 0) as number);
-      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-    }
-  }
-  return out;
-}
-
-/** An address peers can send to when we bind a wildcard: the first external interface address. */
+/** An address peers can send to when we bind a wildcard: this host's first external address of that family. */
 function defaultAdvertised(bind: string): string {
   if (bind !== '0.0.0.0' && bind !== '::') return bind;
-  const wantV6 = bind === '::';
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) {
-      if (a.internal) continue;
-      if (wantV6 ? a.family === 'IPv6' && !a.address.startsWith('fe80') : a.family === 'IPv4') return a.address;
-    }
-  }
-  return wantV6 ? '::1' : '127.0.0.1';
+  return bind === '::' ? (firstExternalAddress('IPv6') ?? '::1') : (firstExternalAddress('IPv4') ?? '127.0.0.1');
 }

@@ -149,6 +149,11 @@ export class ConferenceMixer {
     return out;
   }
 
+  /** Everyone's voice of the last mix (gain and mute applied), limited: what a recording of the conference holds. */
+  mixdown(): Int16Array {
+    return this.limitTo16(this.total, undefined);
+  }
+
   /** total − own, sample by sample, through the soft limiter, as 16-bit PCM. */
   private limitTo16(total: Float64Array, own: Float64Array | undefined): Int16Array {
     const n = this.frameSamples;

@@ -133,3 +133,15 @@ t.test('frames of other sizes, unknown ids, removal, 16 kHz', async (t) => {
   t.same([...mixer.mix(new Map()).keys()], ['b']);
   t.equal(new ConferenceMixer({ sampleRate: 0 }).sampleRate, 8000, 'nonsense rate falls back to 8 kHz');
 });
+
+t.test('mixdown: everyone who speaks, with gain and mute applied (what a conference recording holds)', async (t) => {
+  const mixer = new ConferenceMixer({ sampleRate: 8000 });
+  mixer.add('a');
+  mixer.add('b', { gainDb: -6 });
+  mixer.add('c', { muted: true });
+  const frame = (v: number): Int16Array => new Int16Array(160).fill(v);
+  mixer.mix(new Map([['a', frame(1000)], ['b', frame(1000)], ['c', frame(5000)]]));
+  const down = mixer.mixdown();
+  t.equal(down.length, 160);
+  t.ok(Math.abs((down[0] as number) - (1000 + 1000 * Math.pow(10, -6 / 20))) <= 1, `a + b at -6 dB, c muted: ${down[0]}`);
+});
