@@ -1,7 +1,5 @@
-import { lookup } from 'node:dns/promises';
-import os from 'node:os';
 import type { Logger, Scheduler } from '../lib/index.js';
-import { describeError } from '../lib/index.js';
+import { describeError, firstExternalAddress } from '../lib/index.js';
 import { B2bua, CallRouter, TrunkMonitor, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
 import { TELEPHONY_CHANGED_TOPIC, createTelephonyStores, type TelephonyStores } from '../control/index.js';
 import type { MediaEngineApi } from '../media/index.js';
@@ -63,7 +61,7 @@ export function startCallsRole(options: {
   const monitor = new TrunkMonitor({
     ua: service,
     trunks: () => callDirectory.trunks(),
-    resolve: async (host) => (await lookup(host)).address,
+    resolve: (host) => router.resolveHost(host),
     scheduler: options.scheduler,
     logger: log,
     localHost: options.localHost,
@@ -239,10 +237,7 @@ class StoreCdrSink implements CdrSink {
 export function localSipHost(config: Config): string {
   if (config.sip.advertisedHost !== undefined) return config.sip.advertisedHost;
   if (config.sip.bind !== '0.0.0.0' && config.sip.bind !== '::') return config.sip.bind;
-  for (const list of Object.values(os.networkInterfaces())) {
-    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') return a.address;
-  }
-  return '127.0.0.1';
+  return firstExternalAddress('IPv4') ?? '127.0.0.1';
 }
 
 /** Is host:port this SIP node (a Path or Route entry naming us)? */

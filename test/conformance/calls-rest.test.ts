@@ -68,8 +68,11 @@ t.test('click-to-dial, list, hold, record and hang up over REST', async (t) => {
   await sleep(300);
   const cdrs = await api('GET', `/cdrs/${id}`);
   t.equal(cdrs.status, 200, 'CDRs for the call exist');
-  const recs = (cdrs.json.items ?? cdrs.json) as unknown;
-  t.ok(Array.isArray(recs) ? recs.length >= 2 : JSON.stringify(cdrs.json).includes(id), 'call and leg records');
+  const recs = cdrs.json as unknown as { kind: string; callId: string; sipStatus: number; hangupBy: string }[];
+  t.ok(Array.isArray(recs), 'GET /cdrs/{callId} answers a list');
+  t.same(recs.map((r) => r.kind).sort(), ['call', 'leg', 'leg'], 'one call record and one per leg');
+  t.ok(recs.every((r) => r.callId === id), 'all for this call');
+  t.match(recs.find((r) => r.kind === 'call'), { sipStatus: 200, hangupBy: 'system' }, 'ended normally, by the API (stored as system)');
   await pbx.assertIdle(t);
   t.same(pbx.errors(), [], 'opencx logged no errors');
 });

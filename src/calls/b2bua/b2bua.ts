@@ -296,25 +296,7 @@ export class B2bua {
       await this.options.media.deleteEndpoint(b.id).catch(() => undefined);
       return report.failed(487, 'Request Terminated');
     }
-    const local = this.options.localHost();
-    const trunk = branch.trunk;
-    let from = `<sip:${call.from}@${local}>`;
-    const headers: [string, string][] = branch.routes.map((r): [string, string] => ['Route', r]);
-    if (trunk !== undefined && trunk.callerIdStyle !== 'none') {
-      const presented = presentCallerId({ number: call.from, privacy: 'none', trusted: true, style: trunk.callerIdStyle, domain: local });
-      from = presented.from;
-      headers.push(...presented.headers);
-    }
-    const out = this.options.ua.invite({
-      requestUri: branch.requestUri,
-      from,
-      to: branch.to,
-      sdp: b.localSdp,
-      headers,
-      ...(branch.target !== undefined ? { target: branch.target } : {}),
-      ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
-      timeoutMs,
-    });
+    const out = this.inviteBranch(call, branch, b.localSdp, timeoutMs);
     call.pending.add(out);
     call.branchEndpoints.set(out, b);
     let ringingSent = false;
@@ -338,6 +320,32 @@ export class B2bua {
       report.failed(failure.cause === 'no-answer' || failure.cause === 'timeout' ? 408 : failure.status, failure.reason);
     });
     out.on('answered', (dialog, sdp) => void this.onAnswered(call, out, dialog, sdp, b, branch, report.answered));
+  }
+
+  /**
+   * The INVITE of one branch: the branch's route set, next hop and credentials, the caller's
+   * identity as the trunk presents it (RFC 3325 / Remote-Party-ID), or `from` when given.
+   */
+  private inviteBranch(call: Call, branch: Branch, sdp: string, timeoutMs: number, from?: string): OutgoingInvite {
+    const local = this.options.localHost();
+    const headers: [string, string][] = branch.routes.map((r): [string, string] => ['Route', r]);
+    let fromHeader = from ?? `<sip:${call.from}@${local}>`;
+    const trunk = branch.trunk;
+    if (from === undefined && trunk !== undefined && trunk.callerIdStyle !== 'none') {
+      const presented = presentCallerId({ number: call.from, privacy: 'none', trusted: true, style: trunk.callerIdStyle, domain: local });
+      fromHeader = presented.from;
+      headers.push(...presented.headers);
+    }
+    return this.options.ua.invite({
+      requestUri: branch.requestUri,
+      from: fromHeader,
+      to: branch.to,
+      sdp,
+      headers,
+      ...(branch.target !== undefined ? { target: branch.target } : {}),
+      ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
+      timeoutMs,
+    });
   }
 
   private async earlyMedia(call: Call, b: EndpointDescription, sdp: string): Promise<void> {
@@ -544,7 +552,6 @@ export class B2bua {
   /** Ring groups for a new leg of an existing call; the first answer wins. */
   private async dialLeg(call: Call, groups: BranchGroup[], near: string, role: 'a' | 'b'): Promise<{ ok: true; leg: Leg } | { ok: false; status: number; reason: string }> {
     let best: { status: number; reason: string } | undefined;
-    const local = this.options.localHost();
     for (const group of groups) {
       for (const branch of group.branches) {
         let ep: EndpointDescription;
@@ -554,16 +561,7 @@ export class B2bua {
           best ??= { status: 503, reason: describeError(err) };
           continue;
         }
-        const out = this.options.ua.invite({
-          requestUri: branch.requestUri,
-          from: `<sip:${call.from}@${local}>`,
-          to: branch.to,
-          sdp: ep.localSdp,
-          headers: branch.routes.map((r): [string, string] => ['Route', r]),
-          ...(branch.target !== undefined ? { target: branch.target } : {}),
-          ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
-          timeoutMs: group.timeoutMs ?? this.options.ringTimeoutMs ?? 60_000,
-        });
+        const out = this.inviteBranch(call, branch, ep.localSdp, group.timeoutMs ?? this.options.ringTimeoutMs ?? 60_000);
         const result = await out.done;
         if (result.ok) {
           if (result.sdp !== undefined) await this.options.media.updateEndpoint(ep.id, { remoteSdp: result.sdp }).catch(() => undefined);
@@ -641,16 +639,9 @@ export class B2bua {
       let open = branches.length;
       if (open === 0) resolve(undefined);
       for (const branch of branches) {
-        const out = this.options.ua.invite({
-          requestUri: branch.requestUri,
-          // the originator's phone shows whom it is about to be connected to
-          from: `"Call ${call.to.replace(/["\\]/g, '')}" <sip:${call.to.includes('@') ? call.to : `${call.to}@${local}`}>`,
-          to: branch.to,
-          sdp: a.endpoint.localSdp,
-          headers: branch.routes.map((r): [string, string] => ['Route', r]),
-          ...(branch.target !== undefined ? { target: branch.target } : {}),
-          timeoutMs: ringSeconds * 1000,
-        });
+        // the originator's phone shows whom it is about to be connected to
+        const shown = `"Call ${call.to.replace(/["\\]/g, '')}" <sip:${call.to.includes('@') ? call.to : `${call.to}@${local}`}>`;
+        const out = this.inviteBranch(call, branch, a.endpoint.localSdp, ringSeconds * 1000, shown);
         call.pending.add(out);
         out.on('answered', (dialog, sdp) => {
           call.pending.delete(out);

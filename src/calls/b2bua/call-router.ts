@@ -84,6 +84,11 @@ export class CallRouter {
     return this.trunkCache.trunks;
   }
 
+  /** A gateway's address, through the router's cache (the OPTIONS pinger resolves the same hosts). */
+  resolveHost(host: string): Promise<string> {
+    return this.resolver.resolve(host);
+  }
+
   /** Forget cached trunks (after provisioning changes). */
   invalidate(): void {
     this.trunkCache = undefined;
