@@ -83,7 +83,6 @@ export function startCallsRole(options: {
   }
   // provisioning changes (a trunk, a DID, a dial plan) take effect on the next call
   const changes = options.bus.subscribe(TELEPHONY_CHANGED_TOPIC, () => {
-    router.invalidate();
     callDirectory.invalidate();
   });
   changes.catch((err: unknown) => log.warn({ err: describeError(err) }, 'telephony change notices unavailable; caches refresh every few seconds'));
@@ -108,7 +107,7 @@ export function validateDialPlan(document: unknown): { ok: true } | { ok: false;
 }
 
 class StoreCallDirectory implements CallDirectory {
-  private plans = new Map<string, { version: number; plan: DialPlan | undefined }>();
+  private plans = new Map<string, { version: number; plan: DialPlan | undefined; at: number }>();
   private tenantIds = new Map<string, string>();
   private trunkCache: { at: number; trunks: TrunkInfo[] } | undefined;
 
@@ -157,16 +156,22 @@ class StoreCallDirectory implements CallDirectory {
     return { tenant: did.tenantId, target: did.target as unknown as import('../calls/index.js').Target, ...(did.trunkId !== null && did.trunkId !== undefined ? { trunkId: did.trunkId } : {}) };
   }
 
+  /** compiled once per version; the store is asked again after 2 s or a change notice, not on every call */
   async dialPlan(tenant: string): Promise<DialPlan | undefined> {
-    const stored = await this.stores.dialPlans.get(tenant);
+    const now = this.scheduler.now();
     const cached = this.plans.get(tenant);
-    if (cached !== undefined && cached.version === stored.version) return cached.plan;
+    if (cached !== undefined && now - cached.at < 2000) return cached.plan;
+    const stored = await this.stores.dialPlans.get(tenant);
+    if (cached !== undefined && cached.version === stored.version) {
+      cached.at = now;
+      return cached.plan;
+    }
     let plan: DialPlan | undefined;
     if (stored.version > 0) {
       const compiled = compileDialPlan(stored.document);
       plan = compiled.ok ? compiled.plan : undefined;
     }
-    this.plans.set(tenant, { version: stored.version, plan });
+    this.plans.set(tenant, { version: stored.version, plan, at: now });
     return plan;
   }
 

@@ -68,18 +68,18 @@ export interface CallRouterOptions {
 export class CallRouter {
   private readonly authenticators = new Map<string, auth.DigestAuthenticator>();
   private readonly resolver: proxy.CachingResolver;
-  private trunkCache: { at: number; trunks: { trunk: TrunkInfo; acl: Cidr[] }[] } | undefined;
+  private trunkCache: { source: TrunkInfo[]; trunks: { trunk: TrunkInfo; acl: Cidr[] }[] } | undefined;
   private turn = 0;
 
   constructor(private readonly options: CallRouterOptions) {
     this.resolver = new proxy.CachingResolver(options.resolver ?? proxy.systemResolver, options.scheduler);
   }
 
+  /** The directory's trunks with their ACLs parsed once per list the directory hands out (it caches and refreshes them). */
   async trunks(): Promise<{ trunk: TrunkInfo; acl: Cidr[] }[]> {
-    const now = this.options.scheduler.now();
-    if (this.trunkCache === undefined || now - this.trunkCache.at > 5000) {
-      const trunks = await this.options.directory.trunks();
-      this.trunkCache = { at: now, trunks: trunks.map((trunk) => ({ trunk, acl: trunk.acl.flatMap((c) => parseCidr(c) ?? []) })) };
+    const trunks = await this.options.directory.trunks();
+    if (this.trunkCache?.source !== trunks) {
+      this.trunkCache = { source: trunks, trunks: trunks.map((trunk) => ({ trunk, acl: trunk.acl.flatMap((c) => parseCidr(c) ?? []) })) };
     }
     return this.trunkCache.trunks;
   }
@@ -87,11 +87,6 @@ export class CallRouter {
   /** A gateway's address, through the router's cache (the OPTIONS pinger resolves the same hosts). */
   resolveHost(host: string): Promise<string> {
     return this.resolver.resolve(host);
-  }
-
-  /** Forget cached trunks (after provisioning changes). */
-  invalidate(): void {
-    this.trunkCache = undefined;
   }
 
   async route(req: SipRequest, sourceAddress: string): Promise<RouteDecision> {
