@@ -14,6 +14,7 @@ let passed = 0;
 let failed = 0;
 let notRun = 0;
 const lines = [];
+const notOk = [];
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', env: { ...process.env, ...(opts.env ?? {}) }, maxBuffer: 512 * 1024 * 1024 });
@@ -65,6 +66,20 @@ if (!built) {
     }
     const r = await tee('npx', ['tap', '--reporter=tap', ...files]);
     const out = r.stdout;
+    // name every failing assertion in the summary, with the subtests around it, so a short log shows it
+    const path = [];
+    for (const line of out.split('\n')) {
+      const m = /^(\s*)(not ok|ok) \d+ - (.*?)(?: # time=.*)?$/.exec(line);
+      const sub = /^(\s*)# Subtest: (.*)$/.exec(line);
+      if (sub) {
+        const depth = sub[1].length / 4;
+        path.length = depth;
+        path[depth] = sub[2];
+      } else if (m && m[2] === 'not ok') {
+        const depth = m[1].length / 4;
+        notOk.push(`  not ok (${tier}): ${[...path.slice(0, depth), m[3]].join(' > ')}`);
+      }
+    }
     // tap ends its output with a line such as "# { total: 12, pass: 11, fail: 1, skip: 0 }"
     const summaries = [...out.matchAll(/^# \{ (total: \d+[^}]*)\}\s*$/gm)];
     const last = summaries.at(-1)?.[1];
@@ -92,6 +107,10 @@ if (!built) {
 
 console.log('\n=== summary');
 for (const l of lines) console.log(l);
+if (notOk.length > 0) {
+  console.log('failing assertions:');
+  for (const l of notOk.slice(0, 40)) console.log(l);
+}
 if (notRun > 0) console.log(`${notRun} not run (see the NOT RUN lines above)`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
