@@ -4,3 +4,5 @@
  */
 export type * from './grammar/types.js';
 export type * from './vxml/platform.js';
+export type * from './fetch/types.js';
+export { FetchError } from './fetch/types.js';
