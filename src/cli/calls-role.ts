@@ -1,6 +1,6 @@
 import type { Logger, Scheduler } from '../lib/index.js';
 import { describeError, firstExternalAddress } from '../lib/index.js';
-import { B2bua, CallRouter, TrunkMonitor, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
+import { B2bua, CallRouter, type ApplicationHost, TrunkMonitor, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
 import { TELEPHONY_CHANGED_TOPIC, createTelephonyStores, type TelephonyStores } from '../control/index.js';
 import type { MediaEngineApi } from '../media/index.js';
 import { registerCallMetrics, type Bus, type Config, type Metrics } from '../platform/index.js';
@@ -36,6 +36,8 @@ export function startCallsRole(options: {
   localHost: () => string;
   isOwnHost: (host: string, port: number | undefined) => boolean;
   metrics?: Metrics;
+  /** the MCP, when it runs here: dial-plan VoiceXML targets go to it */
+  applications?: ApplicationHost;
 }): CallsRole {
   const log = options.logger.child({ component: 'calls' });
   const stores = createTelephonyStores({ db: options.provisioning.db, bus: options.bus, logger: log, validateDialPlan: validateDialPlan });
@@ -77,6 +79,8 @@ export function startCallsRole(options: {
     scheduler: options.scheduler,
     logger: log,
     localHost: options.localHost,
+    maxCallDurationMs: options.config.calls.maxDurationSeconds * 1000,
+    ...(options.applications !== undefined ? { applications: options.applications } : {}),
   });
   if (options.metrics !== undefined) {
     registerCallMetrics(options.metrics, () => ({ activeCalls: b2bua.activeCalls, dialogs: service.dialogCount, pendingInvites: service.pendingInviteCount }));

@@ -5,6 +5,7 @@ import { createLogger, loadConfig, type Config, type ConfigInput, type DeepParti
 import { parseCommandLine, USAGE } from './args.js';
 import { isSipWorker, runSipWorker } from './cluster.js';
 import { startServer } from './start.js';
+import { APP_USAGE, isAppCommand, runAppCli } from './app-commands.js';
 import { isTelephonyCommand, runTelephonyCli, TELEPHONY_USAGE } from './telephony-commands.js';
 import { runUserCommand } from './user-commands.js';
 
@@ -23,10 +24,12 @@ const STOP_DEADLINE_MS = 4500;
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // trunk, did, dialplan, cdr: their own options and usage (telephony-commands.ts)
   if (isTelephonyCommand(argv)) return runTelephonyCli(argv, env, { validateDialPlan });
+  // app: hosted VoiceXML applications (app-commands.ts)
+  if (isAppCommand(argv)) return runAppCli(argv, env);
   const command = parseCommandLine(argv);
   switch (command.kind) {
     case 'help':
-      process.stdout.write(USAGE + TELEPHONY_USAGE);
+      process.stdout.write(USAGE + TELEPHONY_USAGE + APP_USAGE);
       return 0;
     case 'version':
       process.stdout.write(`${packageVersion()}\n`);

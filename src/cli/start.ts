@@ -19,10 +19,12 @@ import { startCallsRole, localSipHost, isOwnSipHost, validateDialPlan, type Call
 import { registerCallRoutes } from '../calls/index.js';
 import { mediaEngineFor, startMediaRole, type MediaRole } from './media-role.js';
 import { createSipServer, portsOf } from './sip-role.js';
+import { startMcpRole, type McpRole } from './mcp-role.js';
+import { installSamples } from './mcp-samples.js';
 import { writeServerFile } from './user-commands.js';
 import { primaryHandlers } from './worker-adapters.js';
 import { authSecret, createDirectory, createLocationStore, openProvisioning, registrationsPort, subscriberServices, type Provisioning } from './subscriber-services.js';
-import { PROVISIONING_CHANGED_TOPIC, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, type RegistrationsPort } from '../control/index.js';
+import { PROVISIONING_CHANGED_TOPIC, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, registerVxmlAppRoutes, registerVxmlServingRoutes, hostedAppUrl, type RegistrationsPort } from '../control/index.js';
 import type { FastifyInstance } from 'fastify';
 
 export interface RunningServer {
@@ -33,7 +35,7 @@ export interface RunningServer {
 }
 
 /** Roles that have services in this build; the others are accepted and reported as idle. */
-const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control', 'media', 'calls'];
+const ROLES_WITH_SERVICES: readonly Role[] = ['sip', 'control', 'media', 'calls', 'mcp'];
 
 /**
  * The composition root of `opencx start`: picks the adapters the configuration names and wires
@@ -124,6 +126,29 @@ export async function startServer(config: Config, logger: Logger, version: strin
       } else {
         const secret = await authSecret(config);
         const services = subscriberServices({ location, directory, secret, algorithms: config.sip.authAlgorithms, registrar: config.sip.registrar, scheduler, nodeId, bus, logger });
+        let mcpRole: McpRole | undefined;
+        if (config.roles.includes('mcp')) {
+          // the Media Control Platform: dialog@/annc@ INVITEs, and the B2BUA's VoiceXML targets
+          const apps = createTelephonyStores({ db: provisioning.db, bus, logger, validateDialPlan }).vxmlApps;
+          const loopback = (bind: string): string => (bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind.includes(':') ? `[${bind}]` : bind);
+          const mcp = await startMcpRole({
+            config,
+            engine: mediaEngineFor(config, mediaRole, bus, scheduler, logger),
+            ...(mediaRole !== undefined ? { blobs: mediaRole.blobs } : {}),
+            scheduler,
+            logger,
+            secret,
+            sipListener: () => (ports.udp !== undefined ? { protocol: 'udp', address: loopback(config.sip.bind).replace(/^\[|\]$/g, ''), port: ports.udp } : undefined),
+            localHost: () => localSipHost(config),
+            hostedAppUrl: async (tenantId, name) => {
+              const app = await apps.find(tenantId, name);
+              if (app === undefined || ports.http === undefined) return undefined;
+              return hostedAppUrl(`http://${loopback(config.http.bind)}:${ports.http}`, app.tenantName, app.name, app.entry);
+            },
+          });
+          closers.push({ name: 'mcp', close: () => mcp.close() });
+          mcpRole = mcp;
+        }
         if (config.roles.includes('calls')) {
           // the B2BUA's user agent goes ahead of the proxy: it owns every new INVITE (anchored calls)
           const calls = startCallsRole({
@@ -140,11 +165,14 @@ export async function startServer(config: Config, logger: Logger, version: strin
             localHost: () => localSipHost(config),
             isOwnHost: (host, port) => isOwnSipHost(config, ports, host, port),
             ...(config.metrics.enabled ? { metrics } : {}),
+            ...(mcpRole !== undefined ? { applications: mcpRole.applications } : {}),
           });
           closers.push({ name: 'calls', close: () => calls.close() });
           callsRole = calls;
           services.splice(1, 0, calls.service);
         }
+        // ahead of the B2BUA's user agent: it claims only dialog@ and annc@
+        if (mcpRole !== undefined) services.splice(1, 0, mcpRole.service);
         const sip = await createSipServer(config, logger, config.metrics.enabled ? metrics.sip : undefined, version, { services, scheduler, nodeId });
         closers.push({ name: 'sip', close: () => sip.shutdown(config.sip.shutdownGraceMs) });
         const bound = await sip.start();
@@ -167,6 +195,11 @@ export async function startServer(config: Config, logger: Logger, version: strin
               await registerProvisioningRoutes(app, { store, ...(registrations !== undefined ? { registrations } : {}), logger });
               // after the provisioning routes, whose @fastify/swagger documents these too
               if (telephony !== undefined) await registerTelephonyRoutes(app, { provisioning: store, ...telephony, logger });
+              if (telephony !== undefined) {
+                // hosted VoiceXML applications: /api/v1/apps (API key) and /vxml/{tenant}/{app}/{path} (open, for IVR platforms)
+                await registerVxmlAppRoutes(app, { provisioning: store, vxmlApps: telephony.vxmlApps, logger });
+                await registerVxmlServingRoutes(app, { provisioning: store, vxmlApps: telephony.vxmlApps, logger });
+              }
               if (callsRole !== undefined) {
                 await registerCallRoutes(app, { b2bua: callsRole.b2bua, verifyApiKey: async (token) => store.verifyApiKey(token), logger });
               }
@@ -177,6 +210,9 @@ export async function startServer(config: Config, logger: Logger, version: strin
     closers.push({ name: 'http', close: () => http.close() });
     ports.http = http.port;
     await writeServerFile(config, http.port);
+    if (config.mcp.samples && config.roles.includes('mcp') && config.roles.includes('control') && telephony !== undefined && store !== undefined) {
+      await installSamples(telephony, store, logger);
+    }
 
     const idle = config.roles.filter((r) => !ROLES_WITH_SERVICES.includes(r));
     if (idle.length > 0) logger.info({ roles: idle }, 'these roles have no services in this build yet; they start idle');

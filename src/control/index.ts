@@ -18,3 +18,9 @@ export { registerTelephonyRoutes, type TelephonyRoutesOptions } from './rest-tel
 export { TELEPHONY_CHANGED_TOPIC, type TelephonyChange } from './telephony-store-support.js';
 export { parseGatewaySpec, checkE164, checkTarget, cidrProblem, hostProblem, addressInAcl, DEFAULT_TRUNK_REALM } from './telephony-validation.js';
 export * from './telephony-types.js';
+// hosted VoiceXML applications: store, REST (/api/v1/apps), serving (/vxml/{tenant}/{app}/{path})
+export { vxmlAppMigrations } from './vxml-app-migrations.js';
+export { VxmlAppStore, type VxmlAppStoreOptions } from './vxml-app-store.js';
+export { registerVxmlAppRoutes, registerVxmlServingRoutes, etagMatches, SERVED_MAX_AGE_SECONDS, type VxmlAppRoutesOptions, type VxmlServingOptions } from './rest-vxml-apps.js';
+export { hostedAppUrl, checkAppName, checkFilePath, contentTypeFor } from './vxml-app-validation.js';
+export * from './vxml-app-types.js';

@@ -1,5 +1,6 @@
 import type { Migration } from '../platform/index.js';
 import { telephonyMigrations } from './telephony-migrations.js';
+import { vxmlAppMigrations } from './vxml-app-migrations.js';
 
 /**
  * Provisioning schema: plain PostgreSQL that PGlite runs unchanged (DESIGN.md: same SQL, same
@@ -62,4 +63,6 @@ export const controlMigrations: Migration[] = [
   },
   // trunks, DIDs, dial plans, CDRs (telephony-migrations.ts)
   ...telephonyMigrations,
+  // hosted VoiceXML applications (vxml-app-migrations.ts)
+  ...vxmlAppMigrations,
 ];

@@ -114,7 +114,7 @@ export const trunkSchema = {
 export const targetSchema = {
   type: 'object',
   description:
-    'where calls go: {type: user, user: "alice@example.com"} | {type: ring-group, strategy: simultaneous|sequential, members: [..]} | {type: trunk, trunk} | {type: vxml, url} | {type: voicemail, mailbox} | {type: number, number} | {type: reject, status, reason?}',
+    'where calls go: {type: user, user: "alice@example.com"} | {type: ring-group, strategy: simultaneous|sequential, members: [..]} | {type: trunk, trunk} | {type: vxml, url} | {type: vxml, app: "name"} (a hosted application of the same tenant) | {type: voicemail, mailbox} | {type: number, number} | {type: reject, status, reason?}',
   properties: { type: { type: 'string', enum: TARGET_TYPES } },
   required: ['type'],
   additionalProperties: true,

@@ -5,12 +5,15 @@ import { DialPlanStore } from './dial-plan-store.js';
 import { DidStore } from './did-store.js';
 import type { DialPlanValidator } from './telephony-types.js';
 import { TrunkStore } from './trunk-store.js';
+import { VxmlAppStore } from './vxml-app-store.js';
 
 export interface TelephonyStores {
   trunks: TrunkStore;
   dids: DidStore;
   dialPlans: DialPlanStore;
   cdrs: CdrStore;
+  /** hosted VoiceXML applications (vxml-app-migrations.ts, also part of controlMigrations) */
+  vxmlApps: VxmlAppStore;
 }
 
 /** The four telephony stores over one database (its migrations: telephonyMigrations, part of controlMigrations). */
@@ -21,5 +24,6 @@ export function createTelephonyStores(options: { db: Database; bus?: Bus | undef
     dids: new DidStore(common),
     dialPlans: new DialPlanStore({ ...common, validateDialPlan: options.validateDialPlan }),
     cdrs: new CdrStore({ db: options.db }),
+    vxmlApps: new VxmlAppStore(common),
   };
 }

@@ -132,6 +132,12 @@ export interface CallTarget {
   [key: string]: unknown;
 }
 
+/**
+ * The two forms of a vxml target: a document URL, or a hosted application of the DID's (or dial
+ * plan's) tenant by name, which resolves to hostedAppUrl(server, tenant, app, its entry).
+ */
+export type VxmlCallTarget = { type: 'vxml'; url: string } | { type: 'vxml'; app: string };
+
 export interface Did {
   id: string;
   tenantId: string;

@@ -1,5 +1,6 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { InvalidFieldError } from './errors.js';
+import { checkAppName } from './vxml-app-validation.js';
 import {
   BALANCING_MODES,
   CALLER_ID_STYLES,
@@ -230,18 +231,21 @@ const TARGET_REQUIRED: Record<string, string | undefined> = {
 /**
  * The outline of a call target, in the dial-plan engine's shape (src/calls/dialplan/schema.ts,
  * which owns the finer checks): user → user ("alice@example.com"), ring-group → strategy
- * (simultaneous|sequential) and members, trunk → trunk, vxml → url (http/https), voicemail →
+ * (simultaneous|sequential) and members, trunk → trunk, vxml → url (http/https) or app (a hosted
+ * application of the same tenant, by name), voicemail →
  * mailbox, number → number, reject → status (400-699) and an optional reason.
  */
 export function checkTarget(value: unknown, field = 'target'): CallTarget {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidFieldError(field, 'must be an object with a type');
   const target = value as Record<string, unknown>;
   const type = oneOf(TARGET_TYPES, target.type, `${field}.type`);
-  const key = TARGET_REQUIRED[type];
+  // a vxml target names a URL or a hosted application of the same tenant: vxml-app-validation.ts
+  const key = type === 'vxml' && target.url === undefined && target.app !== undefined ? 'app' : TARGET_REQUIRED[type];
   if (key !== undefined) {
     const v = target[key];
     if (typeof v !== 'string' || v.trim() === '') throw new InvalidFieldError(`${field}.${key}`, `is required for a ${type} target`);
-    if (type === 'vxml' && !/^https?:\/\/\S+$/i.test(v)) throw new InvalidFieldError(`${field}.url`, 'must be an http or https URL');
+    if (type === 'vxml' && key === 'url' && !/^https?:\/\/\S+$/i.test(v)) throw new InvalidFieldError(`${field}.url`, 'must be an http or https URL');
+    if (type === 'vxml' && key === 'app') checkAppName(v, `${field}.app`);
     if (type === 'number' && !/^\+?[0-9*#]{1,32}$/.test(v)) throw new InvalidFieldError(`${field}.number`, 'must be digits, optionally with a leading "+"');
   }
   if (type === 'ring-group') {
@@ -251,6 +255,7 @@ export function checkTarget(value: unknown, field = 'target'): CallTarget {
       throw new InvalidFieldError(`${field}.members`, 'must list at least one member');
     }
   }
+  if (type === 'vxml' && target.url !== undefined && target.app !== undefined) throw new InvalidFieldError(`${field}.app`, 'give either url or app, not both');
   if (type === 'reject') checkInteger(target.status, `${field}.status`, 400, 699);
   if (JSON.stringify(target).length > 4096) throw new InvalidFieldError(field, 'must be at most 4096 characters as JSON');
   return { ...target, type };

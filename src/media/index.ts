@@ -12,6 +12,6 @@ export { CODECS, CODEC_NAMES, codecInfo, createEncoder, createDecoder, createTra
 export { createResampler, toneAmplitude, dominantFrequency, levelDbfs, generateTone, ToneGenerator, DTMF_FREQUENCIES } from './dsp/index.js';
 export { MediaPortsExhaustedError, PortAllocator, UdpRtpTransport, RtpRelay, parseRtp, serializeRtp } from './rtp/index.js';
 export { InbandDtmfDetector, Rfc4733Receiver, Rfc4733Sender } from './dtmf/index.js';
-export { parseWav, encodeWav, wavHeader } from './wav/index.js';
+export { parseWav, encodeWav, wavHeader, ULAW_TO_LINEAR, ALAW_TO_LINEAR } from './wav/index.js';
 export { recoverSpool, type SpoolRecoveryReport } from './recorder/index.js';
 export { WebRtcTransport } from './webrtc/index.js';

@@ -187,6 +187,43 @@ const mediaSchema = z
     if (m.portMin >= m.portMax) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['portMin'], message: `portMin (${m.portMin}) must be below portMax (${m.portMax})` });
   });
 
+/** The Media Control Platform (`mcp` role): VoiceXML sessions, TTS and ASR. */
+const mcpSchema = z
+  .object({
+    /** refuse new sessions (503) beyond this many at once */
+    maxSessions: positiveInt.default(2000),
+    /** text-to-speech engine: eSpeak NG in-process, or Google Cloud Text-to-Speech */
+    ttsProvider: z.enum(['espeak', 'google']).default('espeak'),
+    /** speech recognition: CMU PocketSphinx (Debian package) or Google Cloud Speech; `none` keeps DTMF only */
+    asrProvider: z.enum(['pocketsphinx', 'google', 'none']).default('pocketsphinx'),
+    /** xml:lang of prompts that do not say */
+    language: z.string().min(2).default('en-US'),
+    /** TTS voice name (provider-specific); absent: the provider's default for the language */
+    voice: z.string().min(1).optional(),
+    /** host:port of a Google API endpoint (a private gateway or a test server); absent: Google's */
+    googleEndpoint: z.string().min(1).optional(),
+    /** service-account key file for the Google providers */
+    googleKeyFile: z.string().min(1).optional(),
+    /** in-memory cache of synthesised prompts, MiB */
+    ttsCacheMb: positiveInt.default(64),
+    /** in-memory cache of fetched documents, grammars and audio, MiB */
+    fetchCacheMb: positiveInt.default(64),
+    /** per-session ECMAScript limits (a hostile document ends its own session only) */
+    scriptMemoryMb: positiveInt.default(32),
+    scriptTimeMs: positiveInt.default(2000),
+    /** install the sample applications (dtmf-menu, speech-demo) and their extensions 8000/8001 in the default tenant on first start */
+    samples: z.boolean().default(true),
+  })
+  .strict();
+
+/** The B2BUA (`calls` role). */
+const callsSchema = z
+  .object({
+    /** an answered call is ended after this long (BYE to both legs, CDR reason `max-duration`); 0 = no limit */
+    maxDurationSeconds: z.number().int().min(0).default(14_400),
+  })
+  .strict();
+
 const metricsSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -207,6 +244,8 @@ export const configSchema = z
     database: databaseSchema.default({}),
     blobs: blobsSchema.default({}),
     media: mediaSchema.default({}),
+    calls: callsSchema.default({}),
+    mcp: mcpSchema.default({}),
     metrics: metricsSchema.default({}),
   })
   .strict();

@@ -31,6 +31,8 @@ export interface LinphonePhone {
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   /** asks `proxy list` until the default proxy says `registered: yes` */
   waitRegistered(timeoutMs?: number): Promise<boolean>;
+  /** `transfer <id1> --to-call <id2>`: attended transfer of call id1's party to call id2's (REFER with Replaces) */
+  transferToCall(callId: number, toCallId: number): void;
   /** `quit`, then SIGTERM/SIGKILL if it lingers; removes HOME */
   stop(): Promise<void>;
 }
@@ -84,6 +86,11 @@ export async function startLinphone(opts: { transport?: 'udp' | 'tcp' } = {}): P
       child.stdin?.write(command + '\n');
     },
     waitFor: (re, timeoutMs) => output.waitFor(re, timeoutMs),
+    transferToCall(callId: number, toCallId: number) {
+      const command = `transfer ${callId} --to-call ${toCallId}`;
+      output.append(`\n>>> ${command}\n`);
+      child.stdin?.write(command + '\n');
+    },
     async waitRegistered(timeoutMs = 15000): Promise<boolean> {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline && !output.exited()) {

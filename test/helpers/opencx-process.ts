@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { repoRoot } from './paths.js';
 
 /** Ports from the "opencx started" log line. */
@@ -30,7 +31,7 @@ export interface OpencxProcess {
  */
 export async function startOpencx(args: string[] = [], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<OpencxProcess> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'opencx-test-'));
-  const fullArgs = ['bin/opencx.js', 'start', '--data-dir', dataDir, ...args];
+  const fullArgs = [...cliEntry(), 'start', '--data-dir', dataDir, ...args];
   const child = spawn(process.execPath, fullArgs, {
     cwd: repoRoot(),
     env: { ...process.env, ...(options.env ?? {}) },
@@ -96,7 +97,7 @@ export async function startOpencx(args: string[] = [], options: { env?: Record<s
 
 /** Runs `node bin/opencx.js ...args` to completion. */
 export async function runOpencx(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/opencx.js', ...args], {
+  const child = spawn(process.execPath, [...cliEntry(), ...args], {
     cwd: repoRoot(),
     env: { ...process.env, ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,4 +123,15 @@ function lineReader(stream: NodeJS.ReadableStream | null, onLine: (line: string)
       buf = buf.slice(i + 1);
     }
   });
+}
+
+/**
+ * `bin/opencx.js` (which runs dist/), or, when TEST_CLI_MAIN names a compiled src/cli/main.js
+ * (a helper's own build folder, e.g. dist-calls/src/cli/main.js), that build instead.
+ */
+function cliEntry(): string[] {
+  const main = process.env.TEST_CLI_MAIN;
+  if (main === undefined || main === '') return ['bin/opencx.js'];
+  const url = pathToFileURL(path.resolve(repoRoot(), main)).href;
+  return ['--input-type=module', '-e', `const { runCli } = await import(${JSON.stringify(url)}); process.exitCode = await runCli(process.argv.slice(1), process.env);`];
 }

@@ -26,13 +26,13 @@ export interface Pbx {
   assertIdle(t: Test): Promise<void>;
 }
 
-/** `roles`: e.g. ['sip', 'control'] for a plain registrar and proxy; default every role */
-export async function startPbx(t: Test, users: string[], options: { roles?: string[] } = {}): Promise<Pbx | undefined> {
+/** `roles`: e.g. ['sip', 'control'] for a plain registrar and proxy; default every role. `env`: more OPENCX_* settings */
+export async function startPbx(t: Test, users: string[], options: { roles?: string[]; env?: Record<string, string> } = {}): Promise<Pbx | undefined> {
   t.ok(baresipAvailable(), `baresip found at ${BARESIP_BIN}`);
   if (!baresipAvailable()) return undefined;
   const roles = options.roles !== undefined ? ['--role', options.roles.join(',')] : [];
   const server = await startOpencx([...roles, '--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
-    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1' },
+    env: { OPENCX_SIP__AUTH_ALGORITHMS: 'MD5', OPENCX_MEDIA__BIND: '127.0.0.1', ...(options.env ?? {}) },
   });
   const work = mkdtempSync(path.join(tmpdir(), 'opencx-pbx-'));
   const phones: BaresipPhone[] = [];

@@ -1,14 +1,14 @@
-import type { Logger, Scheduler } from '../../lib/index.js';
+import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
 import { InvalidInputError, NotFoundError, TypedEmitter, UnavailableError, describeError, randomToken, sipStatusFor } from '../../lib/index.js';
 import type { EndpointDescription, MediaEngineApi, PlayItem } from '../../media/index.js';
 import type { Bus } from '../../platform/index.js';
-import type { ua } from '../../sip/index.js';
+import { ua } from '../../sip/index.js';
 import { transition, type CallState, type EndCause } from '../call/call-state.js';
 import { CallLimits, type LimitSpec } from '../limits/rate-limits.js';
 import { presentCallerId } from '../numbering/index.js';
 import { shouldFailover } from '../trunks/gateway-selection.js';
 import type { Branch, BranchGroup, CallRouter, RouteDecision } from './call-router.js';
-import type { CdrRecord, CdrSink } from './ports.js';
+import type { ApplicationHost, CdrRecord, CdrSink } from './ports.js';
 
 type IncomingInvite = ua.IncomingInvite;
 type UaDialog = ua.UaDialog;
@@ -29,7 +29,17 @@ export interface B2buaOptions {
   /** what a held party hears (RFC 3264 §8.4 hold); default a soft two-tone pattern */
   musicOnHold?: PlayItem[];
   tenantLimits?: (tenant: string) => LimitSpec;
+  /**
+   * A call answered this long is ended: both legs get BYE and the CDR says `max-duration`
+   * (a stuck call never bills forever). Default 4 h; 0 means no limit.
+   */
+  maxCallDurationMs?: number;
+  /** runs VoiceXML applications (the MCP); absent: such calls get 480 */
+  applications?: ApplicationHost;
 }
+
+/** the default of B2buaOptions.maxCallDurationMs */
+export const DEFAULT_MAX_CALL_DURATION_MS = 4 * 3600_000;
 
 /** One party of a call: its SIP dialog (or the INVITE still pending) and its media endpoint. */
 export interface Leg {
@@ -40,6 +50,17 @@ export interface Leg {
   label: string;
   answeredAt?: number;
   trunk?: string;
+  /** user@domain of the local user on this leg, when known (whose rights a REFER from it uses) */
+  user?: string;
+  /** removes the B2BUA's listeners from the leg's dialog (a leg moved to another call, or released) */
+  detach?: () => void;
+}
+
+/** A leg that left a call before it ended (a transferor released by a transfer, a replaced leg): kept for the CDR. */
+interface FormerLeg {
+  leg: Leg;
+  endAt: number;
+  reason: string;
 }
 
 export interface CallView {
@@ -97,6 +118,10 @@ class Call {
   cancelled = false;
   /** click-to-dial: the user rung first, user@domain */
   originator: string | undefined;
+  /** legs released before the end (transfer, Replaces): each still gets its CDR leg record */
+  formerLegs: FormerLeg[] = [];
+  /** ends the call at the maximum duration */
+  durationTimer: TimerHandle | undefined;
 
   constructor(
     readonly id: string,
@@ -119,7 +144,7 @@ class Call {
    * caller (when it was a local user); the B leg is the user we rang.
    */
   transferorIdentity(leg: Leg): { user: string; domain: string } | undefined {
-    const id = leg.role === 'a' ? this.callerUser : leg.label.split(' via ')[0];
+    const id = leg.user ?? (leg.role === 'a' ? this.callerUser : leg.label.split(' via ')[0]);
     if (id === undefined) return undefined;
     const [user = '', domain = ''] = id.split('@');
     return user !== '' && domain !== '' ? { user, domain } : undefined;
@@ -187,7 +212,14 @@ export class B2bua {
       return incoming.reject(sipStatusFor(err) === 500 ? 500 : sipStatusFor(err), { reason: 'Routing Failed' });
     }
     if (decision.kind === 'challenge') return incoming.reject(407, { headers: decision.headers });
+    // RFC 3891 §3: an INVITE with Replaces takes the place of a dialog we have; it is no new call
+    if (incoming.request.headers.get('Replaces') !== undefined) return this.onReplacingInvite(incoming);
     if (decision.kind === 'reject') return incoming.reject(decision.status, { reason: decision.reason });
+    // a VoiceXML application answers this call itself (the MCP): no second leg, nothing to anchor here
+    if (decision.kind === 'application') {
+      if (this.options.applications === undefined) return incoming.reject(480, { reason: 'IVR Not Available' });
+      return this.options.applications.handle(incoming, decision);
+    }
 
     const fromUser = req.from?.uri.user ?? 'anonymous';
     const call = new Call(`call-${randomToken(9)}`, incoming, decision.tenant, decision.direction, fromUser, decision.to, this.options.scheduler.wallNow());
@@ -223,6 +255,76 @@ export class B2bua {
     call.a = { id: `${call.id}-a`, role: 'a', endpoint: a, label: `caller ${fromUser}` };
     if (call.ended) return void this.options.media.deleteEndpoint(a.id).catch(() => undefined);
     await this.connect(call, decision.groups, a.id, decision.resume);
+  }
+
+  /**
+   * An INVITE with Replaces (RFC 3891 §3): a phone takes over one party's place in a call (the
+   * transferee of an attended transfer done by the phones, a pickup of an answered call). Knowing
+   * the Call-ID and both tags is the proof RFC 3891 §7 accepts; a caller from our own domain has
+   * been authenticated by the router already. The new dialog is answered from a fresh endpoint,
+   * bridged to the other party, and the replaced dialog gets BYE. No such confirmed dialog: 481;
+   * `early-only` naming a confirmed one: 486.
+   */
+  private async onReplacingInvite(incoming: IncomingInvite): Promise<void> {
+    const replaces = incoming.replaces;
+    if (replaces === undefined) return incoming.reject(400, { reason: 'Bad Replaces Header' });
+    if (replaces.earlyOnly && this.options.ua.findByReplaces({ ...replaces, earlyOnly: false }) !== undefined) return incoming.reject(486, { reason: 'Busy Here' });
+    const found = this.options.ua.findByReplaces(replaces);
+    const match = found === undefined ? undefined : this.legOf(found);
+    const call = match?.call;
+    const replaced = match?.leg;
+    const other = call === undefined || replaced === undefined ? undefined : replaced.role === 'a' ? call.b : call.a;
+    if (call === undefined || replaced === undefined || other === undefined || (call.state !== 'answered' && call.state !== 'held')) {
+      return incoming.reject(481, { reason: 'Call/Transaction Does Not Exist' });
+    }
+    let endpoint: EndpointDescription;
+    try {
+      endpoint = await this.options.media.createEndpoint({ kind: 'rtp', near: other.endpoint.id, ...(incoming.sdp !== undefined ? { remoteSdp: incoming.sdp } : {}), labels: { call: call.id, leg: replaced.role } });
+    } catch (err) {
+      const status = sipStatusFor(err);
+      return incoming.reject(status === 500 ? 488 : status, { reason: 'Media Refused' });
+    }
+    if (call.ended || (replaced !== call.a && replaced !== call.b)) {
+      await this.options.media.deleteEndpoint(endpoint.id).catch(() => undefined);
+      return incoming.reject(481, { reason: 'Call/Transaction Does Not Exist' });
+    }
+    // the replaced leg leaves the call now: its BYE can no longer end it
+    this.releaseLeg(call, replaced, 'Replaced');
+    const fromUser = incoming.request.from?.uri.user ?? 'anonymous';
+    const leg: Leg = { id: `${call.id}-${replaced.role}-${randomToken(3)}`, role: replaced.role, endpoint, label: `${fromUser}@${incoming.request.from?.uri.host ?? ''} (replaced ${replaced.label})` };
+    if (replaced.role === 'a') call.a = leg;
+    else call.b = leg;
+    let dialog: UaDialog;
+    try {
+      dialog = await incoming.accept({ sdp: endpoint.localSdp });
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'the replacing INVITE was never acknowledged');
+      await this.hangUpLeg(replaced);
+      return this.end(call, { status: 408, reason: 'No ACK', by: 'system' });
+    }
+    if (call.ended) {
+      await dialog.bye().catch(() => undefined);
+      await this.options.media.deleteEndpoint(endpoint.id).catch(() => undefined);
+      return this.hangUpLeg(replaced);
+    }
+    leg.dialog = dialog;
+    leg.answeredAt = this.options.scheduler.wallNow();
+    if (dialog.remoteSdp !== undefined && incoming.sdp === undefined) await this.options.media.updateEndpoint(endpoint.id, { remoteSdp: dialog.remoteSdp }).catch(() => undefined);
+    this.watchDialog(call, leg);
+    await this.freeMedia(call);
+    if (call.state === 'held') call.move('answered');
+    try {
+      const bridge = await this.options.media.bridge(other.endpoint.id, endpoint.id);
+      call.bridgeId = bridge.bridgeId;
+      this.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'the replacing leg could not be bridged');
+      await this.hangUpLeg(replaced);
+      return this.end(call, { status: 503, reason: 'Replace Bridge Failed', by: 'system' });
+    }
+    this.emit({ type: 'call.transferred', callId: call.id, to: leg.label });
+    await this.hangUpLeg(replaced);
+    await this.publishState(call);
   }
 
   /** Ring the groups in order; the first answer wins, is bridged to A, and A is answered. */
@@ -342,6 +444,7 @@ export class B2bua {
       to: branch.to,
       sdp,
       headers,
+      ...sessionTimerLike(call.incoming?.request),
       ...(branch.target !== undefined ? { target: branch.target } : {}),
       ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
       timeoutMs,
@@ -397,6 +500,7 @@ export class B2bua {
     if (incoming === undefined) {
       // click-to-dial: the A leg was answered first, the call is up now
       call.answeredAt = this.options.scheduler.wallNow();
+      this.limitDuration(call);
       call.move('answered');
       this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
       await this.publishState(call);
@@ -407,6 +511,7 @@ export class B2bua {
       a.dialog = aDialog;
       a.answeredAt = this.options.scheduler.wallNow();
       call.answeredAt = a.answeredAt;
+      this.limitDuration(call);
       if (aDialog.remoteSdp !== undefined && incoming.sdp === undefined) {
         // late offer (RFC 3261 §13.2.1): the caller's answer came in the ACK
         await this.options.media.updateEndpoint(a.endpoint.id, { remoteSdp: aDialog.remoteSdp });
@@ -424,25 +529,82 @@ export class B2bua {
   private watchDialog(call: Call, leg: Leg): void {
     const dialog = leg.dialog;
     if (dialog === undefined) return;
-    dialog.on('ended', (end) => {
-      // a leg transferred away is no longer part of the call
-      if (call.ended || end.by === 'local' || (leg !== call.a && leg !== call.b)) return;
+    leg.detach?.();
+    const offs: (() => void)[] = [];
+    leg.detach = () => {
+      for (const off of offs.splice(0)) off();
+    };
+    offs.push(dialog.on('ended', (end) => {
+      // a leg transferred away is no longer part of the call; our own BYE ends it through end()
+      if (call.ended || (leg !== call.a && leg !== call.b)) return;
+      if (end.by === 'local' && (end.cause === 'bye' || end.cause === 'closed')) return;
+      if (end.cause === 'session-expired' || end.cause === 'no-ack') {
+        // RFC 4028 §10: no refresh in time (or our 2xx to a re-INVITE never ACKed): the leg's
+        // dialog is gone, so is the call: the other leg gets BYE
+        return void this.end(call, { status: 408, reason: end.cause, by: 'system' });
+      }
       const by = leg.role === 'a' ? 'caller' : 'callee';
       void this.end(call, { status: end.cause === 'bye' ? 200 : 408, reason: end.cause === 'bye' ? 'Normal Clearing' : String(end.cause), by });
-    });
-    dialog.on('reinvite', (offer) => void this.onReoffer(call, leg, offer));
-    dialog.on('refer', (refer) => void this.onRefer(call, leg, refer));
-    dialog.on('update', (offer) => void this.onReoffer(call, leg, offer));
-    dialog.on('info', (info) => {
-      // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733
-      const other = leg.role === 'a' ? call.b : call.a;
-      if (other !== undefined && info.dtmf !== undefined) void this.options.media.sendDtmf(other.endpoint.id, info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
-    });
+    }));
+    offs.push(dialog.on('reinvite', (offer) => void this.onReoffer(call, leg, offer)));
+    offs.push(dialog.on('refer', (refer) => void this.onRefer(call, leg, refer)));
+    offs.push(dialog.on('update', (offer) => void this.onReoffer(call, leg, offer)));
+    offs.push(
+      dialog.on('info', (info) => {
+        // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733
+        const other = leg.role === 'a' ? call.b : call.a;
+        if (other !== undefined && info.dtmf !== undefined) void this.options.media.sendDtmf(other.endpoint.id, info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
+      }),
+    );
+  }
+
+  /**
+   * A leg that leaves its call while its dialog lives on a little (a transferor about to get its
+   * NOTIFY and BYE): re-offers are answered with what it has, nothing else reaches the call.
+   */
+  private releaseLeg(call: Call, leg: Leg, reason: string): void {
+    leg.detach?.();
+    delete leg.detach;
+    if (call.a === leg) call.a = undefined;
+    if (call.b === leg) call.b = undefined;
+    call.formerLegs.push({ leg, endAt: this.options.scheduler.wallNow(), reason });
+    const dialog = leg.dialog;
+    if (dialog === undefined) return;
+    const offs = [
+      dialog.on('reinvite', (offer) => offer.accept({ sdp: leg.endpoint.localSdp })),
+      dialog.on('update', (offer) => offer.accept({ sdp: leg.endpoint.localSdp })),
+      dialog.on('refer', (refer) => refer.reject(481)),
+    ];
+    leg.detach = () => {
+      for (const off of offs.splice(0)) off();
+    };
+  }
+
+  /** The call and leg whose dialog (or pending INVITE) this is. */
+  private legOf(target: UaDialog | IncomingInvite): { call: Call; leg: Leg } | undefined {
+    for (const call of this.calls.values()) {
+      if (call.ended) continue;
+      for (const leg of [call.a, call.b]) {
+        if (leg !== undefined && leg.dialog === target) return { call, leg };
+      }
+    }
+    return undefined;
+  }
+
+  /** Music off and bridge down: the call's media is free to be joined elsewhere. */
+  private async freeMedia(call: Call): Promise<void> {
+    if (call.mohPlayId !== undefined) await this.options.media.stopPlay(call.mohPlayId).catch(() => undefined);
+    call.mohPlayId = undefined;
+    call.heldBy = undefined;
+    if (call.bridgeId !== undefined) await this.options.media.unbridge(call.bridgeId).catch(() => undefined);
+    call.bridgeId = undefined;
   }
 
   /** A re-INVITE/UPDATE from one side: answer it from that side's endpoint; hold → music to the other. */
   private async onReoffer(call: Call, leg: Leg, offer: ua.IncomingOffer): Promise<void> {
-    if (offer.sdp === undefined) return offer.accept({ sdp: leg.endpoint.localSdp });
+    // RFC 3311 §5.2 / RFC 4028 §9: an UPDATE without an offer is a bare session refresh (200, no body);
+    // an offerless re-INVITE gets our offer again (RFC 3261 §14.2). Neither touches the other leg.
+    if (offer.sdp === undefined) return offer.accept(offer.method === 'UPDATE' ? {} : { sdp: leg.endpoint.localSdp });
     let answer: EndpointDescription;
     try {
       answer = await this.options.media.updateEndpoint(leg.endpoint.id, { remoteSdp: offer.sdp });
@@ -505,7 +667,7 @@ export class B2bua {
     const other = leg.role === 'a' ? call.b : call.a;
     const target = refer.referTo;
     if (other === undefined || target === undefined || (call.state !== 'answered' && call.state !== 'held')) return refer.reject(target === undefined ? 400 : 488);
-    if (refer.replaces !== undefined) return refer.reject(501, { reason: 'Attended Transfer Not Supported' });
+    if (refer.replaces !== undefined) return this.onAttendedRefer(call, leg, other, refer, refer.replaces);
     const transferor = call.transferorIdentity(leg);
     if (transferor === undefined) return refer.reject(403, { reason: 'Transfer Not Allowed' });
     refer.accept();
@@ -536,6 +698,7 @@ export class B2bua {
     } catch (err) {
       this.log.warn({ err: describeError(err), callId: call.id }, 'transfer target could not be bridged');
     }
+    this.releaseLeg(call, leg, 'Transferred');
     if (leg.role === 'a') call.a = newLeg;
     else call.b = newLeg;
     call.to = `${destUser}@${target.uri.host}`;
@@ -547,6 +710,83 @@ export class B2bua {
     if (leg.dialog !== undefined && !leg.dialog.ended) void leg.dialog.bye().catch(() => undefined);
     await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
     await this.publishState(call);
+  }
+
+  /**
+   * Attended transfer (RFC 5589 §7, RFC 3515 + RFC 3891): the party on `leg` (the transferor) has
+   * a second call with us and asks, by REFER with Replaces naming its dialog of that call, that
+   * `other` (the transferee) be connected to the party at the far end of that call (the target).
+   * Both parties are already ours, so the transferee's INVITE-with-Replaces the RFC describes
+   * happens inside opencx: the two endpoints are bridged, the target's leg moves into this call,
+   * the NOTIFY says 200, and both of the transferor's dialogs get BYE. A Replaces that names no
+   * confirmed dialog of ours is reported as the target would answer it: 481 (RFC 3891 §3).
+   */
+  private async onAttendedRefer(call: Call, leg: Leg, other: Leg, refer: ua.IncomingRefer, replaces: ua.ReplacesTarget): Promise<void> {
+    const transferor = call.transferorIdentity(leg);
+    if (transferor === undefined) return refer.reject(403, { reason: 'Transfer Not Allowed' });
+    refer.accept();
+    const notify = (status: number, reason: string): Promise<void> =>
+      refer.notify(status, reason).then(
+        () => undefined,
+        () => undefined,
+      );
+    const found = this.options.ua.findByReplaces(replaces);
+    const match = found === undefined ? undefined : this.legOf(found);
+    const second = match?.call;
+    const replaced = match?.leg;
+    const target = second === undefined || replaced === undefined ? undefined : replaced.role === 'a' ? second.b : second.a;
+    if (second === undefined || replaced === undefined || target === undefined || second === call || (second.state !== 'answered' && second.state !== 'held')) {
+      this.log.info({ callId: call.id, replacesCallId: replaces.callId }, 'attended transfer: Replaces names no call of ours');
+      return notify(481, 'Call/Transaction Does Not Exist');
+    }
+    // RFC 3891 §7: only a party of the replaced dialog may have it replaced: the same local user
+    const owner = second.transferorIdentity(replaced);
+    if (owner === undefined || owner.user !== transferor.user || owner.domain.toLowerCase() !== transferor.domain.toLowerCase()) {
+      this.log.info({ callId: call.id, other: second.id }, 'attended transfer refused: the replaced dialog is not the transferor\'s');
+      return notify(403, 'Forbidden');
+    }
+    // from here on nothing the transferor's dialogs do reaches either call
+    const targetUser = second.transferorIdentity(target);
+    this.releaseLeg(call, leg, 'Transferred (attended)');
+    this.releaseLeg(second, replaced, 'Transferred (attended)');
+    target.detach?.();
+    if (second.a === target) second.a = undefined;
+    if (second.b === target) second.b = undefined;
+    const moved: Leg = { ...target, role: leg.role, ...(targetUser !== undefined ? { user: `${targetUser.user}@${targetUser.domain}` } : {}) };
+    delete moved.detach;
+    if (leg.role === 'a') call.a = moved;
+    else call.b = moved;
+    if (call.state !== 'transferring') call.move('transferring');
+    this.watchDialog(call, moved);
+    await Promise.all([this.freeMedia(call), this.freeMedia(second)]);
+    try {
+      const bridge = await this.options.media.bridge(other.endpoint.id, moved.endpoint.id);
+      call.bridgeId = bridge.bridgeId;
+      this.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
+    } catch (err) {
+      this.log.warn({ err: describeError(err), callId: call.id }, 'attended transfer: the parties could not be bridged');
+      await notify(503, 'Service Unavailable');
+      await this.hangUpLeg(leg);
+      await this.hangUpLeg(replaced);
+      await this.end(call, { status: 503, reason: 'Transfer Bridge Failed', by: 'system' });
+      return this.finish(second, { status: 503, reason: 'Transfer Bridge Failed', by: 'system' });
+    }
+    if (leg.role === 'b' && targetUser !== undefined) call.to = `${targetUser.user}@${targetUser.domain}`;
+    if (!call.ended) call.move('answered');
+    this.emit({ type: 'call.transferred', callId: call.id, to: target.label });
+    // RFC 5589 §7.1: the replaced dialog ends first, then the transferor hears 200 and is released
+    await this.hangUpLeg(replaced);
+    await notify(200, 'OK');
+    await this.hangUpLeg(leg);
+    await this.finish(second, { status: 200, reason: `Attended Transfer: joined to ${call.id}`, by: replaced.role === 'a' ? 'caller' : 'callee' });
+    await this.publishState(call);
+  }
+
+  /** BYE a released leg (unless its party hung up already) and free its endpoint. */
+  private async hangUpLeg(leg: Leg): Promise<void> {
+    leg.detach?.();
+    if (leg.dialog !== undefined && !leg.dialog.ended) await leg.dialog.bye().catch(() => undefined);
+    await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
   }
 
   /** Ring groups for a new leg of an existing call; the first answer wins. */
@@ -720,8 +960,20 @@ export class B2bua {
     await this.finish(call, cause);
   }
 
+  /** From the answer on, the call may last maxCallDurationMs; then both legs get BYE (CDR reason `max-duration`). */
+  private limitDuration(call: Call): void {
+    const limit = this.options.maxCallDurationMs ?? DEFAULT_MAX_CALL_DURATION_MS;
+    if (limit <= 0 || call.durationTimer !== undefined) return;
+    call.durationTimer = this.options.scheduler.setTimeout(() => {
+      this.log.info({ callId: call.id, limitMs: limit }, 'call reached its maximum duration');
+      void this.end(call, { status: 200, reason: 'max-duration', by: 'system' });
+    }, limit);
+  }
+
   private async finish(call: Call, cause: EndCause): Promise<void> {
     call.ended = true;
+    call.durationTimer?.cancel();
+    call.durationTimer = undefined;
     if (call.state !== 'ended') call.state = 'ended';
     const stats = call.b !== undefined ? await this.options.media.endpointStats(call.b.endpoint.id).catch(() => undefined) : undefined;
     if (call.recordingId !== undefined) await this.options.media.stopRecord(call.recordingId).catch(() => undefined);
@@ -755,14 +1007,16 @@ export class B2bua {
         ...(stats !== undefined ? { packetsLost: stats.packetsLost, jitterMs: stats.jitterMs, ...(stats.rttMs !== undefined ? { rttMs: stats.rttMs } : {}) } : {}),
       },
     ];
-    for (const leg of [call.a, call.b]) {
-      if (leg === undefined) continue;
+    const legs: FormerLeg[] = [...call.formerLegs, ...[call.a, call.b].flatMap((leg) => (leg === undefined ? [] : [{ leg, endAt, reason: cause.reason }]))];
+    for (const { leg, endAt: legEnd, reason } of legs) {
       records.push({
         ...base,
         legId: leg.id,
+        endAt: legEnd,
+        reason,
         ...(leg.answeredAt !== undefined ? { answerAt: leg.answeredAt } : {}),
-        durationSec: round(duration),
-        billableSec: leg.answeredAt !== undefined ? Math.ceil((endAt - leg.answeredAt) / 1000) : 0,
+        durationSec: round((legEnd - call.createdAt) / 1000),
+        billableSec: leg.answeredAt !== undefined ? Math.ceil(Math.max(0, legEnd - leg.answeredAt) / 1000) : 0,
         ...(leg.trunk !== undefined ? { trunk: leg.trunk } : {}),
       });
     }
@@ -807,6 +1061,21 @@ export class B2bua {
     this.closed = true;
     await Promise.all([...this.calls.values()].map((c) => this.end(c, { status: 503, reason: 'Shutting Down', by: 'system' })));
   }
+}
+
+/** RFC 4028 §4: the interval asked for when the caller supports timers without naming one */
+const DEFAULT_SESSION_EXPIRES = 1800;
+
+/**
+ * RFC 4028 on the outbound leg: a caller that asked for a session timer (Session-Expires, or
+ * `timer` in Supported/Require) gets one on the B leg too, with the same interval; each leg then
+ * refreshes and expires on its own. (100rel is in Supported on every outbound INVITE already.)
+ */
+function sessionTimerLike(caller: ua.IncomingInvite['request'] | undefined): { sessionExpires?: number } {
+  if (caller === undefined) return {};
+  const asked = ua.parseSessionExpires(caller.headers.get('Session-Expires'));
+  if (asked !== undefined) return { sessionExpires: asked.interval };
+  return [...caller.supported, ...caller.require].some((tag) => tag.toLowerCase() === 'timer') ? { sessionExpires: DEFAULT_SESSION_EXPIRES } : {};
 }
 
 /** CDRs count whole seconds; billable time rounds up (a 0.4 s answered call is billed 1 s) */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Scheduler } from '../../lib/index.js';
 import { auth, message, proxy, transport, type LocationStore, type SubscriberDirectory } from '../../sip/index.js';
 import { evaluate, resumeAfterFailure, type DialPlan, type DialRequest, type Target } from '../dialplan/index.js';
@@ -14,6 +15,13 @@ export type Caller =
   | { kind: 'trunk'; trunk: TrunkInfo; tenant: string; number: string }
   | { kind: 'user'; user: string; domain: string; tenant: string; number: string }
   | { kind: 'foreign'; tenant: string; number: string };
+
+/** Header that marks a call leg placed by our own Media Control Platform, and its signature. */
+export const INTERNAL_LEG_HEADER = 'X-Opencx-Internal';
+
+export function internalLegSignature(secret: string | Buffer, callId: string): string {
+  return createHmac('sha256', secret).update(`internal-leg:${callId}`).digest('hex').slice(0, 32);
+}
 
 /** One INVITE to send: where, to whom, with what credentials. */
 export interface Branch {
@@ -40,7 +48,9 @@ export interface BranchGroup {
 export type RouteDecision =
   | { kind: 'connect'; groups: BranchGroup[]; direction: 'inbound' | 'outbound' | 'internal'; tenant: string; to: string; rule?: string; inboundTrunk?: TrunkInfo; callerUser?: string; resume?: () => Promise<RouteDecision | undefined> }
   | { kind: 'reject'; status: number; reason: string }
-  | { kind: 'challenge'; headers: [string, string][] };
+  | { kind: 'challenge'; headers: [string, string][] }
+  /** a VoiceXML application answers the call (the MCP): a URL, or an application hosted for the tenant */
+  | { kind: 'application'; tenant: string; to: string; url?: string; app?: string; direction: 'inbound' | 'outbound' | 'internal'; rule?: string };
 
 export interface CallRouterOptions {
   directory: CallDirectory;
@@ -150,6 +160,12 @@ export class CallRouter {
 
   private async identify(req: SipRequest, sourceAddress: string): Promise<Caller | { kind: 'challenge'; headers: [string, string][] } | { kind: 'reject'; status: number; reason: string }> {
     const fromUser = message.unescapeUriPart(req.from?.uri.user ?? '');
+    // a leg our own MCP places (a VoiceXML <transfer>): signed with the node secret, routed like a local user's call
+    const internal = req.headers.get(INTERNAL_LEG_HEADER);
+    if (internal !== undefined && req.callId !== undefined && internal === internalLegSignature(this.options.authSecret, req.callId)) {
+      const tenant = (await this.options.directory.tenantOfDomain(req.uri.host)) ?? this.options.defaultTenant;
+      return { kind: 'user', user: fromUser === '' ? 'ivr' : fromUser, domain: req.uri.host, tenant, number: fromUser };
+    }
     for (const { trunk, acl } of await this.trunks()) {
       if (!trunk.enabled || trunk.direction === 'outbound') continue;
       if (acl.some((c) => cidrContains(c, sourceAddress))) return { kind: 'trunk', trunk, tenant: trunk.tenant, number: fromUser };
@@ -233,9 +249,17 @@ export class CallRouter {
       case 'reject':
         return { kind: 'reject', status: target.status, reason: target.reason ?? 'Rejected' };
       case 'vxml':
+        return {
+          kind: 'application',
+          tenant,
+          to: number,
+          direction: direction === 'outbound' ? 'internal' : direction,
+          ...(target.url !== undefined ? { url: target.url } : {}),
+          ...(target.app !== undefined ? { app: target.app } : {}),
+        };
       case 'voicemail':
-        // the Media Control Platform and voicemail are not part of this build yet
-        return { kind: 'reject', status: 480, reason: `${target.type === 'vxml' ? 'IVR' : 'Voicemail'} Not Available` };
+        // voicemail is not part of this build yet
+        return { kind: 'reject', status: 480, reason: 'Voicemail Not Available' };
       case 'number': {
         // a DID pointing at another number: that number goes through the tenant's dial plan
         const plan = await this.options.directory.dialPlan(tenant);

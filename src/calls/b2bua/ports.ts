@@ -3,6 +3,7 @@
  * adapts the provisioning stores (src/control, which `calls` may not import) and the registrar's
  * location store to these. Plain data only.
  */
+import type { ua } from '../../sip/index.js';
 import type { DialPlan, Target } from '../dialplan/index.js';
 import type { Balancing, Gateway } from '../trunks/gateway-selection.js';
 
@@ -64,4 +65,9 @@ export interface CdrRecord {
 export interface CdrSink {
   /** durable before it resolves */
   write(records: CdrRecord[]): Promise<void>;
+}
+
+/** Who answers calls the dial plan sends to a VoiceXML application (the MCP, wired by src/cli). */
+export interface ApplicationHost {
+  handle(incoming: ua.IncomingInvite, target: { tenant: string; to: string; url?: string; app?: string }): void;
 }

@@ -220,7 +220,7 @@ export function templatedFields(target: Target): Array<{ path: string; value: st
     case 'ring-group':
       return target.members.map((m, i) => ({ path: `members[${i}]`, value: m }));
     case 'vxml':
-      return [{ path: 'url', value: target.url }];
+      return target.url !== undefined ? [{ path: 'url', value: target.url }] : [];
     case 'voicemail':
       return [{ path: 'mailbox', value: target.mailbox }];
     case 'number':
@@ -242,7 +242,10 @@ function checkTarget(target: Target): LocalError[] {
     if (/\s/.test(f.value)) errors.push({ path: `target.${f.path}`, message: 'must not contain whitespace' });
   }
   const probe = (s: string): string => s.replace(/\$\{[^}]*\}/g, '0');
-  if (target.type === 'vxml') {
+  if (target.type === 'vxml' && (target.url === undefined) === (target.app === undefined)) {
+    errors.push({ path: 'target', message: 'a vxml target names either a url or a hosted app, exactly one' });
+  }
+  if (target.type === 'vxml' && target.url !== undefined) {
     let ok = false;
     try {
       const url = new URL(probe(target.url));

@@ -103,7 +103,7 @@ export function fillTarget(target: Target, vars: { number: string; caller: strin
     case 'ring-group':
       return { ...target, members: target.members.map((m) => fill(m, vars, false)) };
     case 'vxml':
-      return { ...target, url: fill(target.url, vars, true) };
+      return target.url !== undefined ? { ...target, url: fill(target.url, vars, true) } : target;
     case 'voicemail':
       return { ...target, mailbox: fill(target.mailbox, vars, false) };
     case 'number':

@@ -58,7 +58,15 @@ const targetSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('trunk'), trunk: name, fallbackTrunks: z.array(name).optional() }).strict(),
-  z.object({ type: z.literal('vxml'), url: nonEmpty }).strict(),
+  // a VoiceXML application: any http(s) URL, or an application hosted for the tenant (by name)
+  // (exactly one of the two: the compiler checks)
+  z
+    .object({
+      type: z.literal('vxml'),
+      url: nonEmpty.optional(),
+      app: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'an application name: a-z, 0-9 and -, up to 64').optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('voicemail'), mailbox: nonEmpty }).strict(),
   z
     .object({

@@ -1,0 +1,324 @@
+/**
+ * The Platform port over a call's media endpoint: prompts become PCM streams played by the media
+ * engine, DTMF comes from its events, speech from an ASR session fed by an audio tap, recordings
+ * from its recorder via the blob store. One per VoiceXML session; close() releases everything.
+ */
+import { randomBytes } from 'node:crypto';
+import { describeError, type Logger, type Scheduler, type TimerHandle } from '../../lib/index.js';
+import type { MediaEngineApi, MediaEvent } from '../../media/index.js';
+import type { BlobStore } from '../../platform/index.js';
+import type {
+  ConnectionInfo,
+  Platform,
+  PlatformEvents,
+  PlayHandle,
+  QueuedPrompt,
+  RecognitionRequest,
+  RecordRequest,
+  RecordResult,
+  TransferRequest,
+  TransferResult,
+} from '../vxml/platform.js';
+import type { AudioTapHandle, AudioTapServer } from './audio-tap.js';
+import type { RecognitionSession, SpeechRecognizer } from './ports.js';
+import type { PromptRenderer } from './prompt-renderer.js';
+
+export interface MediaPlatformOptions {
+  engine: MediaEngineApi;
+  endpointId: string;
+  connection: ConnectionInfo;
+  renderer: PromptRenderer;
+  blobs: BlobStore;
+  scheduler: Scheduler;
+  logger: Logger;
+  sampleRate?: 8000 | 16000;
+  asr?: SpeechRecognizer;
+  tap?: AudioTapServer;
+  /** blob key prefix for recordings */
+  recordingPrefix?: string;
+  transfer?: (request: TransferRequest, signal: AbortSignal) => Promise<TransferResult>;
+  /** send BYE (the session or <disconnect> ended the call) */
+  hangup: () => Promise<void>;
+}
+
+interface ActivePlay {
+  playId: string | undefined;
+  stopped: boolean;
+  resolve: () => void;
+}
+
+const FINAL_SILENCE_LEVEL = 300;
+
+export class MediaPlatform implements Platform {
+  readonly connection: ConnectionInfo;
+  private listener: Partial<PlatformEvents> = {};
+  private readonly sampleRate: 8000 | 16000;
+  private tail: Promise<void> = Promise.resolve();
+  private readonly plays = new Set<ActivePlay>();
+  private recognition: { session: RecognitionSession; tap: Promise<AudioTapHandle | undefined> } | undefined;
+  private recordWaiter: { recordingId: string; resolve: (e: Extract<MediaEvent, { type: 'record.done' }>) => void } | undefined;
+  private dtmfHook: ((key: string) => void) | undefined;
+  private hungUp = false;
+  private closed = false;
+
+  constructor(private readonly options: MediaPlatformOptions) {
+    this.connection = options.connection;
+    this.sampleRate = options.sampleRate ?? 8000;
+  }
+
+  setListener(events: Partial<PlatformEvents>): void {
+    this.listener = events;
+  }
+
+  /** the MCP service routes this endpoint's media events here */
+  handleMediaEvent(event: MediaEvent): void {
+    switch (event.type) {
+      case 'dtmf':
+        this.dtmfHook?.(event.digit);
+        this.emit('dtmf', event.digit);
+        break;
+      case 'play.done':
+        for (const p of this.plays) {
+          if (p.playId === event.playId) {
+            this.plays.delete(p);
+            p.resolve();
+          }
+        }
+        break;
+      case 'record.done':
+        if (this.recordWaiter?.recordingId === event.recordingId) this.recordWaiter.resolve(event);
+        break;
+      case 'endpoint.closed':
+      case 'engine.lost':
+        this.remoteHangup();
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** the caller hung up (BYE) or the media went away */
+  remoteHangup(): void {
+    if (this.hungUp) return;
+    this.hungUp = true;
+    this.stopAllPlays();
+    this.emit('hangup');
+  }
+
+  play(prompts: QueuedPrompt[]): PlayHandle {
+    const controller = new AbortController();
+    return this.playSources(
+      prompts.map((p) => this.options.renderer.render(p, this.sampleRate, controller.signal)),
+      controller,
+    );
+  }
+
+  /** play PCM at the platform's rate (announcements, cached audio) */
+  playPcm(pcm: Int16Array): PlayHandle {
+    return this.playSources([Promise.resolve(pcm)], new AbortController());
+  }
+
+  private playSources(rendered: Promise<Int16Array>[], controller: AbortController): PlayHandle {
+    const active: ActivePlay = { playId: undefined, stopped: false, resolve: () => undefined };
+    // a failed render must not surface as an unhandled rejection while earlier prompts still play
+    for (const r of rendered) r.catch(() => undefined);
+    const run = async (): Promise<void> => {
+      if (active.stopped || this.hungUp || this.closed || rendered.length === 0) return;
+      const streams = rendered.map(() => `mcp-${randomBytes(8).toString('hex')}`);
+      const finished = new Promise<void>((resolve) => {
+        active.resolve = resolve;
+      });
+      this.plays.add(active);
+      try {
+        const { playId } = await this.options.engine.play({
+          endpointId: this.options.endpointId,
+          items: streams.map((streamId) => ({ kind: 'stream' as const, streamId, sampleRate: this.sampleRate })),
+        });
+        active.playId = playId;
+        if (active.stopped) await this.options.engine.stopPlay(playId).catch(() => undefined);
+        for (const [i, r] of rendered.entries()) {
+          let pcm: Int16Array;
+          try {
+            pcm = await r;
+          } catch (err) {
+            if (!controller.signal.aborted) this.options.logger.warn({ err: describeError(err) }, 'prompt not rendered');
+            pcm = new Int16Array(0);
+          }
+          await this.options.engine.writeStream(streams[i] as string, toBytes(pcm), true);
+        }
+        await finished;
+      } catch (err) {
+        this.plays.delete(active);
+        this.options.logger.warn({ err: describeError(err) }, 'prompt playback failed');
+      }
+    };
+    const done = this.tail.then(run);
+    this.tail = done.catch(() => undefined);
+    return {
+      done,
+      stop: () => {
+        if (active.stopped) return;
+        active.stopped = true;
+        controller.abort();
+        if (active.playId !== undefined) void this.options.engine.stopPlay(active.playId).catch(() => undefined);
+        this.plays.delete(active);
+        active.resolve();
+      },
+    };
+  }
+
+  startRecognition(request: RecognitionRequest): void {
+    this.stopRecognition();
+    const asr = this.options.asr;
+    const tap = this.options.tap;
+    if (!request.modes.includes('voice') || asr === undefined || tap === undefined || this.hungUp) return;
+    const voice = request.grammars.filter((g) => g.mode === 'voice');
+    if (voice.length === 0) return;
+    let session: RecognitionSession;
+    try {
+      session = asr.startSession({
+        grammars: voice,
+        language: request.language,
+        sampleRate: this.sampleRate,
+        completetimeoutMs: request.completetimeoutMs,
+        incompletetimeoutMs: request.incompletetimeoutMs,
+        maxspeechtimeoutMs: request.maxspeechtimeoutMs,
+        sensitivity: request.sensitivity,
+      });
+    } catch (err) {
+      this.emit('recognitionError', describeError(err));
+      return;
+    }
+    session.on('speechStart', () => this.emit('speechStart'));
+    session.on('result', (r) => this.emit('speech', r));
+    session.on('error', (err) => this.emit('recognitionError', describeError(err)));
+    const handle = tap.tap(this.options.endpointId, this.sampleRate, (pcm) => session.write(pcm)).catch((err: unknown) => {
+      this.emit('recognitionError', `no caller audio for recognition: ${describeError(err)}`);
+      return undefined;
+    });
+    this.recognition = { session, tap: handle };
+  }
+
+  stopRecognition(): void {
+    const r = this.recognition;
+    this.recognition = undefined;
+    if (r === undefined) return;
+    r.session.close();
+    void r.tap.then((h) => h?.close());
+  }
+
+  async record(request: RecordRequest, signal: AbortSignal): Promise<RecordResult> {
+    const type = request.type === '' ? 'audio/x-wav' : request.type;
+    if (request.prompts.length > 0) await this.play(request.prompts).done;
+    if (this.hungUp) return { audio: new Uint8Array(0) as Buffer, type, durationMs: 0, maxtime: false, hangup: true };
+    if (request.beep) {
+      const beep = await this.options.engine.play({ endpointId: this.options.endpointId, items: [{ kind: 'tone', frequenciesHz: [1000], durationMs: 250 }] });
+      await new Promise<void>((resolve) => {
+        const active: ActivePlay = { playId: beep.playId, stopped: false, resolve };
+        this.plays.add(active);
+        this.options.scheduler.setTimeout(resolve, 600);
+      });
+    }
+    const key = `${this.options.recordingPrefix ?? 'vxml-recordings'}/${new Date(this.options.scheduler.wallNow()).toISOString().slice(0, 10)}/${randomBytes(10).toString('hex')}.wav`;
+    const { recordingId } = await this.options.engine.record({ target: { endpointId: this.options.endpointId }, key, sampleRate: this.sampleRate });
+    const done = new Promise<Extract<MediaEvent, { type: 'record.done' }>>((resolve) => {
+      this.recordWaiter = { recordingId, resolve };
+    });
+    let why: { termchar?: string; maxtime: boolean } = { maxtime: false };
+    const stop = (reason: { termchar?: string; maxtime: boolean }): void => {
+      why = reason;
+      void this.options.engine.stopRecord(recordingId).catch(() => undefined);
+    };
+    const timers: TimerHandle[] = [this.options.scheduler.setTimeout(() => stop({ maxtime: true }), Math.max(100, request.maxtimeMs))];
+    if (request.dtmfterm) this.dtmfHook = (key) => stop({ termchar: key, maxtime: false });
+    const onAbort = (): void => stop({ maxtime: false });
+    signal.addEventListener('abort', onAbort, { once: true });
+    const hangupCheck = this.options.scheduler.setInterval(() => {
+      if (this.hungUp) stop({ maxtime: false });
+    }, 100);
+    timers.push(hangupCheck);
+    let silenceTap: AudioTapHandle | undefined;
+    if (request.finalsilenceMs > 0 && this.options.tap !== undefined) {
+      let heard = false;
+      let quietMs = 0;
+      silenceTap = await this.options.tap
+        .tap(this.options.endpointId, this.sampleRate, (pcm) => {
+          const loud = rms(pcm) > FINAL_SILENCE_LEVEL;
+          heard ||= loud;
+          quietMs = loud ? 0 : quietMs + (pcm.length * 1000) / this.sampleRate;
+          if (heard && quietMs >= request.finalsilenceMs) stop({ maxtime: false });
+        })
+        .catch(() => undefined);
+    }
+    const event = await done;
+    this.recordWaiter = undefined;
+    this.dtmfHook = undefined;
+    signal.removeEventListener('abort', onAbort);
+    for (const t of timers) t.cancel();
+    await silenceTap?.close();
+    let audio: Uint8Array = new Uint8Array(0);
+    if (event.reason !== 'error') {
+      try {
+        audio = await this.options.blobs.get(event.key);
+      } catch (err) {
+        this.options.logger.warn({ key: event.key, err: describeError(err) }, 'recording not readable');
+      }
+    }
+    const result: RecordResult = { audio: Buffer.from(audio), type: 'audio/x-wav', durationMs: event.durationMs, maxtime: why.maxtime, hangup: this.hungUp, blobKey: event.key };
+    if (why.termchar !== undefined) result.termchar = why.termchar;
+    return result;
+  }
+
+  async transfer(request: TransferRequest, signal: AbortSignal): Promise<TransferResult> {
+    if (request.prompts.length > 0) await this.play(request.prompts).done;
+    if (this.options.transfer === undefined) return { outcome: 'unknown', durationMs: 0, unsupported: request.type };
+    return this.options.transfer(request, signal);
+  }
+
+  async disconnect(): Promise<void> {
+    this.stopAllPlays();
+    this.stopRecognition();
+    await this.options.hangup();
+  }
+
+  log(label: string | undefined, text: string): void {
+    this.options.logger.info({ label, vxml: 'log' }, text);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopAllPlays();
+    this.stopRecognition();
+  }
+
+  private stopAllPlays(): void {
+    for (const p of this.plays) {
+      p.stopped = true;
+      if (p.playId !== undefined) void this.options.engine.stopPlay(p.playId).catch(() => undefined);
+      p.resolve();
+    }
+    this.plays.clear();
+  }
+
+  private emit<K extends keyof PlatformEvents>(name: K, ...args: Parameters<PlatformEvents[K]>): void {
+    const fn = this.listener[name] as ((...a: Parameters<PlatformEvents[K]>) => void) | undefined;
+    try {
+      fn?.(...args);
+    } catch (err) {
+      this.options.logger.warn({ err: describeError(err), event: name }, 'interpreter listener threw');
+    }
+  }
+}
+
+function toBytes(pcm: Int16Array): Uint8Array {
+  const out = Buffer.allocUnsafe(pcm.length * 2);
+  for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i] as number, i * 2);
+  return out;
+}
+
+function rms(pcm: Int16Array): number {
+  let sum = 0;
+  for (const s of pcm) sum += s * s;
+  return Math.sqrt(sum / Math.max(1, pcm.length));
+}

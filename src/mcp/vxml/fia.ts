@@ -1,0 +1,366 @@
+/**
+ * The Form Interpretation Algorithm (VoiceXML 2.0 Appendix C) for one <form> or <menu>:
+ * initialisation, then select / collect / process until a transition or the end of the form.
+ */
+import type { Grammar } from '../grammar/types.js';
+import { attr, childElements, childNodes, nameOf } from './dom.js';
+import type { XmlElement, XmlNode } from './dom.js';
+import { countOf } from './events.js';
+import { semantic } from './executable.js';
+import type { ActiveGrammar, CollectResult } from './input-collector.js';
+import { GrammarLoader } from './grammar-loader.js';
+import { stringOf } from './prompts.js';
+import { AbortSignalError, TransitionSignal, VxmlEvent } from './signals.js';
+import type { VoiceXmlSession } from './session.js';
+import { runRecord, runSubdialog, runTransfer } from './form-items.js';
+
+const INPUT_ITEMS = new Set(['field', 'record', 'transfer', 'subdialog', 'object', 'initial']);
+const FORM_ITEMS = new Set([...INPUT_ITEMS, 'block']);
+
+export class FormRunner {
+  readonly items: XmlElement[];
+  readonly names = new Map<XmlElement, string>();
+  readonly promptCounts = new Map<XmlElement, number>();
+  readonly eventCounts = new Map<string, number>();
+  readonly justFilled = new Set<string>();
+  private suppressPrompts = false;
+  private hangupDelivered = false;
+  readonly isMenu: boolean;
+  readonly grammarLoader: GrammarLoader;
+
+  constructor(
+    readonly s: VoiceXmlSession,
+    readonly el: XmlElement,
+    private readonly params: Record<string, unknown> | undefined,
+  ) {
+    this.isMenu = nameOf(el) === 'menu';
+    this.items = this.isMenu ? [el] : childElements(el).filter((c) => FORM_ITEMS.has(nameOf(c)));
+    this.items.forEach((item, i) => this.names.set(item, attr(item, 'name') ?? `$item${i}$${nameOf(item)}`));
+    this.grammarLoader = new GrammarLoader(s);
+  }
+
+  nameOfItem(item: XmlElement): string {
+    return this.names.get(item) ?? '';
+  }
+
+  /** Appendix C: initialisation, then the main loop */
+  async run(startItem: string | undefined): Promise<TransitionSignal | 'end'> {
+    const sb = this.s.sandbox;
+    sb.resetScope('dialog');
+    const early = await this.fetched(this.el, await this.guarded(this.el, async () => {
+      await this.initialise();
+    }));
+    if (early !== undefined) return early;
+    let gotoItem = startItem;
+    for (;;) {
+      this.s.countStep();
+      let item: XmlElement | undefined;
+      if (gotoItem !== undefined) {
+        const wanted = gotoItem;
+        item = this.items.find((i) => this.nameOfItem(i) === wanted);
+        gotoItem = undefined;
+        if (item === undefined) {
+          const t = await this.guarded(this.el, () => Promise.reject(new VxmlEvent('error.badfetch', `no form item ${wanted}`)));
+          if (t !== undefined) return t;
+          continue;
+        }
+      } else {
+        item = this.select();
+      }
+      if (item === undefined) return 'end';
+      const t = await this.fetched(item, await this.guarded(item, () => this.execute(item)));
+      if (t === undefined) continue;
+      if (t.url === undefined && t.dialog === undefined && t.item !== undefined && t.submit === undefined) {
+        gotoItem = t.item;
+        continue;
+      }
+      return t;
+    }
+  }
+
+  /** fetches a transition's document here, so error.badfetch is thrown in the dialog that asked (§5.3.7) */
+  private async fetched(item: XmlElement, first: TransitionSignal | undefined): Promise<TransitionSignal | undefined> {
+    let t = first;
+    for (let i = 0; t !== undefined && (t.url !== undefined || t.submit !== undefined) && t.loaded === undefined; i++) {
+      const current: TransitionSignal = t;
+      if (i > 20) throw new AbortSignalError('error.semantic', 'too many failing transitions');
+      const next = await this.guarded(item, async () => {
+        current.loaded = await this.s.fetchTarget(current);
+      });
+      if (next === undefined) return current.loaded === undefined ? undefined : current;
+      t = next;
+    }
+    return t;
+  }
+
+  /** runs fn; an event is handled from `scope` outwards; a transition is returned */
+  async guarded(scope: XmlElement, fn: () => Promise<void>): Promise<TransitionSignal | undefined> {
+    try {
+      await fn();
+      return undefined;
+    } catch (err) {
+      if (err instanceof TransitionSignal) return err;
+      if (!(err instanceof VxmlEvent) && !(err instanceof Error && !(err instanceof AbortSignalError))) throw err;
+      const ev = err instanceof VxmlEvent ? err : semantic(err);
+      try {
+        const r = await this.s.handleEvent(ev, scope, this.eventCounts);
+        this.suppressPrompts = !r.reprompt;
+        return undefined;
+      } catch (inner) {
+        if (inner instanceof TransitionSignal) return inner;
+        throw inner;
+      }
+    }
+  }
+
+  private async initialise(): Promise<void> {
+    const sb = this.s.sandbox;
+    for (const c of childElements(this.el)) {
+      const n = nameOf(c);
+      if (n === 'var') {
+        const name = attr(c, 'name') ?? '';
+        if (this.params !== undefined && Object.prototype.hasOwnProperty.call(this.params, name)) sb.declareValue(name, this.params[name]);
+        else sb.declare(name, attr(c, 'expr'));
+      } else if (n === 'script') {
+        await this.s.executor.run([c]);
+      } else if (FORM_ITEMS.has(n) && !this.isMenu) {
+        const expr = attr(c, 'expr');
+        sb.declareValue(this.nameOfItem(c), expr === undefined ? undefined : this.s.executor.evaluate(expr), 'dialog');
+        this.promptCounts.set(c, 0);
+      }
+    }
+  }
+
+  /** select phase: the first form item whose variable is undefined and whose cond is true */
+  private select(): XmlElement | undefined {
+    if (this.isMenu) return this.el;
+    for (const item of this.items) {
+      if (this.itemValue(item) !== undefined) continue;
+      if (this.s.executor.cond(item)) return item;
+    }
+    return undefined;
+  }
+
+  itemValue(item: XmlElement): unknown {
+    return this.s.executor.evaluate(`dialog[${JSON.stringify(this.nameOfItem(item))}]`);
+  }
+
+  setItem(name: string, value: unknown): void {
+    this.s.sandbox.declareValue(name, value, 'dialog');
+  }
+
+  /** <clear> (VoiceXML 2.0 §5.3.3): variables to undefined; form items also get their counters reset */
+  clear(names: string[] | undefined): void {
+    const targets = names ?? this.items.map((i) => this.nameOfItem(i));
+    for (const n of targets) {
+      const item = this.items.find((i) => this.nameOfItem(i) === n);
+      if (item !== undefined) {
+        this.setItem(n, undefined);
+        this.promptCounts.set(item, 0);
+        this.eventCounts.clear();
+      } else {
+        try {
+          this.s.sandbox.assignValue(n, undefined);
+        } catch (err) {
+          throw semantic(err);
+        }
+      }
+    }
+  }
+
+  private async execute(item: XmlElement): Promise<void> {
+    const kind = nameOf(item);
+    if (kind === 'block') {
+      this.setItem(this.nameOfItem(item), true);
+      await this.inAnonymous(() => this.s.executor.run(childNodes(item)));
+      return;
+    }
+    const count = (this.promptCounts.get(item) ?? 0) + 1;
+    this.promptCounts.set(item, count);
+    if (kind === 'object') throw new VxmlEvent('error.unsupported.objecttype', `<object type="${attr(item, 'type') ?? ''}"> is not supported`);
+    if (!this.suppressPrompts || kind === 'subdialog') this.queuePrompts(item, count);
+    this.suppressPrompts = false;
+    if (kind === 'subdialog') return runSubdialog(this, item);
+    if (kind === 'record') return runRecord(this, item);
+    if (kind === 'transfer') return runTransfer(this, item);
+    const result = await this.collect(item);
+    await this.process(item, result);
+  }
+
+  async inAnonymous(fn: () => Promise<void>): Promise<void> {
+    const sb = this.s.sandbox;
+    const depth = sb.anonymousDepth;
+    sb.pushAnonymous();
+    try {
+      await fn();
+    } finally {
+      if (this.s.sandboxOrUndefined !== undefined) sb.truncateAnonymous(depth);
+    }
+  }
+
+  /** prompts with the highest count not above the item's prompt counter (§4.1.6) */
+  queuePrompts(item: XmlElement, count: number): void {
+    const prompts = childElements(item, 'prompt').filter((p) => this.s.executor.cond(p));
+    let correct = 0;
+    for (const p of prompts) {
+      const c = countOf(p);
+      if (c <= count && c > correct) correct = c;
+    }
+    for (const p of prompts) if (countOf(p) === correct) this.s.executor.queuePrompt(p);
+  }
+
+  /** collect phase: activate grammars and wait for input */
+  private async collect(item: XmlElement): Promise<CollectResult> {
+    if (this.s.collector.hungUp) {
+      if (this.hangupDelivered) throw new AbortSignalError('connection.disconnect.hangup', 'the caller hung up');
+      this.hangupDelivered = true;
+      return { kind: 'hangup' };
+    }
+    const grammars = await this.activeGrammars(item);
+    const p = this.s.properties;
+    const prompts = this.s.takePrompts();
+    const lastTimeout = [...prompts].reverse().find((q) => q.timeoutMs !== undefined)?.timeoutMs;
+    const modes = p.get('inputmodes', item).split(/\s+/);
+    const result = await this.s.collector.collect({
+      grammars,
+      prompts,
+      noinputMs: lastTimeout ?? p.timeMs('timeout', item),
+      interdigitMs: p.timeMs('interdigittimeout', item),
+      termtimeoutMs: p.timeMs('termtimeout', item),
+      termchar: p.get('termchar', item),
+      confidencelevel: p.number('confidencelevel', item),
+      dtmfEnabled: modes.includes('dtmf'),
+      voiceEnabled: modes.includes('voice'),
+      recognition: {
+        completetimeoutMs: p.timeMs('completetimeout', item),
+        incompletetimeoutMs: p.timeMs('incompletetimeout', item),
+        maxspeechtimeoutMs: p.timeMs('maxspeechtimeout', item),
+        confidencelevel: p.number('confidencelevel', item),
+        sensitivity: p.number('sensitivity', item),
+        speedvsaccuracy: p.number('speedvsaccuracy', item),
+        language: this.s.language(),
+      },
+    });
+    if (result.kind === 'hangup') this.hangupDelivered = true;
+    return result;
+  }
+
+  /** grammars in precedence order: the item's, then the form's (unless modal), then document-scoped dialogs' */
+  async activeGrammars(item: XmlElement): Promise<ActiveGrammar[]> {
+    const out: ActiveGrammar[] = [];
+    const loader = this.grammarLoader;
+    if (this.isMenu) return loader.menuGrammars(this.el);
+    for (const g of childElements(item, 'grammar')) out.push({ grammar: await loader.load(g), level: 'field', tag: item });
+    out.push(...loader.optionGrammars(item).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));
+    const type = attr(item, 'type');
+    if (type !== undefined) out.push(...loader.builtinFor(type).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));
+    if (attr(item, 'modal') !== 'true') {
+      for (const g of childElements(this.el, 'grammar')) out.push({ grammar: await loader.load(g), level: 'form', tag: this.el });
+      const doc = this.s.doc?.root;
+      if (doc !== undefined) {
+        for (const f of childElements(doc)) {
+          if (f === this.el || (nameOf(f) !== 'form' && nameOf(f) !== 'menu')) continue;
+          for (const g of childElements(f, 'grammar')) {
+            if (attr(g, 'scope') === 'document' || (attr(f, 'scope') === 'document' && attr(g, 'scope') !== 'dialog')) out.push({ grammar: await loader.load(g), level: 'document', tag: f });
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** process phase after a collection (Appendix C "process input") */
+  private async process(item: XmlElement, result: CollectResult): Promise<void> {
+    switch (result.kind) {
+      case 'noinput':
+        throw new VxmlEvent('noinput');
+      case 'nomatch':
+        this.s.steps = 0;
+        throw new VxmlEvent('nomatch');
+      case 'hangup':
+        throw new VxmlEvent('connection.disconnect.hangup', 'the caller hung up');
+      case 'error':
+        throw new VxmlEvent('error.noresource', result.message);
+      case 'match':
+        break;
+    }
+    this.s.steps = 0;
+    const m = result.match;
+    const lastresult = [{ confidence: m.confidence, utterance: m.utterance, inputmode: result.inputmode, interpretation: m.interpretation }];
+    this.s.sandbox.setPath('application.lastresult$', lastresult);
+    if (result.active.level === 'document' && result.active.tag !== this.el) {
+      throw new TransitionSignal(undefined, attr(result.active.tag as XmlElement, 'id'));
+    }
+    if (this.isMenu) {
+      await this.s.menuChoice(this, m.interpretation);
+      return;
+    }
+    const shadow = { utterance: m.utterance, inputmode: result.inputmode, confidence: m.confidence, interpretation: m.interpretation };
+    if (result.active.level === 'field') {
+      const name = this.nameOfItem(item);
+      this.setItem(name, slotValue(m.interpretation, attr(item, 'slot') ?? name));
+      this.s.sandbox.declareValue(`${name}$`, shadow, 'dialog');
+      this.justFilled.add(name);
+    } else {
+      this.fillFromForm(item, m.interpretation, shadow);
+    }
+    await this.runFilled();
+  }
+
+  private fillFromForm(current: XmlElement, interp: unknown, shadow: Record<string, unknown>): void {
+    const isObject = interp !== null && typeof interp === 'object' && !Array.isArray(interp);
+    for (const item of this.items) {
+      if (nameOf(item) !== 'field') continue;
+      const name = this.nameOfItem(item);
+      const slot = attr(item, 'slot') ?? name;
+      if (isObject && Object.prototype.hasOwnProperty.call(interp, slot)) {
+        this.setItem(name, (interp as Record<string, unknown>)[slot]);
+        this.s.sandbox.declareValue(`${name}$`, shadow, 'dialog');
+        this.justFilled.add(name);
+      }
+    }
+    if (this.justFilled.size === 0 && nameOf(current) === 'field') {
+      const name = this.nameOfItem(current);
+      this.setItem(name, interp);
+      this.justFilled.add(name);
+    }
+    if (this.justFilled.size > 0) for (const item of this.items) if (nameOf(item) === 'initial') this.setItem(this.nameOfItem(item), true);
+  }
+
+  /** <filled> of the just-filled items, then the form's (§2.4 mode any/all, namelist) */
+  async runFilled(): Promise<void> {
+    const filled = new Set(this.justFilled);
+    this.justFilled.clear();
+    for (const item of this.items) {
+      if (!filled.has(this.nameOfItem(item))) continue;
+      for (const f of childElements(item, 'filled')) await this.inAnonymous(() => this.s.executor.run(childNodes(f)));
+    }
+    for (const f of childElements(this.el, 'filled')) {
+      const nl = attr(f, 'namelist');
+      const names = nl !== undefined ? nl.split(/\s+/).filter((x) => x !== '') : this.items.filter((i) => INPUT_ITEMS.has(nameOf(i)) && nameOf(i) !== 'initial').map((i) => this.nameOfItem(i));
+      const any = names.some((n) => filled.has(n));
+      if (!any) continue;
+      const all = names.every((n) => this.s.executor.evaluate(`dialog[${JSON.stringify(n)}]`) !== undefined);
+      if (attr(f, 'mode') === 'any' || all) await this.inAnonymous(() => this.s.executor.run(childNodes(f)));
+    }
+  }
+
+  /** the choices an <enumerate> lists: the menu's <choice>s or the field's <option>s */
+  enumerateItems(from: XmlElement): Array<{ prompt: string; dtmf: string }> {
+    let el: XmlElement | undefined = from;
+    while (el !== undefined && nameOf(el) !== 'menu' && nameOf(el) !== 'field') el = (el.parentNode ?? undefined) as XmlElement | undefined;
+    if (el === undefined) return [];
+    if (nameOf(el) === 'menu') return this.grammarLoader.menuChoices(el).map((c) => ({ prompt: c.phrase, dtmf: c.dtmf ?? '' }));
+    return childElements(el, 'option').map((o) => ({ prompt: (o.textContent ?? '').trim(), dtmf: attr(o, 'dtmf') ?? '' }));
+  }
+}
+
+export function slotValue(interp: unknown, slot: string): unknown {
+  if (interp !== null && typeof interp === 'object' && !Array.isArray(interp) && Object.prototype.hasOwnProperty.call(interp, slot)) {
+    return (interp as Record<string, unknown>)[slot];
+  }
+  return interp;
+}
+
+export type { Grammar, XmlNode };
+export { stringOf };

@@ -1,0 +1,88 @@
+import t from 'tap';
+import { FakeScheduler } from '../../../../src/lib/clock.js';
+import { VoiceXmlSession } from '../../../../src/mcp/vxml/index.js';
+import { BASE, FakePlatform, MemoryFetcher, settle, until, vxml } from './fakes.js';
+
+/** a session driven by hand: the test presses keys and moves fake time */
+async function manual(doc: string) {
+  const platform = new FakePlatform();
+  const scheduler = new FakeScheduler();
+  const session = new VoiceXmlSession({ platform, fetcher: new MemoryFetcher({ 'main.vxml': doc }), scheduler });
+  let done = false;
+  const running = session.run(`${BASE}main.vxml`).finally(() => {
+    done = true;
+  });
+  await until(() => done || platform.prompts.length > 0);
+  return { platform, scheduler, running, session };
+}
+
+const digitsDoc = (props = '') =>
+  vxml(`<form>${props}
+    <field name="n" type="digits?minlength=1;maxlength=4"><prompt>number?</prompt>
+      <noinput><prompt>noinput</prompt><exit/></noinput>
+      <filled><prompt>got <value expr="n"/></prompt><exit/></filled></field></form>`);
+
+t.test('interdigittimeout ends a variable-length DTMF entry with what was typed', async (t) => {
+  const { platform, scheduler, running } = await manual(digitsDoc('<property name="interdigittimeout" value="2s"/>'));
+  t.same(platform.prompts, ['number?']);
+  platform.listener.dtmf?.('1');
+  platform.listener.dtmf?.('2');
+  await settle();
+  scheduler.advance(1900);
+  await settle();
+  t.same(platform.prompts, ['number?'], 'still waiting before the interdigit timeout');
+  scheduler.advance(200);
+  await settle();
+  await running;
+  t.same(platform.prompts, ['number?', 'got 12']);
+});
+
+t.test('the termchar ends the entry at once and is not part of it', async (t) => {
+  const { platform, running } = await manual(digitsDoc());
+  for (const k of '73#') platform.listener.dtmf?.(k);
+  await settle();
+  await running;
+  t.same(platform.prompts, ['number?', 'got 73']);
+});
+
+t.test('a complete entry that cannot grow ends without waiting', async (t) => {
+  const { platform, running } = await manual(digitsDoc());
+  for (const k of '1234') platform.listener.dtmf?.(k);
+  await settle();
+  await running;
+  t.same(platform.prompts, ['number?', 'got 1234']);
+});
+
+t.test('noinput fires after the timeout property (or the prompt timeout attribute)', async (t) => {
+  const { platform, scheduler, running } = await manual(
+    vxml(`<form><property name="timeout" value="3s"/><field name="n" type="digits"><prompt timeout="8s">number?</prompt>
+      <noinput><prompt>noinput</prompt><exit/></noinput></field></form>`),
+  );
+  scheduler.advance(7000);
+  await settle();
+  t.same(platform.prompts, ['number?'], 'the prompt timeout (8 s) replaces the property (3 s)');
+  scheduler.advance(1100);
+  await settle();
+  await running;
+  t.same(platform.prompts, ['number?', 'noinput']);
+});
+
+t.test('speech: hypotheses below confidencelevel are a nomatch', async (t) => {
+  const { platform, running } = await manual(
+    vxml(`<form><property name="confidencelevel" value="0.95"/><field name="yes" type="boolean"><prompt>ok?</prompt>
+      <nomatch><prompt>nomatch</prompt><exit/></nomatch></field></form>`),
+  );
+  platform.listener.speech?.({ hypotheses: [{ text: 'yes', confidence: 0.9 }] });
+  await settle();
+  await running;
+  t.same(platform.prompts, ['ok?', 'nomatch']);
+});
+
+t.test('session.connection and the SSML of prompts', async (t) => {
+  const { platform, running } = await manual(
+    vxml(`<form><block><prompt>From <value expr="session.connection.remote.uri"/> <break time="1s"/><audio src="beep.wav">beep</audio></prompt></block></form>`),
+  );
+  await running;
+  t.same(platform.prompts, ['From sip:alice@example.com beep']);
+  t.match(platform.ssml[0], /<speak [^>]*>From sip:alice@example\.com <break time="1s"\/><audio src="http:\/\/test\.local\/app\/beep\.wav">beep<\/audio><\/speak>/);
+});
