@@ -11,9 +11,14 @@ have kamailio || need+=(kamailio)
 have socat || need+=(socat)
 have baresip || need+=(baresip-core)
 have linphonec || need+=(linphone-cli)
+# the MCP's local speech recognition (PocketSphinx with its US English model) and the espeak-ng voice the tests speak with
+have pocketsphinx_batch || need+=(pocketsphinx)
+[ -d /usr/share/pocketsphinx/model/en-us ] || need+=(pocketsphinx-en-us)
+have espeak-ng || need+=(espeak-ng)
+have mkfifo || need+=(coreutils)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test tools present: sipp redis-server openssl kamailio socat baresip linphonec"
+  echo "test tools present: sipp redis-server openssl kamailio socat baresip linphonec pocketsphinx espeak-ng"
   exit 0
 fi
 echo "missing Debian packages: ${need[*]}"

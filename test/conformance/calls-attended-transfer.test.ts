@@ -4,7 +4,9 @@
  * and carol are Debian baresip phones that auto-answer and play their own tones (bob 1000 Hz,
  * carol 1400 Hz).
  *
- * alice calls bob (call 1), holds him, calls carol (call 2), then transfers bob to carol. opencx must answer the REFER 202, join bob and carol inside the media engine,
+ * alice calls bob (call 1), holds him, calls carol (call 2), then transfers bob to carol. A second
+ * case has the called party transfer: alice (baresip) calls tom (linphonec), who holds her, calls
+ * carol and transfers alice to carol. opencx must answer the REFER 202, join bob and carol inside the media engine,
  * NOTIFY 200 (message/sipfrag) and release both of alice's calls with BYE. Then bob and carol
  * hear each other, two endpoints remain, and bob's hang-up leaves nothing behind.
  *
@@ -143,6 +145,59 @@ t.test('REFER with a Replaces naming no dialog: NOTIFY 481, the call goes on', a
   });
   t.equal(run.code, 0, `SIPp: 202, NOTIFY 100, NOTIFY 481 (terminated), BYE 200${run.code === 0 ? '' : '\n' + describeRun(run)}`);
   t.ok(await bob.waitFor(/session closed|terminated/, 10000).then(() => true, () => false), "bob's call ended with alice's BYE, not before");
+  await pbx.assertIdle(t);
+  t.same(pbx.errors(), [], 'opencx logged no errors');
+});
+
+t.test('attended transfer by the called party: linphonec tom, called by alice, transfers her to carol', async (t) => {
+  t.ok(linphoneAvailable(), `linphonec found at ${LINPHONEC_BIN} (install Debian linphone-cli)`);
+  if (!linphoneAvailable()) return;
+  const pbx = await startPbx(t, ['alice', 'tom', 'carol']);
+  if (pbx === undefined) return;
+  const saw = (p: Promise<string>): Promise<boolean> =>
+    p.then(
+      () => true,
+      (err: unknown) => {
+        t.comment(String(err));
+        return false;
+      },
+    );
+  for (const [u, hz] of [['alice', 1000], ['carol', 1400]] as const) writeFileSync(path.join(pbx.work, `${u}.wav`), toneWav(hz, 90));
+  const tom: LinphonePhone = await startLinphone();
+  t.teardown(() => tom.stop());
+  tom.send(`register sip:tom@127.0.0.1 sip:127.0.0.1:${pbx.udp} pw-tom`);
+  t.ok(await tom.waitRegistered(15000), 'tom (linphonec) registered');
+  const carol = await pbx.phone('carol', { answer: true, audioSource: path.join(pbx.work, 'carol.wav') });
+  const alice = await pbx.phone('alice', { audioSource: path.join(pbx.work, 'alice.wav'), commands: ['/dial sip:tom@127.0.0.1'] });
+
+  // call 1: alice → tom, answered by hand
+  t.ok(await saw(tom.waitFor(/Receiving new incoming call/, 15000)), 'tom is rung');
+  tom.send('answer');
+  t.ok(await saw(alice.waitFor(/Call established/, 15000)), 'alice: call 1 established');
+  t.ok(await saw(tom.waitFor(/Call 1 with sip:alice@127\.0\.0\.1 connected/, 15000)), 'tom: call 1 connected');
+  await sleep(1000);
+  tom.send('pause');
+  t.ok(await saw(tom.waitFor(/Call 1 [^\n]*paused/i, 15000)), 'tom: call 1 on hold');
+  tom.send('call sip:carol@127.0.0.1');
+  t.ok(await saw(carol.waitFor(/Call established/, 15000)), 'carol answered call 2');
+  t.ok(await saw(tom.waitFor(/Call 2 with sip:carol@127\.0\.0\.1 connected/, 15000)), 'tom: call 2 connected');
+  await sleep(1500);
+
+  tom.transferToCall(1, 2);
+  t.ok(await saw(tom.waitFor(/Call 1 with sip:alice@127\.0\.0\.1 ended/, 15000)), 'tom: call 1 released');
+  t.ok(await saw(tom.waitFor(/Call 2 with sip:carol@127\.0\.0\.1 ended/, 15000)), 'tom: call 2 released');
+  await sleep(3500);
+  const metrics = await fetch(`http://127.0.0.1:${pbx.server.ports.http}/metrics`).then((r) => r.text());
+  t.match(metrics, /^opencx_calls_active 1$/m, 'one call remains: alice with carol');
+  t.match(metrics, /^opencx_media_endpoints 2$/m, "two endpoints remain: alice's and carol's");
+  const aliceHearsCarol = heardLast(alice, 1400, 2);
+  const carolHearsAlice = heardLast(carol, 1000, 2);
+  t.ok(aliceHearsCarol > 10 * heardLast(alice, 440, 2) && aliceHearsCarol > 1e-4, `alice hears carol (1400 Hz power ${aliceHearsCarol.toExponential(2)})`);
+  t.ok(carolHearsAlice > 10 * heardLast(carol, 440, 2) && carolHearsAlice > 1e-4, `carol hears alice (1000 Hz power ${carolHearsAlice.toExponential(2)})`);
+
+  // carol hangs up this time: the moved leg ends the call it joined
+  await carol.stop();
+  t.ok(await saw(alice.waitFor(/session closed|terminated/, 10000)), "alice: the call ended with carol's hang-up");
   await pbx.assertIdle(t);
   t.same(pbx.errors(), [], 'opencx logged no errors');
 });

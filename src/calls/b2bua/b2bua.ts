@@ -54,6 +54,10 @@ export interface Leg {
   user?: string;
   /** removes the B2BUA's listeners from the leg's dialog (a leg moved to another call, or released) */
   detach?: () => void;
+  /** the phone's SDP has no telephone-event: it gets DTMF as SIP INFO (application/dtmf-relay) */
+  dtmfInfo?: boolean;
+  /** the engine decodes this leg's RTP so its RFC 4733 digits are seen even through a relay */
+  dtmfWatched?: boolean;
 }
 
 /** A leg that left a call before it ended (a transferor released by a transfer, a replaced leg): kept for the CDR. */
@@ -174,6 +178,7 @@ export class B2bua {
     this.limits = new CallLimits(options.scheduler);
     options.ua.on('invite', (incoming) => void this.onInvite(incoming));
     options.media.onEvent((e) => {
+      if (e.type === 'dtmf' && e.source === 'rfc4733') this.onDigit(e.endpointId, e.digit, e.durationMs);
       if (e.type === 'engine.lost') {
         for (const call of this.calls.values()) {
           if ([call.a, call.b].some((l) => l !== undefined && e.endpointIds.includes(l.endpoint.id))) void this.end(call, { status: 503, reason: 'Media Node Lost', by: 'system' });
@@ -213,7 +218,11 @@ export class B2bua {
     }
     if (decision.kind === 'challenge') return incoming.reject(407, { headers: decision.headers });
     // RFC 3891 §3: an INVITE with Replaces takes the place of a dialog we have; it is no new call
-    if (incoming.request.headers.get('Replaces') !== undefined) return this.onReplacingInvite(incoming);
+    if (incoming.request.headers.get('Replaces') !== undefined) {
+      // the dialog it names is the target; a 403 (another user's credentials, fraud control) still stands
+      if (decision.kind === 'reject' && decision.status === 403) return incoming.reject(403, { reason: decision.reason });
+      return this.onReplacingInvite(incoming);
+    }
     if (decision.kind === 'reject') return incoming.reject(decision.status, { reason: decision.reason });
     // a VoiceXML application answers this call itself (the MCP): no second leg, nothing to anchor here
     if (decision.kind === 'application') {
@@ -324,6 +333,7 @@ export class B2bua {
     }
     this.emit({ type: 'call.transferred', callId: call.id, to: leg.label });
     await this.hangUpLeg(replaced);
+    await this.watchDtmf(call);
     await this.publishState(call);
   }
 
@@ -503,6 +513,7 @@ export class B2bua {
       this.limitDuration(call);
       call.move('answered');
       this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
+      await this.watchDtmf(call);
       await this.publishState(call);
       return;
     }
@@ -519,6 +530,7 @@ export class B2bua {
       call.move('answered');
       this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
       this.watchDialog(call, a);
+      await this.watchDtmf(call);
       await this.publishState(call);
     } catch (err) {
       this.log.warn({ err: describeError(err), callId: call.id }, 'caller never acknowledged the answer');
@@ -529,6 +541,8 @@ export class B2bua {
   private watchDialog(call: Call, leg: Leg): void {
     const dialog = leg.dialog;
     if (dialog === undefined) return;
+    // the dialog id is what a Replaces header names (RFC 3891 §3): operators trace transfers by it
+    this.log.debug({ callId: call.id, legId: leg.id, dialog: dialog.id }, 'leg dialog');
     leg.detach?.();
     const offs: (() => void)[] = [];
     leg.detach = () => {
@@ -551,9 +565,12 @@ export class B2bua {
     offs.push(dialog.on('update', (offer) => void this.onReoffer(call, leg, offer)));
     offs.push(
       dialog.on('info', (info) => {
-        // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733
+        // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733, or as
+        // INFO again when that phone has no telephone-event either
         const other = leg.role === 'a' ? call.b : call.a;
-        if (other !== undefined && info.dtmf !== undefined) void this.options.media.sendDtmf(other.endpoint.id, info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
+        if (other === undefined || info.dtmf === undefined) return;
+        if (other.dtmfInfo === true && other.dialog !== undefined) void other.dialog.sendDtmf(info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
+        else void this.options.media.sendDtmf(other.endpoint.id, info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
       }),
     );
   }
@@ -572,7 +589,7 @@ export class B2bua {
     if (dialog === undefined) return;
     const offs = [
       dialog.on('reinvite', (offer) => offer.accept({ sdp: leg.endpoint.localSdp })),
-      dialog.on('update', (offer) => offer.accept({ sdp: leg.endpoint.localSdp })),
+      dialog.on('update', (offer) => offer.accept(offer.sdp === undefined ? {} : { sdp: leg.endpoint.localSdp })),
       dialog.on('refer', (refer) => refer.reject(481)),
     ];
     leg.detach = () => {
@@ -589,6 +606,44 @@ export class B2bua {
       }
     }
     return undefined;
+  }
+
+  /**
+   * DTMF towards a phone whose SDP has no telephone-event (RFC 4733 §1 leaves it to the
+   * endpoints; such phones take SIP INFO, application/dtmf-relay): the other party's RFC 4733
+   * digits are sent to it as INFO. A relayed bridge passes packets undecoded, so the engine is
+   * asked to decode the other party's leg to see its digits.
+   */
+  private async watchDtmf(call: Call): Promise<void> {
+    const { a, b } = call;
+    if (a === undefined || b === undefined) return;
+    for (const [to, from] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      to.dtmfInfo = hasTelephoneEvent(this.remoteSdpOf(call, to)) === false;
+      if (to.dtmfInfo && hasTelephoneEvent(this.remoteSdpOf(call, from)) === true && from.dtmfWatched !== true) {
+        from.dtmfWatched = true;
+        await this.options.media.detectInbandDtmf(from.endpoint.id, true).catch((err: unknown) => this.log.warn({ err: describeError(err), callId: call.id }, 'DTMF detection not started'));
+      }
+    }
+  }
+
+  private remoteSdpOf(call: Call, leg: Leg): string | undefined {
+    return leg.dialog?.remoteSdp ?? (leg === call.a ? call.incoming?.sdp : undefined);
+  }
+
+  /** An RFC 4733 digit from one leg: INFO to the other party when that phone wants INFO. */
+  private onDigit(endpointId: string, digit: string, durationMs: number): void {
+    for (const call of this.calls.values()) {
+      const from = call.a?.endpoint.id === endpointId ? call.a : call.b?.endpoint.id === endpointId ? call.b : undefined;
+      if (from === undefined) continue;
+      const to = from === call.a ? call.b : call.a;
+      // on hold the held party hears music: its digits go nowhere
+      if (to?.dtmfInfo !== true || to.dialog === undefined || to.dialog.ended || call.bridgeId === undefined) return;
+      void to.dialog.sendDtmf(digit, durationMs).catch((err: unknown) => this.log.debug({ err: describeError(err), callId: call.id }, 'DTMF INFO not delivered'));
+      return;
+    }
   }
 
   /** Music off and bridge down: the call's media is free to be joined elsewhere. */
@@ -709,6 +764,7 @@ export class B2bua {
     // the transferor is done (RFC 5589 §6: it usually hangs up itself; we release it either way)
     if (leg.dialog !== undefined && !leg.dialog.ended) void leg.dialog.bye().catch(() => undefined);
     await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
+    await this.watchDtmf(call);
     await this.publishState(call);
   }
 
@@ -779,6 +835,7 @@ export class B2bua {
     await notify(200, 'OK');
     await this.hangUpLeg(leg);
     await this.finish(second, { status: 200, reason: `Attended Transfer: joined to ${call.id}`, by: replaced.role === 'a' ? 'caller' : 'callee' });
+    await this.watchDtmf(call);
     await this.publishState(call);
   }
 
@@ -1076,6 +1133,12 @@ function sessionTimerLike(caller: ua.IncomingInvite['request'] | undefined): { s
   const asked = ua.parseSessionExpires(caller.headers.get('Session-Expires'));
   if (asked !== undefined) return { sessionExpires: asked.interval };
   return [...caller.supported, ...caller.require].some((tag) => tag.toLowerCase() === 'timer') ? { sessionExpires: DEFAULT_SESSION_EXPIRES } : {};
+}
+
+/** does the SDP offer RFC 4733 telephone-event (`a=rtpmap:<pt> telephone-event/<rate>`)? undefined without SDP */
+function hasTelephoneEvent(sdp: string | undefined): boolean | undefined {
+  if (sdp === undefined) return undefined;
+  return /^a=rtpmap:\d+\s+telephone-event\//im.test(sdp);
 }
 
 /** CDRs count whole seconds; billable time rounds up (a 0.4 s answered call is billed 1 s) */

@@ -2,7 +2,8 @@
  * An energy endpointer, sans-I/O: frames in, events out. Time is the audio's own (samples
  * counted), so it behaves the same on fake frames in a test and on a live call.
  *
- * Speech starts after `speechStartMs` of consecutive frames louder than the noise floor by a
+ * Speech starts once loud frames outnumber quiet ones by `speechStartMs` (a leaky count, so one
+ * quiet frame inside a syllable does not restart it); loud means louder than the noise floor by a
  * margin (sensitivity 0..1 narrows the margin and lowers the absolute minimum); the utterance
  * ends after `completetimeoutMs` of frames below the (slightly lower) hold threshold, or is cut
  * at `maxspeechtimeoutMs`. The noise floor follows quiet frames fast and loud ones slowly, and
@@ -64,9 +65,9 @@ export class EnergyEndpointer {
     this.preRollLimitMs = Math.max(options.preRollMs ?? 300, this.speechStartMs);
   }
 
-  /** dB above the noise floor that counts as speech: 24 dB at sensitivity 0, 6 dB at 1 */
+  /** dB above the noise floor that counts as speech: 18 dB at sensitivity 0, 12 at 0.5, 6 at 1 */
   get marginDb(): number {
-    return 24 - 18 * this.sensitivity;
+    return 18 - 12 * this.sensitivity;
   }
 
   /** quietest level that can be speech whatever the floor: -35 dBFS at sensitivity 0, -65 at 1 */
@@ -104,7 +105,8 @@ export class EnergyEndpointer {
     if (level >= threshold) {
       this.loudRunMs += frameMs;
     } else {
-      this.loudRunMs = 0;
+      // leaky rather than reset: a syllable with one quiet frame inside still adds up
+      this.loudRunMs = Math.max(0, this.loudRunMs - frameMs);
       // fast down, slow up: a quiet frame pulls the floor down quickly; noise creeps it up
       this.noiseFloorDb = level < floor ? floor + 0.5 * (level - floor) : floor + 0.05 * (level - floor);
     }

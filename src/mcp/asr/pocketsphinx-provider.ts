@@ -8,9 +8,10 @@
  * phone audio is upsampled to the model's 16 kHz (the 16 kHz model at -samprate 8000 with a
  * narrowed filter bank recognised far worse on telephone-band speech).
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SystemScheduler, describeError, silentLogger, type Logger, type Scheduler } from '../../lib/index.js';
 import { createResampler } from '../../media/index.js';
 import type { Grammar } from '../grammar/types.js';
@@ -27,11 +28,15 @@ const MODEL_RATE = 16000;
 export interface PocketsphinxAsrProviderOptions {
   /** `pocketsphinx_batch` on the PATH by default */
   binary?: string;
-  /** the acoustic model directory (-hmm); /usr/share/pocketsphinx/model/en-us/en-us by default */
+  /**
+   * the acoustic model directory (-hmm, the one holding mdef), or the model root above it as
+   * Debian lays it out (en-us/ with cmudict-en-us.dict and en-us.lm.bin beside it);
+   * /usr/share/pocketsphinx/model/en-us by default
+   */
   modelDir?: string;
-  /** the full pronouncing dictionary; cmudict-en-us.dict next to the model by default */
+  /** the full pronouncing dictionary; cmudict-en-us.dict in the model root by default */
   dict?: string;
-  /** the language model used when no active grammar has a rule tree; en-us.lm.bin by default */
+  /** the language model used when no active grammar has a rule tree; en-us.lm.bin in the model root by default */
   lm?: string;
   /** parent of the per-session work directories; the OS temp dir by default */
   workDir?: string;
@@ -66,11 +71,12 @@ export class PocketsphinxAsrProvider implements AsrProvider {
   private closed = false;
 
   constructor(options: PocketsphinxAsrProviderOptions = {}) {
+    const model = resolveModel(options.modelDir ?? DEFAULT_MODEL_ROOT);
     this.options = {
       binary: options.binary ?? 'pocketsphinx_batch',
-      modelDir: options.modelDir ?? join(DEFAULT_MODEL_ROOT, 'en-us'),
-      dict: options.dict ?? join(DEFAULT_MODEL_ROOT, 'cmudict-en-us.dict'),
-      lm: options.lm ?? join(DEFAULT_MODEL_ROOT, 'en-us.lm.bin'),
+      modelDir: model.hmmDir,
+      dict: options.dict ?? join(model.root, 'cmudict-en-us.dict'),
+      lm: options.lm ?? join(model.root, 'en-us.lm.bin'),
       workDir: options.workDir ?? tmpdir(),
       decodeTimeoutMs: options.decodeTimeoutMs ?? 10_000,
       extraArgs: options.extraArgs ?? [],
@@ -129,6 +135,8 @@ export class PocketsphinxAsrSession extends AsrSessionBase {
   private plan: Promise<DecodePlan> | undefined;
   private workDir: string | undefined;
   private decoder: PocketsphinxDecoder | undefined;
+  /** the endpointer has cut the utterance and it is being recognised */
+  private decoding = false;
   private releaseDone: (() => void) | undefined;
   /** resolves once close() has killed the decoder and removed the work directory */
   readonly released: Promise<void>;
@@ -164,10 +172,11 @@ export class PocketsphinxAsrSession extends AsrSessionBase {
   }
 
   end(): void {
-    if (this.isFinished) return;
+    // an utterance already being decoded gives the result; otherwise cut what was heard
+    if (this.isFinished || this.decoding) return;
     const events = this.endpointer.end();
     this.handle(events);
-    if (!events.some((e) => e.type === 'utterance')) this.finishWith([]);
+    if (!this.decoding) this.finishWith([]);
   }
 
   failNow(err: AsrError): void {
@@ -196,7 +205,10 @@ export class PocketsphinxAsrSession extends AsrSessionBase {
     for (const e of events) {
       if (e.type === 'speechStart') this.emitSpeechStart();
       else if (e.type === 'noSpeech') this.finishWith([]);
-      else void this.recognise(e.audio);
+      else {
+        this.decoding = true;
+        void this.recognise(e.audio);
+      }
     }
   }
 
@@ -269,6 +281,12 @@ export class PocketsphinxAsrSession extends AsrSessionBase {
     void decoder.start();
     return { kind: free ? 'lm' : 'grammar', decoder };
   }
+}
+
+/** the -hmm directory and the root holding the dictionary, from either of the two */
+function resolveModel(dir: string): { hmmDir: string; root: string } {
+  if (existsSync(join(dir, 'mdef'))) return { hmmDir: dir, root: dirname(dir) };
+  return { hmmDir: join(dir, 'en-us'), root: dir };
 }
 
 function toAsrError(err: unknown): AsrError {

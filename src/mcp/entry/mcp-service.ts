@@ -116,6 +116,11 @@ export class McpService {
       for (const id of event.endpointIds) this.byEndpoint.get(id)?.platform.handleMediaEvent(event);
       return;
     }
+    if (event.type === 'record.done') {
+      // names its recording, not its endpoint: the platform waiting for that recording takes it
+      for (const live of this.byEndpoint.values()) live.platform.handleMediaEvent(event);
+      return;
+    }
     const live = 'endpointId' in event ? this.byEndpoint.get(event.endpointId) : undefined;
     live?.platform.handleMediaEvent(event);
   }

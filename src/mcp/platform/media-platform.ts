@@ -74,6 +74,7 @@ export class MediaPlatform implements Platform {
   handleMediaEvent(event: MediaEvent): void {
     switch (event.type) {
       case 'dtmf':
+        this.options.logger.debug({ digit: event.digit, source: event.source }, 'caller DTMF');
         this.dtmfHook?.(event.digit);
         this.emit('dtmf', event.digit);
         break;
@@ -107,6 +108,7 @@ export class MediaPlatform implements Platform {
 
   play(prompts: QueuedPrompt[]): PlayHandle {
     const controller = new AbortController();
+    this.options.logger.debug({ prompts: prompts.map((p) => p.text) }, 'prompts queued');
     return this.playSources(
       prompts.map((p) => this.options.renderer.render(p, this.sampleRate, controller.signal)),
       controller,
@@ -149,7 +151,8 @@ export class MediaPlatform implements Platform {
         await finished;
       } catch (err) {
         this.plays.delete(active);
-        this.options.logger.warn({ err: describeError(err) }, 'prompt playback failed');
+        // writing to a play that barge-in stopped meanwhile fails: that is no fault
+        if (!active.stopped) this.options.logger.warn({ err: describeError(err) }, 'prompt playback failed');
       }
     };
     const done = this.tail.then(run);
@@ -169,6 +172,7 @@ export class MediaPlatform implements Platform {
 
   startRecognition(request: RecognitionRequest): void {
     this.stopRecognition();
+    this.options.logger.debug({ modes: request.modes, grammars: request.grammars.map((g) => g.id) }, 'recognition started');
     const asr = this.options.asr;
     const tap = this.options.tap;
     if (!request.modes.includes('voice') || asr === undefined || tap === undefined || this.hungUp) return;
@@ -221,6 +225,7 @@ export class MediaPlatform implements Platform {
     }
     const key = `${this.options.recordingPrefix ?? 'vxml-recordings'}/${new Date(this.options.scheduler.wallNow()).toISOString().slice(0, 10)}/${randomBytes(10).toString('hex')}.wav`;
     const { recordingId } = await this.options.engine.record({ target: { endpointId: this.options.endpointId }, key, sampleRate: this.sampleRate });
+    this.options.logger.debug({ key, maxtimeMs: request.maxtimeMs, finalsilenceMs: request.finalsilenceMs, dtmfterm: request.dtmfterm }, 'recording');
     const done = new Promise<Extract<MediaEvent, { type: 'record.done' }>>((resolve) => {
       this.recordWaiter = { recordingId, resolve };
     });
@@ -251,6 +256,7 @@ export class MediaPlatform implements Platform {
         .catch(() => undefined);
     }
     const event = await done;
+    this.options.logger.debug({ key: event.key, durationMs: event.durationMs, reason: event.reason, why }, 'recording done');
     this.recordWaiter = undefined;
     this.dtmfHook = undefined;
     signal.removeEventListener('abort', onAbort);

@@ -95,6 +95,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
   }
   var ops = {
     eval: function (src) { return toJson(evaluate(src)); },
+    evalString: function (src) { return toJson(String(evaluate(src))); },
+    evalBoolean: function (src) { return toJson(Boolean(evaluate(src))); },
     exec: function (src, names) {
       var cur = current();
       var decl = JSON.parse(names);

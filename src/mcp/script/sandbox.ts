@@ -5,7 +5,7 @@
  */
 import { getQuickJS, shouldInterruptAfterDeadline } from 'quickjs-emscripten';
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten';
-import { OpencxError } from '../../lib/errors.js';
+import { OpencxError } from '../../lib/index.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
 import { topLevelDeclarations } from './declarations.js';
 
@@ -75,8 +75,15 @@ export class ScriptSandbox {
     return this.call('eval', expr);
   }
 
+  /** ECMAScript ToBoolean of the value, computed in the sandbox (a function is true, NaN false) */
   evaluateBoolean(expr: string): boolean {
-    return Boolean(this.evaluate(expr));
+    return this.call('evalBoolean', expr) === true;
+  }
+
+  /** ECMAScript ToString of the value, computed in the sandbox ("NaN", "1,2", "[object Object]") */
+  evaluateString(expr: string): string {
+    const v = this.call('evalString', expr);
+    return typeof v === 'string' ? v : String(v);
   }
 
   /** a <script> body: its top-level var and function declarations land in the innermost scope */

@@ -27,16 +27,33 @@ export function splitFragment(url: string): { doc: string; fragment: string | un
   return { doc: url.slice(0, i), fragment: url.slice(i + 1) || undefined };
 }
 
+/** what is fetched: decides the maxage/maxstale properties that apply (§6.3.5) */
+export type ResourceKind = 'document' | 'script' | 'grammar' | 'data' | 'audio';
+
+export interface FetchOptions {
+  method?: 'GET' | 'POST';
+  body?: SubmitBody;
+  accept?: string;
+  kind?: ResourceKind;
+}
+
 export class DocumentLoader {
   constructor(
     private readonly fetcher: Fetcher,
     private readonly maxDocumentBytes: number,
     private readonly timeoutMs: () => number,
     private readonly signal: AbortSignal,
+    /** the <kind>maxage / <kind>maxstale properties in effect, in seconds */
+    private readonly cacheProperty: (name: string) => number | undefined = () => undefined,
   ) {}
 
-  async fetchText(url: string, extra: { method?: 'GET' | 'POST'; body?: SubmitBody; accept?: string } = {}): Promise<{ url: string; text: string; contentType: string }> {
+  async fetchText(url: string, options: FetchOptions = {}): Promise<{ url: string; text: string; contentType: string }> {
+    const { kind = 'document', ...extra } = options;
     const request: FetchRequest = { url, timeoutMs: this.timeoutMs(), signal: this.signal, ...extra };
+    const maxage = this.cacheProperty(`${kind}maxage`);
+    const maxstale = this.cacheProperty(`${kind}maxstale`);
+    if (maxage !== undefined) request.maxageS = maxage;
+    if (maxstale !== undefined) request.maxstaleS = maxstale;
     try {
       const res = await this.fetcher.fetch(request);
       if (res.status >= 400) throw new VxmlEvent(`error.badfetch.http.${res.status}`, `fetching ${url}: HTTP ${res.status}`);
@@ -52,7 +69,7 @@ export class DocumentLoader {
   }
 
   async loadDocument(url: string, extra: { method?: 'GET' | 'POST'; body?: SubmitBody } = {}): Promise<LoadedDocument> {
-    const res = await this.fetchText(url, { ...extra, accept: 'application/voicexml+xml, text/xml, application/xml' });
+    const res = await this.fetchText(url, { ...extra, kind: 'document', accept: 'application/voicexml+xml, text/xml, application/xml' });
     const parsed = parseVoiceXml(res.text);
     if ('error' in parsed) throw new VxmlEvent('error.badfetch', `${url}: ${parsed.error}`);
     return { url: splitFragment(res.url).doc, root: parsed.root };

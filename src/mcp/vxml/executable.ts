@@ -5,7 +5,7 @@
  */
 import { XMLSerializer } from '@xmldom/xmldom';
 import type { QueuedPrompt } from './platform.js';
-import { attr, childElements, childNodes, domToJson, nameOf, parentElement } from './dom.js';
+import { VXML_NS, attr, childElements, childNodes, domToJson, nameOf, parentElement } from './dom.js';
 import type { XmlElement, XmlNode } from './dom.js';
 import { renderPrompt, stringOf } from './prompts.js';
 import type { PromptContext } from './prompts.js';
@@ -33,7 +33,9 @@ export interface ExecHost {
   reprompt(): void;
   bargein(el: XmlElement): boolean;
   enumerateItems(from: XmlElement): Array<{ prompt: string; dtmf: string }>;
-  disconnect(): Promise<void>;
+  disconnect(namelist?: Record<string, unknown>): Promise<void>;
+  /** the names of the current form's named input items (what <submit> sends without a namelist) */
+  inputItemNames(): string[];
   /** the anonymous `_prompt`/`_dtmf` of <enumerate>, and recordings for submit */
   audioFor(value: unknown): { data: Uint8Array; type: string } | undefined;
 }
@@ -62,7 +64,21 @@ export class Executor {
 
   cond(el: XmlElement, name = 'cond'): boolean {
     const c = attr(el, name);
-    return c === undefined || Boolean(this.evaluate(c));
+    if (c === undefined) return true;
+    try {
+      return this.host.sandbox.evaluateBoolean(c);
+    } catch (err) {
+      throw semantic(err);
+    }
+  }
+
+  /** an expression's value as ECMAScript would print it */
+  evaluateString(expr: string): string {
+    try {
+      return this.host.sandbox.evaluateString(expr);
+    } catch (err) {
+      throw semantic(err);
+    }
   }
 
   /** the value of an attribute or of its *expr twin (src/srcexpr, next/expr, event/eventexpr) */
@@ -70,15 +86,26 @@ export class Executor {
     const v = attr(el, name);
     if (v !== undefined) return v;
     const e = attr(el, exprName);
-    return e === undefined ? undefined : stringOf(this.evaluate(e));
+    return e === undefined ? undefined : this.evaluateString(e);
   }
 
   promptContext(from: XmlElement): PromptContext {
     return {
-      evaluate: (expr) => this.evaluate(expr),
+      evaluate: (expr) => this.evaluateString(expr),
       resolve: (uri) => resolveUri(uri, this.host.baseUri()),
       enumerateItems: () => this.host.enumerateItems(from),
       foreach: (el, body) => this.foreachLoop(el, body),
+      withVariables: (vars, body) => {
+        const sb = this.host.sandbox;
+        const depth = sb.anonymousDepth;
+        sb.pushAnonymous();
+        try {
+          for (const [k, v] of Object.entries(vars)) sb.declareValue(k, v);
+          body();
+        } finally {
+          sb.truncateAnonymous(depth);
+        }
+      },
     };
   }
 
@@ -174,8 +201,8 @@ export class Executor {
         case 'return':
           return this.returnElement(el);
         case 'disconnect':
-          // §5.3.11: the interpreter disconnects, then throws connection.disconnect.hangup
-          await this.host.disconnect();
+          // §5.3.11: the interpreter disconnects, then throws connection.disconnect.hangup (2.1: with a namelist)
+          await this.host.disconnect(attr(el, 'namelist') === undefined ? undefined : this.namelistValues(attr(el, 'namelist')));
           throw new VxmlEvent('connection.disconnect.hangup', 'the interpreter disconnected');
         case 'script':
           return await this.scriptElement(el);
@@ -201,6 +228,8 @@ export class Executor {
         case 'nomatch':
           return;
         default:
+          // elements of other namespaces are extensions this platform does not know: ignored
+          if (el.namespaceURI !== null && el.namespaceURI !== VXML_NS) return;
           throw new VxmlEvent('error.badfetch', `unknown element <${name}> in executable content`);
       }
     } catch (err) {
@@ -261,7 +290,9 @@ export class Executor {
     const next = this.attrOrExpr(el, 'next', 'expr');
     if (next === undefined) throw new VxmlEvent('error.badfetch', '<submit> without a target');
     const method = (attr(el, 'method') ?? 'get').toUpperCase() === 'POST' ? 'POST' : 'GET';
-    const fields = this.namelistValues(attr(el, 'namelist'));
+    const namelist = attr(el, 'namelist');
+    // §5.3.8: without a namelist, the named input item variables of the form are submitted
+    const fields = this.namelistValues(namelist ?? this.host.inputItemNames().join(' '));
     throw await this.transitionTo(next, { method, enctype: attr(el, 'enctype') ?? 'application/x-www-form-urlencoded', fields: Object.entries(fields).map(([name, value]) => ({ name, value })) });
   }
 
@@ -288,7 +319,7 @@ export class Executor {
   private async scriptElement(el: XmlElement): Promise<void> {
     const src = this.attrOrExpr(el, 'src', 'srcexpr');
     let text = el.textContent ?? '';
-    if (src !== undefined) text = (await this.host.loader.fetchText(resolveUri(src, this.host.baseUri()))).text;
+    if (src !== undefined) text = (await this.host.loader.fetchText(resolveUri(src, this.host.baseUri()), { kind: 'script' })).text;
     this.host.sandbox.execute(text);
   }
 
@@ -296,10 +327,10 @@ export class Executor {
     let text = '';
     for (const n of childNodes(el)) {
       if (n.nodeType === 3 || n.nodeType === 4) text += n.nodeValue ?? '';
-      else if (n.nodeType === 1 && nameOf(n) === 'value') text += stringOf(this.evaluate(attr(n as XmlElement, 'expr') ?? 'undefined'));
+      else if (n.nodeType === 1 && nameOf(n) === 'value') text += this.evaluateString(attr(n as XmlElement, 'expr') ?? 'undefined');
     }
     const expr = attr(el, 'expr');
-    if (expr !== undefined) text = `${stringOf(this.evaluate(expr))}${text}`;
+    if (expr !== undefined) text = `${this.evaluateString(expr)}${text}`;
     const label = this.attrOrExpr(el, 'label', 'labelexpr');
     this.host.log(label, text.replace(/\s+/g, ' ').trim());
   }
@@ -313,7 +344,7 @@ export class Executor {
     let url = resolveUri(src, this.host.baseUri());
     const pairs: Array<[string, string]> = Object.entries(fields).map(([k, v]) => [k, stringOf(v)]);
     if (method === 'GET' && pairs.length > 0) url += (url.includes('?') ? '&' : '?') + new URLSearchParams(pairs).toString();
-    const res = await this.host.loader.fetchText(url, method === 'POST' ? { method, body: { kind: 'urlencoded', fields: pairs } } : {});
+    const res = await this.host.loader.fetchText(url, method === 'POST' ? { method, body: { kind: 'urlencoded', fields: pairs }, kind: 'data' } : { kind: 'data' });
     const problems: string[] = [];
     const doc = new DOMParser({ onError: (level, msg) => (level === 'warning' ? undefined : problems.push(msg)) }).parseFromString(res.text, 'text/xml');
     if (problems.length > 0 || doc.documentElement === null) throw new VxmlEvent('error.badfetch', `<data> ${url} is not well-formed XML`);

@@ -10,9 +10,11 @@ import { semantic } from './executable.js';
 import type { ActiveGrammar, CollectResult } from './input-collector.js';
 import { GrammarLoader } from './grammar-loader.js';
 import { stringOf } from './prompts.js';
-import { AbortSignalError, TransitionSignal, VxmlEvent } from './signals.js';
+import { AbortSignalError, ReturnSignal, TransitionSignal, VxmlEvent } from './signals.js';
 import type { VoiceXmlSession } from './session.js';
 import { runRecord, runSubdialog, runTransfer } from './form-items.js';
+
+const LEVEL_RANK: Record<ActiveGrammar['level'], number> = { field: 0, form: 1, document: 2, link: 2, universal: 3 };
 
 const INPUT_ITEMS = new Set(['field', 'record', 'transfer', 'subdialog', 'object', 'initial']);
 const FORM_ITEMS = new Set([...INPUT_ITEMS, 'block']);
@@ -32,11 +34,17 @@ export class FormRunner {
     readonly s: VoiceXmlSession,
     readonly el: XmlElement,
     private readonly params: Record<string, unknown> | undefined,
+    /** in a subdialog's execution context <return> is allowed */
+    private readonly inSubdialog = false,
   ) {
     this.isMenu = nameOf(el) === 'menu';
     this.items = this.isMenu ? [el] : childElements(el).filter((c) => FORM_ITEMS.has(nameOf(c)));
     this.items.forEach((item, i) => this.names.set(item, attr(item, 'name') ?? `$item${i}$${nameOf(item)}`));
     this.grammarLoader = new GrammarLoader(s);
+  }
+
+  inputItemNames(): string[] {
+    return this.items.filter((i) => INPUT_ITEMS.has(nameOf(i)) && nameOf(i) !== 'initial' && attr(i, 'name') !== undefined).map((i) => this.nameOfItem(i));
   }
 
   nameOfItem(item: XmlElement): string {
@@ -70,6 +78,13 @@ export class FormRunner {
       if (item === undefined) return 'end';
       const t = await this.fetched(item, await this.guarded(item, () => this.execute(item)));
       if (t === undefined) continue;
+      if (t.url === undefined && t.submit === undefined && t.dialog !== undefined && this.s.doc !== undefined && this.s.findDialog(this.s.doc.root, t.dialog) === undefined) {
+        // §5.3.7: a goto to a dialog that does not exist is error.badfetch where it was made
+        const wanted = t.dialog;
+        const handled = await this.fetched(item, await this.guarded(item, () => Promise.reject(new VxmlEvent('error.badfetch', `no dialog ${wanted}`))));
+        if (handled === undefined) continue;
+        return handled;
+      }
       if (t.url === undefined && t.dialog === undefined && t.item !== undefined && t.submit === undefined) {
         gotoItem = t.item;
         continue;
@@ -85,7 +100,11 @@ export class FormRunner {
       const current: TransitionSignal = t;
       if (i > 20) throw new AbortSignalError('error.semantic', 'too many failing transitions');
       const next = await this.guarded(item, async () => {
-        current.loaded = await this.s.fetchTarget(current);
+        const loaded = await this.s.fetchTarget(current);
+        if (current.dialog !== undefined && this.s.findDialog(loaded.root, current.dialog) === undefined) {
+          throw new VxmlEvent('error.badfetch', `no dialog ${current.dialog} in ${loaded.url}`);
+        }
+        current.loaded = loaded;
       });
       if (next === undefined) return current.loaded === undefined ? undefined : current;
       t = next;
@@ -100,7 +119,9 @@ export class FormRunner {
       return undefined;
     } catch (err) {
       if (err instanceof TransitionSignal) return err;
+      if (err instanceof ReturnSignal && !this.inSubdialog) return this.guarded(scope, () => Promise.reject(new VxmlEvent('error.semantic', '<return> outside a subdialog')));
       if (!(err instanceof VxmlEvent) && !(err instanceof Error && !(err instanceof AbortSignalError))) throw err;
+      if (!(err instanceof VxmlEvent)) this.s.logger.warn({ err }, 'unexpected failure in the FIA, thrown as error.semantic');
       const ev = err instanceof VxmlEvent ? err : semantic(err);
       try {
         const r = await this.s.handleEvent(ev, scope, this.eventCounts);
@@ -229,6 +250,7 @@ export class FormRunner {
       termtimeoutMs: p.timeMs('termtimeout', item),
       termchar: p.get('termchar', item),
       confidencelevel: p.number('confidencelevel', item),
+      maxnbest: p.number('maxnbest', item),
       dtmfEnabled: modes.includes('dtmf'),
       voiceEnabled: modes.includes('voice'),
       recognition: {
@@ -245,28 +267,67 @@ export class FormRunner {
     return result;
   }
 
-  /** grammars in precedence order: the item's, then the form's (unless modal), then document-scoped dialogs' */
+  /**
+   * Grammars in precedence order (§3.1.3): the item's and its links, then (unless modal) the
+   * form's and its links, document-scoped grammars of other dialogs, the document's links, the
+   * application root's links, and the universal grammars the `universals` property enables.
+   */
   async activeGrammars(item: XmlElement): Promise<ActiveGrammar[]> {
     const out: ActiveGrammar[] = [];
     const loader = this.grammarLoader;
-    if (this.isMenu) return loader.menuGrammars(this.el);
-    for (const g of childElements(item, 'grammar')) out.push({ grammar: await loader.load(g), level: 'field', tag: item });
-    out.push(...loader.optionGrammars(item).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));
-    const type = attr(item, 'type');
-    if (type !== undefined) out.push(...loader.builtinFor(type).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));
-    if (attr(item, 'modal') !== 'true') {
+    if (this.isMenu) out.push(...(await loader.menuGrammars(this.el)));
+    else {
+      for (const g of childElements(item, 'grammar')) out.push({ grammar: await loader.load(g), level: 'field', tag: item });
+      out.push(...loader.optionGrammars(item).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));
+      const type = attr(item, 'type');
+      if (type !== undefined) out.push(...loader.builtinFor(type).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));
+      out.push(...(await this.linkGrammars(item)));
+    }
+    if (attr(item, 'modal') === 'true') return out;
+    if (!this.isMenu) {
       for (const g of childElements(this.el, 'grammar')) out.push({ grammar: await loader.load(g), level: 'form', tag: this.el });
-      const doc = this.s.doc?.root;
-      if (doc !== undefined) {
-        for (const f of childElements(doc)) {
-          if (f === this.el || (nameOf(f) !== 'form' && nameOf(f) !== 'menu')) continue;
-          for (const g of childElements(f, 'grammar')) {
-            if (attr(g, 'scope') === 'document' || (attr(f, 'scope') === 'document' && attr(g, 'scope') !== 'dialog')) out.push({ grammar: await loader.load(g), level: 'document', tag: f });
-          }
+      out.push(...(await this.linkGrammars(this.el)));
+    }
+    const doc = this.s.doc?.root;
+    if (doc !== undefined) {
+      for (const f of childElements(doc)) {
+        if (f === this.el || (nameOf(f) !== 'form' && nameOf(f) !== 'menu')) continue;
+        if (nameOf(f) === 'menu' && attr(f, 'scope') === 'document') {
+          for (const g of await loader.menuGrammars(f)) out.push({ ...g, level: 'document', tag: f });
+          continue;
+        }
+        for (const g of childElements(f, 'grammar')) {
+          if (attr(g, 'scope') === 'document' || (attr(f, 'scope') === 'document' && attr(g, 'scope') !== 'dialog')) out.push({ grammar: await loader.load(g), level: 'document', tag: f });
         }
       }
+      out.push(...(await this.linkGrammars(doc)));
+    }
+    const root = this.s.appRoot?.root;
+    if (root !== undefined && root !== doc) out.push(...(await this.linkGrammars(root)));
+    out.push(...loader.universals(this.s.properties.get('universals', item)));
+    // within one scope level, a higher weight goes first (the sort is stable: document order otherwise)
+    const rank = (g: ActiveGrammar): number => LEVEL_RANK[g.level];
+    return out.sort((a, b) => rank(a) - rank(b) || b.grammar.weight - a.grammar.weight);
+  }
+
+  private async linkGrammars(owner: XmlElement): Promise<ActiveGrammar[]> {
+    const out: ActiveGrammar[] = [];
+    for (const link of childElements(owner, 'link')) {
+      for (const g of childElements(link, 'grammar')) out.push({ grammar: await this.grammarLoader.load(g), level: 'link', tag: link });
+      const dtmf = attr(link, 'dtmf');
+      if (dtmf !== undefined) out.push({ grammar: this.s.grammars.choiceGrammar([{ dtmf, value: dtmf }], 'dtmf', 'exact'), level: 'link', tag: link });
     }
     return out;
+  }
+
+  /** a <link> matched (§2.5): its event, or a transition */
+  private async followLink(link: XmlElement): Promise<never> {
+    const ex = this.s.executor;
+    const ev = ex.attrOrExpr(link, 'event', 'eventexpr');
+    if (ev !== undefined) throw new VxmlEvent(ev, ex.attrOrExpr(link, 'message', 'messageexpr'));
+    const next = ex.attrOrExpr(link, 'next', 'expr');
+    if (next === undefined) throw new VxmlEvent('error.badfetch', '<link> without a target');
+    throw await ex.transitionTo(next);
   }
 
   /** process phase after a collection (Appendix C "process input") */
@@ -276,6 +337,7 @@ export class FormRunner {
         throw new VxmlEvent('noinput');
       case 'nomatch':
         this.s.steps = 0;
+        this.setLastResult([{ confidence: 0, utterance: result.utterance, inputmode: result.inputmode, interpretation: undefined }]);
         throw new VxmlEvent('nomatch');
       case 'hangup':
         throw new VxmlEvent('connection.disconnect.hangup', 'the caller hung up');
@@ -286,13 +348,18 @@ export class FormRunner {
     }
     this.s.steps = 0;
     const m = result.match;
-    const lastresult = [{ confidence: m.confidence, utterance: m.utterance, inputmode: result.inputmode, interpretation: m.interpretation }];
-    this.s.sandbox.setPath('application.lastresult$', lastresult);
+    const nbest = result.nbest ?? [{ active: result.active, match: m }];
+    this.setLastResult(nbest.map((r) => ({ confidence: r.match.confidence, utterance: r.match.utterance, inputmode: result.inputmode, interpretation: r.match.interpretation })));
+    if (result.active.level === 'link') await this.followLink(result.active.tag as XmlElement);
+    if (result.active.level === 'universal') throw new VxmlEvent(String(m.interpretation));
     if (result.active.level === 'document' && result.active.tag !== this.el) {
-      throw new TransitionSignal(undefined, attr(result.active.tag as XmlElement, 'id'));
+      const other = result.active.tag as XmlElement;
+      // a choice of a document-scoped menu is taken at once; a document-scoped form is entered
+      if (nameOf(other) === 'menu') await this.s.menuChoice(this, other, m.interpretation);
+      throw new TransitionSignal(undefined, attr(other, 'id'));
     }
     if (this.isMenu) {
-      await this.s.menuChoice(this, m.interpretation);
+      await this.s.menuChoice(this, this.el, m.interpretation);
       return;
     }
     const shadow = { utterance: m.utterance, inputmode: result.inputmode, confidence: m.confidence, interpretation: m.interpretation };
@@ -305,6 +372,13 @@ export class FormRunner {
       this.fillFromForm(item, m.interpretation, shadow);
     }
     await this.runFilled();
+  }
+
+  /** §5.1.5: application.lastresult$ is the n-best array, and also carries the properties of its first entry */
+  private setLastResult(results: Array<Record<string, unknown>>): void {
+    const sb = this.s.sandbox;
+    sb.setPath('application.lastresult$', results.map((r) => ({ markname: undefined, marktime: undefined, ...r })));
+    sb.execute('(function (a) { if (a && a[0]) for (var k in a[0]) a[k] = a[0][k]; })(application.lastresult$);');
   }
 
   private fillFromForm(current: XmlElement, interp: unknown, shadow: Record<string, unknown>): void {

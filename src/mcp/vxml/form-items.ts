@@ -7,7 +7,7 @@ import type { XmlElement } from './dom.js';
 import { resolveUri, splitFragment } from './documents.js';
 import type { FormRunner } from './fia.js';
 import { parseTime } from './properties.js';
-import { AbortSignalError, TransitionSignal, VxmlEvent } from './signals.js';
+import { ExitSignal, TransitionSignal, VxmlEvent } from './signals.js';
 import type { TransferType } from './platform.js';
 
 export async function runSubdialog(form: FormRunner, item: XmlElement): Promise<void> {
@@ -24,7 +24,7 @@ export async function runSubdialog(form: FormRunner, item: XmlElement): Promise<
     const expr = attr(p, 'expr');
     params[name] = expr !== undefined ? ex.evaluate(expr) : attr(p, 'value');
   }
-  const abs = src.startsWith('#') ? `${s.baseUri()}${src}` : resolveUri(src, s.baseUri());
+  const abs = src.startsWith('#') ? `${s.doc?.url ?? s.baseUri()}${src}` : resolveUri(src, s.baseUri());
   const { doc, fragment } = splitFragment(abs);
   const target = new TransitionSignal(doc, fragment);
   const method = (attr(item, 'method') ?? 'get').toUpperCase() === 'POST' ? 'POST' : 'GET';
@@ -46,7 +46,8 @@ export async function runSubdialog(form: FormRunner, item: XmlElement): Promise<
     s.form = saved.form;
     s.properties = saved.properties;
   }
-  if (end.kind !== 'return') throw new AbortSignalError('error.semantic', 'the subdialog ended without <return>');
+  // a subdialog that runs off the end of its document without <return> ends the session, as any document does
+  if (end.kind !== 'return') throw new ExitSignal(undefined, undefined);
   if (end.signal.event !== undefined) throw new VxmlEvent(end.signal.event, end.signal.message);
   const name = form.nameOfItem(item);
   form.setItem(name, end.signal.values);

@@ -46,7 +46,7 @@ export class GrammarLoader {
     let baseUri = this.s.baseUri();
     let contentType = type;
     if (src !== undefined) {
-      const res = await this.s.loader.fetchText(resolveUri(src, this.s.baseUri()), { accept: 'application/srgs+xml, application/srgs' });
+      const res = await this.s.loader.fetchText(resolveUri(src, this.s.baseUri()), { accept: 'application/srgs+xml, application/srgs', kind: 'grammar' });
       text = res.text;
       baseUri = res.url;
       contentType = type ?? (res.contentType.includes('srgs') ? res.contentType : undefined);
@@ -58,7 +58,7 @@ export class GrammarLoader {
         { text, baseUri, ...(contentType !== undefined ? { contentType } : {}), ...(mode !== undefined ? { mode } : {}), ...(Number.isFinite(weight) ? { weight } : {}) },
         {
           fetch: async (uri) => {
-            const r = await this.s.loader.fetchText(uri);
+            const r = await this.s.loader.fetchText(uri, { kind: 'grammar' });
             return { text: r.text, contentType: r.contentType };
           },
         },
@@ -98,6 +98,14 @@ export class GrammarLoader {
     if (choices.some((c) => c.dtmf !== undefined)) out.push(this.s.grammars.choiceGrammar(choices.filter((c) => c.dtmf !== undefined), 'dtmf', accept));
     if (choices.some((c) => c.phrase !== undefined)) out.push(this.s.grammars.choiceGrammar(choices.filter((c) => c.phrase !== undefined), 'voice', accept));
     return out;
+  }
+
+  /** the universal grammars (§6.3.6): `all`, or a list of help, exit, cancel */
+  universals(property: string): ActiveGrammar[] {
+    const words = property.trim() === 'all' ? ['help', 'exit', 'cancel'] : property.split(/\s+/).filter((w) => w === 'help' || w === 'exit' || w === 'cancel');
+    if (words.length === 0) return [];
+    const grammar = this.s.grammars.choiceGrammar(words.map((w) => ({ phrase: w, value: w })), 'voice', 'exact');
+    return [{ grammar, level: 'universal', tag: undefined }];
   }
 
   /** a menu's choices with dtmf="true" auto-numbering (§2.2.3) */

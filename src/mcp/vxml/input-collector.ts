@@ -3,15 +3,15 @@
  * on barge-in, runs the noinput, interdigit and termchar timers on the injected Scheduler, and
  * matches DTMF keys and speech hypotheses against the active grammars.
  */
-import type { Scheduler, TimerHandle } from '../../lib/clock.js';
+import type { Scheduler, TimerHandle } from '../../lib/index.js';
 import type { Grammar, GrammarMatch } from '../grammar/types.js';
 import type { Platform, PlayHandle, QueuedPrompt, RecognitionRequest, SpeechResult } from './platform.js';
 
 export interface ActiveGrammar {
   grammar: Grammar;
-  /** index of the form item a form-level grammar belongs to: undefined for field grammars */
-  level: 'field' | 'form' | 'document' | 'link';
-  /** what to do when it matches: opaque for the collector */
+  /** where the grammar comes from (VoiceXML 2.0 §3.1.3 scoping); decides what a match does */
+  level: 'field' | 'form' | 'document' | 'link' | 'universal';
+  /** the element that owns it (field, form, other dialog, link): opaque for the collector */
   tag: unknown;
 }
 
@@ -23,13 +23,15 @@ export interface CollectOptions {
   termtimeoutMs: number;
   termchar: string;
   confidencelevel: number;
+  /** how many results application.lastresult$ may hold (§6.3.2 maxnbest) */
+  maxnbest: number;
   dtmfEnabled: boolean;
   voiceEnabled: boolean;
   recognition: Omit<RecognitionRequest, 'grammars' | 'modes'>;
 }
 
 export type CollectResult =
-  | { kind: 'match'; active: ActiveGrammar; match: GrammarMatch; inputmode: 'dtmf' | 'voice' }
+  | { kind: 'match'; active: ActiveGrammar; match: GrammarMatch; inputmode: 'dtmf' | 'voice'; nbest?: Array<{ active: ActiveGrammar; match: GrammarMatch }> }
   | { kind: 'noinput' }
   | { kind: 'nomatch'; utterance: string; inputmode: 'dtmf' | 'voice' }
   | { kind: 'hangup' }
@@ -102,10 +104,14 @@ export class InputCollector {
         timer?.cancel();
         timer = this.scheduler.setTimeout(fn, ms);
       };
+      // §4.1.5: prompts that do not allow barge-in are heard to the end; input meanwhile is dropped
+      const interruptible = opts.prompts.every((p) => p.bargein);
+      let promptsDone = opts.prompts.length === 0;
+      const deaf = (): boolean => !interruptible && !promptsDone;
       const bargeIn = (): void => {
         heard = true;
         timer?.cancel();
-        if (opts.prompts.every((p) => p.bargein)) playing.handle?.stop();
+        if (interruptible) playing.handle?.stop();
       };
       const evaluateKeys = async (): Promise<void> => {
         let best: { active: ActiveGrammar; match: GrammarMatch } | undefined;
@@ -118,6 +124,7 @@ export class InputCollector {
         if (finished) return;
         lastComplete = best;
         if (best !== undefined && !best.match.canExtend) {
+          // complete and cannot grow: wait termtimeout for the termchar, when both are set
           if (opts.termtimeoutMs > 0 && opts.termchar !== '') arm(opts.termtimeoutMs, () => finish({ kind: 'match', ...best, inputmode: 'dtmf' }));
           else finish({ kind: 'match', ...best, inputmode: 'dtmf' });
           return;
@@ -126,13 +133,14 @@ export class InputCollector {
           finish({ kind: 'nomatch', utterance: keys.join(''), inputmode: 'dtmf' });
           return;
         }
-        arm(best !== undefined && opts.termtimeoutMs > 0 ? opts.termtimeoutMs : opts.interdigitMs, () => {
+        // §6.3.3: more keys may follow (a prefix, or a sentence that can grow): interdigittimeout
+        arm(opts.interdigitMs, () => {
           if (lastComplete !== undefined) finish({ kind: 'match', ...lastComplete, inputmode: 'dtmf' });
           else finish({ kind: 'nomatch', utterance: keys.join(''), inputmode: 'dtmf' });
         });
       };
       const onKey = (key: string): void => {
-        if (finished) return;
+        if (finished || deaf()) return;
         bargeIn();
         if (!opts.dtmfEnabled || dtmfGrammars.length === 0) {
           finish({ kind: 'nomatch', utterance: key, inputmode: 'dtmf' });
@@ -150,20 +158,27 @@ export class InputCollector {
         chain = chain.then(evaluateKeys).catch((err: unknown) => finish({ kind: 'error', message: String(err) }));
       };
       const onSpeech = (result: SpeechResult): void => {
-        if (finished) return;
+        if (finished || deaf()) return;
         bargeIn();
         chain = chain
           .then(async () => {
+            const nbest: Array<{ active: ActiveGrammar; match: GrammarMatch }> = [];
             for (const h of result.hypotheses) {
               const tokens = h.text.trim().split(/\s+/).filter((t) => t !== '');
               if (tokens.length === 0) continue;
               for (const g of voiceGrammars) {
                 const m = await g.grammar.match(tokens, h.confidence);
                 if (m.status === 'complete' && m.confidence >= opts.confidencelevel) {
-                  finish({ kind: 'match', active: g, match: m, inputmode: 'voice' });
-                  return;
+                  nbest.push({ active: g, match: m });
+                  break;
                 }
               }
+              if (nbest.length >= Math.max(1, opts.maxnbest)) break;
+            }
+            const top = nbest[0];
+            if (top !== undefined) {
+              finish({ kind: 'match', ...top, inputmode: 'voice', nbest });
+              return;
             }
             finish({ kind: 'nomatch', utterance: result.hypotheses[0]?.text ?? '', inputmode: 'voice' });
           })
@@ -171,7 +186,9 @@ export class InputCollector {
       };
       this.pending = {
         onDtmf: onKey,
-        onSpeechStart: bargeIn,
+        onSpeechStart: () => {
+          if (!deaf()) bargeIn();
+        },
         onSpeech,
         onError: (message) => finish({ kind: 'error', message }),
         onHangup: () => finish({ kind: 'hangup' }),
@@ -180,9 +197,10 @@ export class InputCollector {
         this.platform.startRecognition({ ...opts.recognition, grammars: voiceGrammars.map((g) => g.grammar), modes: ['voice'] });
       }
       const ahead = this.typeahead.splice(0);
-      for (const k of ahead) onKey(k);
+      if (interruptible) for (const k of ahead) onKey(k);
       if (finished) return;
       const startNoinput = (): void => {
+        promptsDone = true;
         if (finished || heard) return;
         arm(opts.noinputMs, () => finish({ kind: 'noinput' }));
       };

@@ -7,12 +7,15 @@ import { attr, childNodes, nameOf } from './dom.js';
 import type { XmlElement, XmlNode } from './dom.js';
 
 export interface PromptContext {
-  evaluate(expr: string): unknown;
+  /** the expression's value as a string (ECMAScript ToString) */
+  evaluate(expr: string): string;
   resolve(uri: string): string;
   /** the choices an <enumerate> iterates: prompt and dtmf of each <choice>/<option> */
   enumerateItems(): Array<{ prompt: string; dtmf: string }>;
   /** <foreach> inside a prompt: runs body for each item with the variable declared */
   foreach(el: XmlElement, body: () => void): void;
+  /** runs body with variables declared in a fresh anonymous scope (_prompt and _dtmf of <enumerate>) */
+  withVariables(vars: Record<string, string>, body: () => void): void;
 }
 
 export interface RenderedPrompt {
@@ -57,7 +60,7 @@ class Renderer {
     const name = nameOf(el);
     if (name === 'value') {
       const expr = attr(el, 'expr');
-      this.words(expr === undefined ? '' : stringOf(this.ctx.evaluate(expr)));
+      this.words(expr === undefined ? '' : this.ctx.evaluate(expr));
     } else if (name === 'audio') {
       this.audio(el);
     } else if (name === 'enumerate') {
@@ -65,7 +68,7 @@ class Renderer {
     } else if (name === 'foreach') {
       this.ctx.foreach(el, () => this.nodes(childNodes(el)));
     } else if (name === 'mark') {
-      const markName = attr(el, 'name') ?? stringOf(this.ctx.evaluate(attr(el, 'nameexpr') ?? "''"));
+      const markName = attr(el, 'name') ?? this.ctx.evaluate(attr(el, 'nameexpr') ?? "''");
       this.ssml += `<mark name="${escapeXml(markName)}"/>`;
     } else if (name === 'break') {
       this.ssml += `<break${attrsOf(el)}/>`;
@@ -81,7 +84,7 @@ class Renderer {
 
   audio(el: XmlElement): void {
     const expr = attr(el, 'expr');
-    const src = attr(el, 'src') ?? (expr !== undefined ? stringOf(this.ctx.evaluate(expr)) : undefined);
+    const src = attr(el, 'src') ?? (expr !== undefined ? this.ctx.evaluate(expr) : undefined);
     const fallback = new Renderer(this.ctx);
     fallback.nodes(childNodes(el));
     if (src === undefined || src === '' || src === 'undefined') {
@@ -92,6 +95,7 @@ class Renderer {
     this.text += fallback.text;
   }
 
+  /** §2.2.4: the content is a template run once per choice with _prompt and _dtmf set */
   enumerate(el: XmlElement): void {
     const items = this.ctx.enumerateItems();
     const template = childNodes(el).filter((c) => c.nodeType === 1 || (c.nodeValue ?? '').trim() !== '');
@@ -100,15 +104,7 @@ class Renderer {
         this.words(` ${item.prompt} `);
         continue;
       }
-      const saved = { prompt: item.prompt, dtmf: item.dtmf };
-      for (const t of template) {
-        if (t.nodeType === 1 && nameOf(t) === 'value') {
-          const expr = attr(t as XmlElement, 'expr') ?? '';
-          if (expr.trim() === '_prompt') this.words(saved.prompt);
-          else if (expr.trim() === '_dtmf') this.words(saved.dtmf);
-          else this.node(t);
-        } else this.node(t);
-      }
+      this.ctx.withVariables({ _prompt: item.prompt, _dtmf: item.dtmf }, () => this.nodes(template));
       this.words(' ');
     }
   }

@@ -3,9 +3,9 @@
  * §1.5, §5.1), event handling (§5.2) and the end of the session. The Form Interpretation
  * Algorithm itself lives in fia.ts; executable content in executable.ts.
  */
-import type { Scheduler } from '../../lib/clock.js';
-import type { Logger } from '../../lib/logger.js';
-import { silentLogger } from '../../lib/logger.js';
+import type { Scheduler } from '../../lib/index.js';
+import type { Logger } from '../../lib/index.js';
+import { silentLogger } from '../../lib/index.js';
 import type { Fetcher, SubmitBody } from '../fetch/types.js';
 import { ScriptSandbox } from '../script/index.js';
 import type { GrammarFactory } from './grammar-port.js';
@@ -85,13 +85,23 @@ export class VoiceXmlSession implements ExecHost {
     this.grammars = options.grammars ?? defaultGrammars;
     this.limits = options.limits ?? {};
     this.maxTransitions = this.limits.maxTransitions ?? 10_000;
-    this.loader = new DocumentLoader(options.fetcher, this.limits.maxDocumentBytes ?? 4 * 1024 * 1024, () => this.properties.timeMs('fetchtimeout', this.doc?.root), this.abort.signal);
+    this.loader = new DocumentLoader(
+      options.fetcher,
+      this.limits.maxDocumentBytes ?? 4 * 1024 * 1024,
+      () => this.properties.timeMs('fetchtimeout', this.form?.el ?? this.doc?.root),
+      this.abort.signal,
+      (name) => {
+        const v = this.properties.get(name, this.form?.el ?? this.doc?.root);
+        const n = v === '' ? NaN : Number(v);
+        return Number.isFinite(n) && n >= 0 ? n : undefined;
+      },
+    );
     this.collector = new InputCollector(options.platform, options.scheduler);
     this.executor = new Executor(this);
   }
 
   get sandbox(): ScriptSandbox {
-    if (this.sandboxOrUndefined === undefined) throw new AbortSignalError('error.semantic', 'the session is closed');
+    if (this.sandboxOrUndefined === undefined) throw new AbortSignalError('connection.disconnect.hangup', 'the session was closed');
     return this.sandboxOrUndefined;
   }
 
@@ -118,6 +128,7 @@ export class VoiceXmlSession implements ExecHost {
       await this.platform.disconnect().catch(() => undefined);
     }
     this.close();
+    if (this.disconnectNamelist !== undefined && result.namelist === undefined) result.namelist = this.disconnectNamelist;
     return result;
   }
 
@@ -144,7 +155,7 @@ export class VoiceXmlSession implements ExecHost {
 
   private resultOf(err: unknown): SessionResult {
     if (err instanceof ExitSignal) {
-      const r: SessionResult = { reason: this.disconnected ? 'disconnect' : 'exit' };
+      const r: SessionResult = { reason: this.transferred ? 'transferred' : this.disconnected ? 'disconnect' : this.collector.hungUp ? 'hangup' : 'exit' };
       if (err.exitValue !== undefined) r.exitValue = err.exitValue;
       if (err.namelist !== undefined) r.namelist = err.namelist;
       return r;
@@ -179,20 +190,20 @@ export class VoiceXmlSession implements ExecHost {
     let pendingParams = params;
     for (;;) {
       this.countStep();
-      if (nextDoc !== undefined) {
-        await this.enterDocument(nextDoc);
-        nextDoc = undefined;
-      }
-      const doc = this.doc;
-      if (doc === undefined) throw new VxmlEvent('error.badfetch', 'no document');
-      const dialog = this.findDialog(doc.root, next.dialog);
-      if (dialog === undefined) {
-        const ev = new VxmlEvent('error.badfetch', `no dialog ${next.dialog ?? ''} in ${doc.url}`);
-        await this.handleOutsideDialog(ev, doc.root);
-        return { kind: 'end' };
-      }
       try {
-        const runner = new FormRunner(this, dialog, pendingParams);
+        if (nextDoc !== undefined) {
+          const entering = nextDoc;
+          nextDoc = undefined;
+          await this.enterDocument(entering);
+        }
+        const doc = this.doc;
+        if (doc === undefined) throw new VxmlEvent('error.badfetch', 'no document');
+        const dialog = this.findDialog(doc.root, next.dialog);
+        if (dialog === undefined) {
+          await this.handleOutsideDialog(new VxmlEvent('error.badfetch', `no dialog ${next.dialog ?? ''} in ${doc.url}`), doc.root);
+          return { kind: 'end' };
+        }
+        const runner = new FormRunner(this, dialog, pendingParams, params !== undefined);
         pendingParams = undefined;
         this.form = runner;
         const outcome = await runner.run(next.item);
@@ -202,7 +213,9 @@ export class VoiceXmlSession implements ExecHost {
       } catch (err) {
         this.form = undefined;
         if (err instanceof ReturnSignal && params !== undefined) return { kind: 'return', signal: err };
-        throw err;
+        // a handler of an event in document initialisation made the transition
+        if (!(err instanceof TransitionSignal)) throw err;
+        next = err;
       }
       if (next.url !== undefined || next.submit !== undefined) {
         nextDoc = (next.loaded as LoadedDocument | undefined) ?? (await this.fetchTarget(next));
@@ -232,7 +245,11 @@ export class VoiceXmlSession implements ExecHost {
         }),
       };
     }
-    return { kind: 'urlencoded', fields: s.fields.map((f) => [f.name, typeof f.value === 'object' && f.value !== null ? JSON.stringify(f.value) : stringOf(f.value)]) };
+    return { kind: 'urlencoded', fields: s.fields.flatMap((f) => flatten(f.name, f.value)) };
+  }
+
+  inputItemNames(): string[] {
+    return this.form?.inputItemNames() ?? [];
   }
 
   audioFor(value: unknown): { data: Uint8Array; type: string } | undefined {
@@ -292,7 +309,7 @@ export class VoiceXmlSession implements ExecHost {
     }
   }
 
-  private findDialog(root: XmlElement, id: string | undefined): XmlElement | undefined {
+  findDialog(root: XmlElement, id: string | undefined): XmlElement | undefined {
     const dialogs = childElements(root).filter((e) => nameOf(e) === 'form' || nameOf(e) === 'menu');
     if (id === undefined) return dialogs[0];
     return dialogs.find((d) => attr(d, 'id') === id);
@@ -350,6 +367,8 @@ export class VoiceXmlSession implements ExecHost {
   }
 
   private repromptFlag = false;
+  /** <disconnect namelist> (VoiceXML 2.1 §5): reported in the session result */
+  private disconnectNamelist: Record<string, unknown> | undefined;
 
   reprompt(): void {
     this.repromptFlag = true;
@@ -367,6 +386,7 @@ export class VoiceXmlSession implements ExecHost {
     if (e === 'noinput' || e === 'nomatch' || e === 'help' || e.startsWith('help.') || e.startsWith('noinput.') || e.startsWith('nomatch.')) return { reprompt: true };
     if (e === 'cancel' || e.startsWith('cancel.')) return { reprompt: false };
     if (e === 'exit' || e.startsWith('exit.')) throw new ExitSignal(undefined, undefined);
+    this.logger.info({ event: e, message: ev.eventMessage }, 'uncaught VoiceXML event ends the session');
     throw new AbortSignalError(e, ev.eventMessage ?? `uncaught event ${e}`);
   }
 
@@ -384,8 +404,17 @@ export class VoiceXmlSession implements ExecHost {
   }
 
   // ExecHost
+  /** the document's URI, or its xml:base (VoiceXML 2.0 §1.5.1) */
   baseUri(): string {
-    return this.doc?.url ?? 'about:blank';
+    const doc = this.doc;
+    if (doc === undefined) return 'about:blank';
+    const base = attr(doc.root, 'xml:base');
+    if (base === undefined) return doc.url;
+    try {
+      return new URL(base, doc.url).href;
+    } catch {
+      return doc.url;
+    }
   }
 
   language(): string {
@@ -420,8 +449,8 @@ export class VoiceXmlSession implements ExecHost {
   }
 
   /** a <choice> of a menu matched (§2.2): its next/expr or event/eventexpr */
-  async menuChoice(form: FormRunner, interpretation: unknown): Promise<void> {
-    const choice = form.grammarLoader.menuChoices(form.el)[Number(interpretation)];
+  async menuChoice(form: FormRunner, menu: XmlElement, interpretation: unknown): Promise<void> {
+    const choice = form.grammarLoader.menuChoices(menu)[Number(interpretation)];
     if (choice === undefined) throw new VxmlEvent('nomatch');
     const ev = this.executor.attrOrExpr(choice.el, 'event', 'eventexpr');
     if (ev !== undefined) throw new VxmlEvent(ev, this.executor.attrOrExpr(choice.el, 'message', 'messageexpr'));
@@ -430,7 +459,8 @@ export class VoiceXmlSession implements ExecHost {
     throw await this.executor.transitionTo(next);
   }
 
-  async disconnect(): Promise<void> {
+  async disconnect(namelist?: Record<string, unknown>): Promise<void> {
+    if (namelist !== undefined) this.disconnectNamelist = namelist;
     await this.collector.playOnly(this.takePrompts());
     if (!this.disconnected) {
       this.disconnected = true;
@@ -438,6 +468,14 @@ export class VoiceXmlSession implements ExecHost {
       await this.platform.disconnect().catch(() => undefined);
     }
   }
+}
+
+/** §5.3.8: an object is submitted as its properties, name.prop=value */
+function flatten(name: string, value: unknown, depth = 0): Array<[string, string]> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < 8) {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flatten(`${name}.${k}`, v, depth + 1));
+  }
+  return [[name, stringOf(value)]];
 }
 
 export type { ContextEnd };

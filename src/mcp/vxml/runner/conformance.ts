@@ -4,7 +4,7 @@
  * PASS/FAIL per entry.
  */
 import { readFile } from 'node:fs/promises';
-import { TimeoutError } from '../../../lib/errors.js';
+import { TimeoutError } from '../../../lib/index.js';
 import type { Fetcher } from '../../fetch/types.js';
 import type { GrammarFactory } from '../grammar-port.js';
 import { VoiceXmlSession } from '../session.js';

@@ -2,8 +2,8 @@
  * Real time, faster: delays are divided by `factor`, so a conformance run waits 0.5 s for a
  * 5 s noinput timeout. The interpreter still sees consistent (scaled) durations.
  */
-import { SystemScheduler } from '../../../lib/clock.js';
-import type { Scheduler, TimerHandle } from '../../../lib/clock.js';
+import { SystemScheduler } from '../../../lib/index.js';
+import type { Scheduler, TimerHandle } from '../../../lib/index.js';
 
 export class ScaledScheduler implements Scheduler {
   private readonly inner = new SystemScheduler();

@@ -74,10 +74,17 @@ export class ScriptedPlatform implements Platform {
     }
   }
 
-  /** the reason a failing test gave: the rest of its fail prompt, the prompts and logs after it */
+  /**
+   * the reason a failing test gave: the rest of its fail prompt, the prompts after it, and its
+   * "failure ..." logs (logs are written at once, prompts only when played: order differs)
+   */
   failReason(): string {
-    return (this.failDetail ?? []).join(' / ');
+    const logs = this.logs.filter((l) => /fail/i.test(l)).slice(-2);
+    const parts = [...(this.failDetail ?? []), ...logs];
+    return [...new Set(parts)].join(' / ');
   }
+
+  private readonly logs: string[] = [];
 
   startRecognition(): void {}
 
@@ -114,6 +121,6 @@ export class ScriptedPlatform implements Platform {
 
   log(label: string | undefined, text: string): void {
     this.transcript.push(`log${label !== undefined ? `[${label}]` : ''}: ${text}`);
-    if (this.failDetail !== undefined && text !== '') this.failDetail.push(text);
+    if (text !== '') this.logs.push(text);
   }
 }

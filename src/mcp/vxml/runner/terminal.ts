@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SystemScheduler } from '../../../lib/clock.js';
-import type { Scheduler } from '../../../lib/clock.js';
+import { SystemScheduler } from '../../../lib/index.js';
+import type { Scheduler } from '../../../lib/index.js';
 import { HttpFetcher } from '../../fetch/index.js';
 import type { Fetcher } from '../../fetch/types.js';
 import type { Platform, PlatformEvents, PlayHandle, QueuedPrompt, RecordRequest, RecordResult, TransferRequest, TransferResult } from '../platform.js';

@@ -71,6 +71,22 @@ t.test('recognises synthesised city names at 8 kHz, constrained by the grammar',
   t.comment(`pocketsphinx hit rate ${hits}/${CITIES.length}; end-of-audio → result latency median ${latencies[latencies.length >> 1]?.toFixed(0)} ms, max ${latencies[latencies.length - 1]?.toFixed(0)} ms`);
 });
 
+t.test('recognises over a -45 dBFS noise floor (about 22 dB SNR)', async (t) => {
+  const provider = new PocketsphinxAsrProvider({ workDir });
+  t.teardown(() => provider.close());
+  let seed = 7;
+  const noise = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed / 2147483648 - 0.5) * 2 * Math.pow(10, -45 / 20) * 32768 * Math.sqrt(3);
+  };
+  for (const city of ['new york', 'london', 'yes']) {
+    const session = provider.startSession(options());
+    const done = outcome(session);
+    for (const f of framed(synthesize(city, RATE), RATE, 800, 1000)) session.write(f.map((v) => Math.max(-32768, Math.min(32767, Math.round(v + noise())))));
+    t.equal((await done).result?.hypotheses[0]?.text, city, `"${city}" in noise`);
+  }
+});
+
 t.test('cold start: audio arriving before the decoder is ready is still recognised', async (t) => {
   const provider = new PocketsphinxAsrProvider({ workDir });
   t.teardown(() => provider.close());
@@ -86,7 +102,21 @@ t.test('16 kHz input goes straight to the model', async (t) => {
   const session = provider.startSession(options({ sampleRate: 16000 }));
   const done = outcome(session);
   for (const f of framed(synthesize('tokyo', 16000), 16000, 500, 1000)) session.write(f);
-  t.equal((await done).result?.hypotheses[0]?.text, 'tokyo');
+  session.end();
+  t.equal((await done).result?.hypotheses[0]?.text, 'tokyo', 'end() while the cut utterance is decoded waits for it');
+});
+
+t.test('end() during speech recognises what was heard', async (t) => {
+  const provider = new PocketsphinxAsrProvider({ workDir });
+  t.teardown(() => provider.close());
+  await provider.ready();
+  const session = provider.startSession(options({ completetimeoutMs: 2000 }));
+  const done = outcome(session);
+  for (const f of framed(synthesize('london', RATE), RATE, 500, 100)) session.write(f);
+  session.end();
+  const o = await done;
+  t.ok(o.speechStarted);
+  t.equal(o.result?.hypotheses[0]?.text, 'london');
 });
 
 t.test('words missing from the dictionary are dropped and logged, the rest still works', async (t) => {
@@ -112,6 +142,21 @@ t.test('several grammars are recognised through one alternation', async (t) => {
   const cities = stubGrammar(ruleSet('c', { c: alt(tok('chicago'), tok('london'), tok('tokyo')) }), 'inline:c');
   const r = await recognise(provider, synthesize('tokyo', RATE), { grammars: [yesno, cities] });
   t.equal(r.result?.hypotheses[0]?.text, 'tokyo');
+});
+
+t.test('modelDir may name the acoustic model itself', async (t) => {
+  const provider = new PocketsphinxAsrProvider({ workDir, modelDir: '/usr/share/pocketsphinx/model/en-us/en-us' });
+  t.teardown(() => provider.close());
+  const r = await recognise(provider, synthesize('yes', RATE));
+  t.equal(r.result?.hypotheses[0]?.text, 'yes');
+});
+
+t.test('no grammar with a rule tree: free-form recognition with the language model', async (t) => {
+  const provider = new PocketsphinxAsrProvider({ workDir });
+  t.teardown(() => provider.close());
+  const r = await recognise(provider, synthesize('hello world', RATE), { grammars: [] }, 1000);
+  t.notOk(r.error, 'no error');
+  t.ok(r.result, `a result (${JSON.stringify(r.result)}; free-form accuracy on synthetic phone audio is poor)`);
 });
 
 t.test('silence: an empty result on end(), or at noSpeechTimeout', async (t) => {

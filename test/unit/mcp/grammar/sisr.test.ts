@@ -98,3 +98,13 @@ t.test('hostile or broken tags give a GrammarError, and the next match still wor
   await t.rejects(deep.match(['x']), GrammarError, 'stack overflow');
   t.equal((await spin.match(['ok'])).interpretation, 'fine');
 });
+
+t.test('very long input with tags: an interpretation or a GrammarError, never a RangeError', async (t) => {
+  const g = await loadGrammar({ text: '#ABNF 1.0; mode dtmf; tag-format <semantics/1.0>; root $d; $d = ((0|1|2|3|4|5|6|7|8|9) {out = 1})<1-> {out = meta.current().text.length};' });
+  t.equal((await g.match('12345678901234567890'.split(''))).interpretation, 20);
+  const long = await g.match('1'.repeat(3000).split('')).then(
+    (m) => m.interpretation,
+    (err: unknown) => err,
+  );
+  t.ok(long === 3000 || long instanceof GrammarError, `3000 keys: ${String(long)}`);
+});

@@ -177,6 +177,8 @@ t.test('grammars inline in VoiceXML: vxml namespace, ABNF text, legacy rule cont
   const dtmfMode = await loadGrammar({ text: '<grammar root="r"><rule id="r">1 2</rule></grammar>', mode: 'dtmf' });
   t.equal(dtmfMode.mode, 'dtmf', 'mode from the source when the grammar does not say');
   t.equal(vxmlInline.weight, 1);
+  t.equal((await loadGrammar({ text: xml('<rule id="main">x</rule>') })).rules?.language, 'en-US', 'xml:lang');
+  t.equal((await loadGrammar({ text: '#ABNF 1.0; language de-DE; root $r; $r = x;' })).rules?.language, 'de-DE');
   const weighted = await loadGrammar({ text: 'a | b', weight: 2.5 });
   t.equal(weighted.weight, 2.5);
   t.match(weighted.id, /^inline:/);

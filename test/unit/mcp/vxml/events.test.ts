@@ -80,3 +80,29 @@ t.test('error.semantic for an assignment to an undeclared variable, with _messag
   });
   t.same(platform.prompts, ['semantic']);
 });
+
+t.test('<link>: a document link throws its event; a form link goes to its target', async (t) => {
+  const { platform } = await runSession(
+    {
+      'main.vxml': vxml(`
+        <link event="operator" dtmf="0"/>
+        <catch event="operator"><prompt>operator</prompt></catch>
+        <form><link next="#other" dtmf="9"/>
+          <field name="f" type="digits?length=2"><prompt>digits?</prompt></field></form>
+        <form id="other"><block>other</block></form>`),
+    },
+    [{ dtmf: '0' }, { dtmf: '9' }],
+  );
+  t.same(platform.prompts, ['digits?', 'operator', 'other']);
+});
+
+t.test('universals: "help" throws help; the default help handler reprompts', async (t) => {
+  const { platform } = await runSession(
+    {
+      'main.vxml': vxml(`<property name="universals" value="all"/>
+        <form><field name="f" type="boolean"><prompt>yes or no?</prompt></field><block><prompt>answer <value expr="f"/></prompt></block></form>`),
+    },
+    [{ say: 'help' }, { say: 'yes' }],
+  );
+  t.same(platform.prompts, ['yes or no?', 'yes or no?', 'answer true']);
+});

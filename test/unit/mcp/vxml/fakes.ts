@@ -135,16 +135,20 @@ export async function runSession(
   const running = session.run(BASE + (options.start ?? 'main.vxml')).finally(() => {
     done = true;
   });
-  for (let i = 0; i < 2000 && !done; i++) {
+  // real-time bound only against a hung interpreter: the machine may be slow, fake time is not
+  const deadline = Date.now() + 60_000;
+  while (!done && Date.now() < deadline) {
     await settle(5);
     if (!done) scheduler.advance(options.stepMs ?? 500);
   }
+  if (!done) session.close();
   const result = await running;
   return { result, platform, fetcher };
 }
 
 /** settles until cond holds (QuickJS start-up and fetches take a few turns of the event loop) */
-export async function until(cond: () => boolean, maxRounds = 2000): Promise<void> {
-  for (let i = 0; i < maxRounds && !cond(); i++) await new Promise<void>((r) => setImmediate(r));
+export async function until(cond: () => boolean, maxMs = 30_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (!cond() && Date.now() < deadline) await new Promise<void>((r) => setTimeout(r, 1));
   if (!cond()) throw new Error('condition not reached');
 }

@@ -89,3 +89,39 @@ t.test('mixed initiative: a form grammar fills several fields by slot', async (t
   );
   t.same(platform.prompts, ['Where?', 'paris-rome']);
 });
+
+t.test('an error in document initialisation is caught by the document; its handler may leave', async (t) => {
+  const { platform } = await runSession({
+    'main.vxml': vxml(`<catch event="error.semantic"><goto next="other.vxml"/></catch><var name="x" expr="nosuchvar.y"/><form><block>never</block></form>`),
+    'other.vxml': vxml(`<form><block>other</block></form>`, 'xml:base="http://test.local/app/"'),
+  });
+  t.same(platform.prompts, ['other']);
+});
+
+t.test('field cond and expr: a field with a value is skipped; <clear> makes it collect', async (t) => {
+  const { platform } = await runSession(
+    {
+      'main.vxml': vxml(`<form>
+        <field name="f" expr="'preset'" type="digits"><prompt>never asked</prompt></field>
+        <field name="g" cond="false" type="digits"><prompt>never asked either</prompt></field>
+        <block name="b"><prompt><value expr="f"/></prompt><if cond="f == 'preset'"><clear namelist="f b"/></if></block>
+      </form>`),
+    },
+    [{ dtmf: '7#' }],
+  );
+  t.same(platform.prompts, ['preset', 'never asked', '7']);
+});
+
+t.test('a document-scoped menu answers from another dialog', async (t) => {
+  const { platform } = await runSession(
+    {
+      'main.vxml': vxml(`<menu id="main" scope="document"><choice dtmf="0" next="#operator">operator</choice></menu>
+        <form id="ask"><field name="n" type="digits?length=2"><prompt>digits?</prompt></field></form>
+        <form id="operator"><block>operator</block></form>`),
+      'start.vxml': vxml(`<form><block><goto next="main.vxml#ask"/></block></form>`),
+    },
+    [{ dtmf: '0' }],
+    { start: 'start.vxml' },
+  );
+  t.same(platform.prompts, ['digits?', 'operator']);
+});

@@ -86,3 +86,23 @@ t.test('session.connection and the SSML of prompts', async (t) => {
   t.same(platform.prompts, ['From sip:alice@example.com beep']);
   t.match(platform.ssml[0], /<speak [^>]*>From sip:alice@example\.com <break time="1s"\/><audio src="http:\/\/test\.local\/app\/beep\.wav">beep<\/audio><\/speak>/);
 });
+
+t.test('close() while waiting for input ends the run; close is idempotent', async (t) => {
+  const { platform, running, session } = await manual(digitsDoc());
+  t.same(platform.prompts, ['number?']);
+  session.close();
+  session.close();
+  const result = await running;
+  t.equal(result.reason, 'hangup');
+});
+
+t.test('maxnbest: application.lastresult$ holds the matching hypotheses, the field the best', async (t) => {
+  const { platform, running } = await manual(
+    vxml(`<form><property name="maxnbest" value="3"/><field name="yes" type="boolean"><prompt>ok?</prompt>
+      <filled><prompt><value expr="yes"/> <value expr="application.lastresult$.length"/> <value expr="application.lastresult$[1].utterance"/> <value expr="application.lastresult$.utterance"/></prompt></filled></field></form>`),
+  );
+  platform.listener.speech?.({ hypotheses: [{ text: 'no', confidence: 0.8 }, { text: 'mumble', confidence: 0.7 }, { text: 'yes', confidence: 0.6 }] });
+  await settle();
+  await running;
+  t.same(platform.prompts, ['ok?', 'false 2 yes no']);
+});

@@ -75,3 +75,30 @@ t.test('<data> exposes a read-only DOM; <foreach> iterates arrays', async (t) =>
   });
   t.same(platform.prompts, ['a', 'b', 'ABC 42']);
 });
+
+t.test('goto to a missing dialog and <return> outside a subdialog are caught where they happen', async (t) => {
+  const { platform } = await runSession({
+    'main.vxml': vxml(`<form>
+      <catch event="error.badfetch"><prompt>badfetch</prompt></catch>
+      <catch event="error.semantic"><prompt>semantic</prompt><exit/></catch>
+      <block><goto next="#nowhere"/></block>
+      <block><return/></block>
+    </form>`),
+  });
+  t.same(platform.prompts, ['badfetch', 'semantic']);
+});
+
+t.test('submit without namelist sends the named input items; objects go as name.prop', async (t) => {
+  const { fetcher } = await runSession(
+    {
+      'main.vxml': vxml(`<form><field name="n" type="digits?length=1"><prompt>n?</prompt></field>
+        <block name="b"><var name="notsent" expr="1"/><submit next="a.vxml"/></block></form>
+        <form id="o"><block><var name="o" expr="({x: 1, y: {z: 'w'}})"/><submit next="a.vxml" namelist="o"/></block></form>`),
+      'a.vxml': vxml(`<form><block><goto next="main.vxml#o"/></block></form>`),
+    },
+    [{ dtmf: '4' }, 'hangup'],
+  );
+  const urls = fetcher.requests.map((r) => r.url);
+  t.equal(urls[1], 'http://test.local/app/a.vxml?n=4');
+  t.equal(urls[3], 'http://test.local/app/a.vxml?o.x=1&o.y.z=w');
+});
