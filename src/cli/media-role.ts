@@ -50,7 +50,7 @@ export async function startMediaRole(config: Config, bus: Bus, metrics: Metrics 
     logger: log,
   });
   if (metrics !== undefined) {
-    registerMediaMetrics(metrics, () => ({ ...engine.load(), ...engine.trafficTotals() }));
+    registerMediaMetrics(metrics, () => ({ ...engine.load(), ...engine.trafficTotals(), ...engine.tickHealth() }));
   }
   const node = new MediaNode({
     nodeId,

@@ -235,6 +235,8 @@ export interface MediaMetricsSnapshot {
   packetsOut: number;
   packetsLost: number;
   maxJitterMs: number;
+  skippedFrames: number;
+  lateFrames: number;
 }
 
 /**
@@ -255,6 +257,8 @@ export function registerMediaMetrics(metrics: Metrics, snapshot: () => MediaMetr
     ['packetsOut', 'opencx_media_packets_sent', 'RTP packets sent by open endpoints'],
     ['packetsLost', 'opencx_media_packets_lost', 'RTP packets lost towards open endpoints (RFC 3550 A.3)'],
     ['maxJitterMs', 'opencx_media_jitter_max_ms', 'highest interarrival jitter among open endpoints (RFC 3550 A.8), ms'],
+    ['skippedFrames', 'opencx_media_tick_skipped_frames', '20 ms frames the media tick skipped because the process stalled (gaps in every stream), since start'],
+    ['lateFrames', 'opencx_media_tick_late_frames', '20 ms frames the media tick sent one frame or more late, since start'],
   ];
   registerSnapshotGauges(metrics, gauges, snapshot);
 }

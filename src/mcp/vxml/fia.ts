@@ -335,6 +335,8 @@ export class FormRunner {
     switch (result.kind) {
       case 'noinput':
         throw new VxmlEvent('noinput');
+      case 'maxspeechtimeout':
+        throw new VxmlEvent('maxspeechtimeout', 'the utterance was longer than maxspeechtimeout');
       case 'nomatch':
         this.s.steps = 0;
         this.setLastResult([{ confidence: 0, utterance: result.utterance, inputmode: result.inputmode, interpretation: undefined }]);

@@ -33,6 +33,8 @@ export interface CollectOptions {
 export type CollectResult =
   | { kind: 'match'; active: ActiveGrammar; match: GrammarMatch; inputmode: 'dtmf' | 'voice'; nbest?: Array<{ active: ActiveGrammar; match: GrammarMatch }> }
   | { kind: 'noinput' }
+  /** speech began but no result came within maxspeechtimeout */
+  | { kind: 'maxspeechtimeout' }
   | { kind: 'nomatch'; utterance: string; inputmode: 'dtmf' | 'voice' }
   | { kind: 'hangup' }
   | { kind: 'error'; message: string };
@@ -187,7 +189,10 @@ export class InputCollector {
       this.pending = {
         onDtmf: onKey,
         onSpeechStart: () => {
-          if (!deaf()) bargeIn();
+          if (deaf() || finished) return;
+          bargeIn();
+          // §6.3.2: an utterance longer than maxspeechtimeout is the maxspeechtimeout event
+          arm(opts.recognition.maxspeechtimeoutMs, () => finish({ kind: 'maxspeechtimeout' }));
         },
         onSpeech,
         onError: (message) => finish({ kind: 'error', message }),

@@ -383,7 +383,7 @@ export class VoiceXmlSession implements ExecHost {
   /** §5.2.5 default catch handlers */
   private defaultHandler(ev: VxmlEvent): { reprompt: boolean } {
     const e = ev.event;
-    if (e === 'noinput' || e === 'nomatch' || e === 'help' || e.startsWith('help.') || e.startsWith('noinput.') || e.startsWith('nomatch.')) return { reprompt: true };
+    if (e === 'noinput' || e === 'nomatch' || e === 'help' || e === 'maxspeechtimeout' || e.startsWith('help.') || e.startsWith('noinput.') || e.startsWith('nomatch.')) return { reprompt: true };
     if (e === 'cancel' || e.startsWith('cancel.')) return { reprompt: false };
     if (e === 'exit' || e.startsWith('exit.')) throw new ExitSignal(undefined, undefined);
     this.logger.info({ event: e, message: ev.eventMessage }, 'uncaught VoiceXML event ends the session');

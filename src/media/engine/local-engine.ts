@@ -125,6 +125,9 @@ export class LocalMediaEngine implements MediaEngineApi {
   private readonly forks = new Map<string, ActiveFork>();
   private ticker: TimerHandle | undefined;
   private nextTickAt = 0;
+  /** frames the tick dropped because the process stalled, and frames it sent a frame or more late (metrics) */
+  private skippedFrames = 0;
+  private lateFrames = 0;
   private tickNo = 0;
   private counter = 0;
   private closed = false;
@@ -660,6 +663,11 @@ export class LocalMediaEngine implements MediaEngineApi {
     };
   }
 
+  /** How the 20 ms tick kept time since start: frames skipped (stalls) and frames sent late. */
+  tickHealth(): { skippedFrames: number; lateFrames: number } {
+    return { skippedFrames: this.skippedFrames, lateFrames: this.lateFrames };
+  }
+
   /** Sum of every endpoint's stream statistics (metrics). */
   trafficTotals(): { packetsIn: number; packetsOut: number; packetsLost: number; maxJitterMs: number } {
     let packetsIn = 0;
@@ -698,7 +706,13 @@ export class LocalMediaEngine implements MediaEngineApi {
 
   private onTimer(): void {
     const now = this.scheduler.now();
-    if (now - this.nextTickAt > 10 * FRAME_MS) this.nextTickAt = now; // the process stalled: skip, don't burst
+    if (now - this.nextTickAt > 10 * FRAME_MS) {
+      // the process stalled: skip, don't burst (every skipped frame is a gap in every stream we send)
+      this.skippedFrames += Math.floor((now - this.nextTickAt) / FRAME_MS);
+      this.nextTickAt = now;
+    }
+    // a frame sent more than one frame late is a gap the far end's jitter buffer has to hide
+    if (now - this.nextTickAt >= FRAME_MS) this.lateFrames += Math.floor((now - this.nextTickAt) / FRAME_MS);
     let guard = 0;
     while (now >= this.nextTickAt && guard++ < 10) {
       try {

@@ -106,3 +106,18 @@ t.test('maxnbest: application.lastresult$ holds the matching hypotheses, the fie
   await running;
   t.same(platform.prompts, ['ok?', 'false 2 yes no']);
 });
+
+t.test('speech that starts but never ends is maxspeechtimeout', async (t) => {
+  const { platform, scheduler, running } = await manual(
+    vxml(`<form><property name="maxspeechtimeout" value="10s"/><field name="yes" type="boolean"><prompt>ok?</prompt>
+      <catch event="maxspeechtimeout"><prompt>too long</prompt><exit/></catch></field></form>`),
+  );
+  platform.listener.speechStart?.();
+  scheduler.advance(9000);
+  await settle();
+  t.same(platform.prompts, ['ok?'], 'the noinput timeout (5 s) no longer applies');
+  scheduler.advance(1500);
+  await settle();
+  await running;
+  t.same(platform.prompts, ['ok?', 'too long']);
+});

@@ -3,14 +3,21 @@ import { runSession, vxml } from './fakes.js';
 
 const limits = { scriptTimeMs: 200, scriptMemoryBytes: 16 * 1024 * 1024 };
 
-t.test('an infinite loop ends the session with error.semantic while another session keeps running', async (t) => {
+t.test('an infinite loop, unbounded allocation and a non-XML document each end their session while another keeps running', async (t) => {
   const looping = runSession({ 'main.vxml': vxml(`<form><block><script>while (true) {}</script></block></form>`) }, [], { limits });
+  const allocating = runSession({ 'main.vxml': vxml(`<form><block><script>var a=[];while(true)a.push(new Array(1e6))</script></block></form>`) }, [], { limits });
+  const notXml = runSession({ 'main.vxml': '<vxml><form><block>unclosed</vxml>' });
   const healthy = runSession({ 'main.vxml': vxml(`<form><field name="n" type="digits?length=1"><prompt>digit?</prompt></field><block><prompt>got <value expr="n"/></prompt></block></form>`) }, [{ dtmf: '5' }]);
-  const [a, b] = await Promise.all([looping, healthy]);
+  const [a, b, c, d] = await Promise.all([looping, allocating, notXml, healthy]);
   t.equal(a.result.reason, 'error');
   t.equal(a.result.event, 'error.semantic');
   t.match(a.result.message, /script time limit exceeded/);
-  t.same(b.platform.prompts, ['digit?', 'got 5']);
+  t.equal(b.result.event, 'error.semantic');
+  t.match(b.result.message, /script (memory|time) limit exceeded/);
+  t.equal(c.result.reason, 'error');
+  t.equal(c.result.event, 'error.badfetch');
+  t.same(d.platform.prompts, ['digit?', 'got 5']);
+  t.equal(d.result.reason, 'exit');
 });
 
 t.test('a handler may run after a limit, but a second limit in the session ends it', async (t) => {

@@ -93,12 +93,14 @@ t.test('submit without namelist sends the named input items; objects go as name.
     {
       'main.vxml': vxml(`<form><field name="n" type="digits?length=1"><prompt>n?</prompt></field>
         <block name="b"><var name="notsent" expr="1"/><submit next="a.vxml"/></block></form>
-        <form id="o"><block><var name="o" expr="({x: 1, y: {z: 'w'}})"/><submit next="a.vxml" namelist="o"/></block></form>`),
+        <form id="o"><block><var name="o" expr="({x: 1, y: {z: 'w'}})"/><submit next="b.vxml" namelist="o"/></block></form>`),
       'a.vxml': vxml(`<form><block><goto next="main.vxml#o"/></block></form>`),
+      'b.vxml': vxml(`<form><block><exit/></block></form>`),
     },
     [{ dtmf: '4' }, 'hangup'],
   );
   const urls = fetcher.requests.map((r) => r.url);
   t.equal(urls[1], 'http://test.local/app/a.vxml?n=4');
-  t.equal(urls[3], 'http://test.local/app/a.vxml?o.x=1&o.y.z=w');
+  t.equal(urls[3], 'http://test.local/app/b.vxml?o.x=1&o.y.z=w');
+  t.equal(urls.length, 4);
 });
