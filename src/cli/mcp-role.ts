@@ -54,10 +54,11 @@ export async function startMcpRole(options: McpRoleOptions): Promise<McpRole> {
   const log = options.logger.child({ component: 'mcp' });
   const blobs = options.blobs ?? openBlobStore(config.blobs, config.dataDir, log);
   const ownBlobs = options.blobs === undefined;
-  const google = googleOptions(config);
+  const googleTts = googleOptions(config.mcp.googleTtsEndpoint, config.mcp.googleKeyFile);
+  const googleSpeech = googleOptions(config.mcp.googleSpeechEndpoint, config.mcp.googleKeyFile);
   const tts: TtsProvider = createTtsProvider({
     provider: config.mcp.ttsProvider,
-    ...(config.mcp.ttsProvider === 'google' ? { google } : {}),
+    ...(config.mcp.ttsProvider === 'google' ? { google: googleTts } : {}),
     cacheBytes: config.mcp.ttsCacheMb * 1024 * 1024,
     blobs,
     scheduler,
@@ -66,7 +67,7 @@ export async function startMcpRole(options: McpRoleOptions): Promise<McpRole> {
   let closeAsr: (() => Promise<void>) | undefined;
   if (config.mcp.asrProvider !== 'none') {
     try {
-      const provider = createAsrProvider({ provider: config.mcp.asrProvider, ...(config.mcp.asrProvider === 'google' ? { google } : {}) }, { scheduler, logger: log });
+      const provider = createAsrProvider({ provider: config.mcp.asrProvider, ...(config.mcp.asrProvider === 'google' ? { google: googleSpeech } : {}) }, { scheduler, logger: log });
       asr = provider;
       closeAsr = () => provider.close();
     } catch (err) {
@@ -143,9 +144,8 @@ export async function startMcpRole(options: McpRoleOptions): Promise<McpRole> {
   };
 }
 
-function googleOptions(config: Config): { apiEndpoint?: string; port?: number; insecure?: boolean; keyFilename?: string } {
+function googleOptions(endpoint: string | undefined, keyFile: string | undefined): { apiEndpoint?: string; port?: number; insecure?: boolean; keyFilename?: string } {
   const out: { apiEndpoint?: string; port?: number; insecure?: boolean; keyFilename?: string } = {};
-  const endpoint = config.mcp.googleEndpoint;
   if (endpoint !== undefined) {
     const m = /^(.*):(\d+)$/.exec(endpoint);
     out.apiEndpoint = m?.[1] ?? endpoint;
@@ -153,6 +153,6 @@ function googleOptions(config: Config): { apiEndpoint?: string; port?: number; i
     // a host:port of our own (a gateway, a test server) speaks plain gRPC on loopback
     out.insecure = /^(127\.|localhost|\[?::1)/.test(out.apiEndpoint);
   }
-  if (config.mcp.googleKeyFile !== undefined) out.keyFilename = config.mcp.googleKeyFile;
+  if (keyFile !== undefined) out.keyFilename = keyFile;
   return out;
 }

@@ -200,8 +200,10 @@ const mcpSchema = z
     language: z.string().min(2).default('en-US'),
     /** TTS voice name (provider-specific); absent: the provider's default for the language */
     voice: z.string().min(1).optional(),
-    /** host:port of a Google API endpoint (a private gateway or a test server); absent: Google's */
-    googleEndpoint: z.string().min(1).optional(),
+    /** host:port of the Google Text-to-Speech endpoint (a private gateway or a test server); absent: Google's */
+    googleTtsEndpoint: z.string().min(1).optional(),
+    /** host:port of the Google Speech-to-Text endpoint; absent: Google's */
+    googleSpeechEndpoint: z.string().min(1).optional(),
     /** service-account key file for the Google providers */
     googleKeyFile: z.string().min(1).optional(),
     /** in-memory cache of synthesised prompts, MiB */

@@ -16,7 +16,8 @@ export interface VxmlTestServer {
   base: string;
   requests: ReceivedRequest[];
   /** path → [content type, body] (a function answers per request) */
-  routes: Map<string, { type: string; body: Buffer | string } | ((r: ReceivedRequest) => { type: string; body: Buffer | string })>;
+  /** a route may answer after delayMs (a slow application server) */
+  routes: Map<string, { type: string; body: Buffer | string; delayMs?: number } | ((r: ReceivedRequest) => { type: string; body: Buffer | string })>;
   waitFor(path: string, timeoutMs?: number): Promise<ReceivedRequest>;
   close(): Promise<void>;
 }
@@ -53,6 +54,7 @@ export async function startVxmlTestServer(): Promise<VxmlTestServer> {
           return;
         }
         const answer = typeof route === 'function' ? route(received) : route;
+        if (typeof route !== 'function' && route.delayMs !== undefined) await new Promise((r) => setTimeout(r, route.delayMs));
         res.writeHead(200, { 'content-type': answer.type }).end(answer.body);
       })();
     });

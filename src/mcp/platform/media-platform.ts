@@ -143,8 +143,12 @@ export class MediaPlatform implements Platform {
           try {
             pcm = await r;
           } catch (err) {
-            if (!controller.signal.aborted) this.options.logger.warn({ err: describeError(err) }, 'prompt not rendered');
             pcm = new Int16Array(0);
+            if (!controller.signal.aborted) {
+              // VoiceXML 2.0 §5.2.6: a platform resource that fails is error.noresource for the document
+              this.options.logger.warn({ err: describeError(err) }, 'prompt not rendered: TTS or audio unavailable');
+              this.emit('recognitionError', `prompt not rendered: ${describeError(err)}`);
+            }
           }
           await this.options.engine.writeStream(streams[i] as string, toBytes(pcm), true);
         }

@@ -11,6 +11,8 @@ import { VxmlEvent } from './signals.js';
 export interface LoadedDocument {
   url: string;
   root: XmlElement;
+  /** its application root document, fetched with it (so a failure is the referrer's error.badfetch) */
+  applicationRoot?: LoadedDocument;
 }
 
 export function resolveUri(uri: string, base: string): string {

@@ -10,7 +10,7 @@ import { semantic } from './executable.js';
 import type { ActiveGrammar, CollectResult } from './input-collector.js';
 import { GrammarLoader } from './grammar-loader.js';
 import { stringOf } from './prompts.js';
-import { AbortSignalError, ReturnSignal, TransitionSignal, VxmlEvent } from './signals.js';
+import { SessionEndSignal, ReturnSignal, TransitionSignal, VxmlEvent } from './signals.js';
 import type { VoiceXmlSession } from './session.js';
 import { runRecord, runSubdialog, runTransfer } from './form-items.js';
 
@@ -98,9 +98,10 @@ export class FormRunner {
     let t = first;
     for (let i = 0; t !== undefined && (t.url !== undefined || t.submit !== undefined) && t.loaded === undefined; i++) {
       const current: TransitionSignal = t;
-      if (i > 20) throw new AbortSignalError('error.semantic', 'too many failing transitions');
+      if (i > 20) throw new SessionEndSignal('error.semantic', 'too many failing transitions');
       const next = await this.guarded(item, async () => {
         const loaded = await this.s.fetchTarget(current);
+        await this.s.prefetchRoot(loaded);
         if (current.dialog !== undefined && this.s.findDialog(loaded.root, current.dialog) === undefined) {
           throw new VxmlEvent('error.badfetch', `no dialog ${current.dialog} in ${loaded.url}`);
         }
@@ -120,7 +121,7 @@ export class FormRunner {
     } catch (err) {
       if (err instanceof TransitionSignal) return err;
       if (err instanceof ReturnSignal && !this.inSubdialog) return this.guarded(scope, () => Promise.reject(new VxmlEvent('error.semantic', '<return> outside a subdialog')));
-      if (!(err instanceof VxmlEvent) && !(err instanceof Error && !(err instanceof AbortSignalError))) throw err;
+      if (!(err instanceof VxmlEvent) && !(err instanceof Error && !(err instanceof SessionEndSignal))) throw err;
       if (!(err instanceof VxmlEvent)) this.s.logger.warn({ err }, 'unexpected failure in the FIA, thrown as error.semantic');
       const ev = err instanceof VxmlEvent ? err : semantic(err);
       try {
@@ -149,6 +150,12 @@ export class FormRunner {
         sb.declareValue(this.nameOfItem(c), expr === undefined ? undefined : this.s.executor.evaluate(expr), 'dialog');
         this.promptCounts.set(c, 0);
       }
+    }
+    // §2.3.4.1: every <param> of the calling <subdialog> must match a <var> of the form
+    if (this.params !== undefined) {
+      const declared = new Set(childElements(this.el, 'var').map((v) => attr(v, 'name')));
+      const stray = Object.keys(this.params).filter((p) => !declared.has(p));
+      if (stray.length > 0) throw new VxmlEvent('error.semantic', `subdialog parameter ${stray.join(', ')} has no <var> in the form`);
     }
   }
 
@@ -233,7 +240,7 @@ export class FormRunner {
   /** collect phase: activate grammars and wait for input */
   private async collect(item: XmlElement): Promise<CollectResult> {
     if (this.s.collector.hungUp) {
-      if (this.hangupDelivered) throw new AbortSignalError('connection.disconnect.hangup', 'the caller hung up');
+      if (this.hangupDelivered) throw new SessionEndSignal('connection.disconnect.hangup', 'the caller hung up');
       this.hangupDelivered = true;
       return { kind: 'hangup' };
     }

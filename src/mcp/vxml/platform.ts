@@ -58,7 +58,7 @@ export interface PlatformEvents {
   speechStart(): void;
   /** the recogniser finished an utterance */
   speech(result: SpeechResult): void;
-  /** the recogniser failed (engine died, provider down): becomes error.noresource */
+  /** a resource of the collection failed — the recogniser (engine died, provider down) or the synthesiser of its prompts: becomes error.noresource */
   recognitionError(message: string): void;
   /** the caller hung up: connection.disconnect.hangup */
   hangup(): void;

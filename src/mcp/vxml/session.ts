@@ -11,7 +11,7 @@ import { ScriptSandbox } from '../script/index.js';
 import type { GrammarFactory } from './grammar-port.js';
 import { defaultGrammars } from './grammars.js';
 import type { Platform, QueuedPrompt } from './platform.js';
-import { attr, childElements, nameOf } from './dom.js';
+import { attr, childElements, childNodes, nameOf } from './dom.js';
 import type { XmlElement } from './dom.js';
 import { DocumentLoader, resolveUri, splitFragment } from './documents.js';
 import type { LoadedDocument } from './documents.js';
@@ -21,7 +21,7 @@ import type { ExecHost } from './executable.js';
 import { InputCollector } from './input-collector.js';
 import { PropertyScope } from './properties.js';
 import { stringOf } from './prompts.js';
-import { AbortSignalError, DisconnectSignal, ExitSignal, RepromptSignal, ReturnSignal, TransitionSignal, VxmlEvent } from './signals.js';
+import { SessionEndSignal, ExitSignal, ReturnSignal, TransitionSignal, VxmlEvent } from './signals.js';
 import type { SubmitSpec } from './signals.js';
 import { FormRunner } from './fia.js';
 
@@ -101,7 +101,7 @@ export class VoiceXmlSession implements ExecHost {
   }
 
   get sandbox(): ScriptSandbox {
-    if (this.sandboxOrUndefined === undefined) throw new AbortSignalError('connection.disconnect.hangup', 'the session was closed');
+    if (this.sandboxOrUndefined === undefined) throw new SessionEndSignal('connection.disconnect.hangup', 'the session was closed');
     return this.sandboxOrUndefined;
   }
 
@@ -160,8 +160,7 @@ export class VoiceXmlSession implements ExecHost {
       if (err.namelist !== undefined) r.namelist = err.namelist;
       return r;
     }
-    if (err instanceof DisconnectSignal) return { reason: this.collector.hungUp ? 'hangup' : 'disconnect' };
-    if (err instanceof AbortSignalError) return { reason: err.event.startsWith('connection.disconnect.hangup') ? 'hangup' : err.event === 'connection.disconnect.transfer' ? 'transferred' : 'error', event: err.event, message: err.message };
+    if (err instanceof SessionEndSignal) return { reason: err.event.startsWith('connection.disconnect.hangup') ? 'hangup' : err.event === 'connection.disconnect.transfer' ? 'transferred' : 'error', event: err.event, message: err.message };
     if (err instanceof VxmlEvent) return { reason: 'error', event: err.event, ...(err.eventMessage !== undefined ? { message: err.eventMessage } : {}) };
     this.logger.error({ err }, 'VoiceXML interpreter failure');
     return { reason: 'error', event: 'error.semantic', message: err instanceof Error ? err.message : String(err) };
@@ -223,6 +222,15 @@ export class VoiceXmlSession implements ExecHost {
     }
   }
 
+  /** fetches the application root a document names, unless it is the current one (§1.5.2) */
+  async prefetchRoot(doc: LoadedDocument): Promise<void> {
+    const rootAttr = attr(doc.root, 'application');
+    if (rootAttr === undefined) return;
+    const rootUrl = resolveUri(rootAttr, doc.url);
+    if (this.appRoot?.url === rootUrl || rootUrl === doc.url) return;
+    doc.applicationRoot = await this.loader.loadDocument(rootUrl);
+  }
+
   /** fetches the document of a transition; failures are thrown in the dialog that asked (so it can catch error.badfetch) */
   async fetchTarget(t: TransitionSignal): Promise<LoadedDocument> {
     const url = t.url ?? this.doc?.url ?? '';
@@ -269,7 +277,7 @@ export class VoiceXmlSession implements ExecHost {
         this.sandbox.resetScope('application');
       }
     } else if (this.appRoot?.url !== rootUrl) {
-      const root = await this.loader.loadDocument(rootUrl);
+      const root = doc.applicationRoot?.url === rootUrl ? doc.applicationRoot : await this.loader.loadDocument(rootUrl);
       this.appRoot = root;
       this.sandbox.resetScope('application');
       this.properties = new PropertyScope(root.root);
@@ -332,7 +340,7 @@ export class VoiceXmlSession implements ExecHost {
       this.countStep();
       if (ev.limit !== undefined) {
         this.limitHits++;
-        if (this.limitHits > 1) throw new AbortSignalError('error.semantic', ev.eventMessage ?? 'script limit exceeded');
+        if (this.limitHits > 1) throw new SessionEndSignal('error.semantic', ev.eventMessage ?? 'script limit exceeded');
       }
       if (ev.event.startsWith('connection.disconnect')) this.collector.hungUp = this.collector.hungUp || ev.event === 'connection.disconnect.hangup';
       const count = (counts.get(ev.event) ?? 0) + 1;
@@ -341,27 +349,25 @@ export class VoiceXmlSession implements ExecHost {
       if (handler === undefined) return this.defaultHandler(ev);
       const depthBefore = this.sandbox.anonymousDepth;
       this.sandbox.pushAnonymous();
-      let reprompt = false;
       try {
         this.sandbox.declareValue('_event', ev.event);
         this.sandbox.declareValue('_message', ev.eventMessage);
-        await this.executor.run(Array.from({ length: handler.childNodes.length }, (_, i) => handler.childNodes.item(i)).filter((n) => n !== null));
+        await this.executor.run(childNodes(handler));
         return { reprompt: this.takeReprompt() };
       } catch (err) {
-        reprompt = this.takeReprompt();
-        if (err instanceof RepromptSignal) return { reprompt: true };
+        // a <reprompt> before a transition or another event does not carry over
+        this.takeReprompt();
         if (err instanceof VxmlEvent && depth < 20) {
           ev = err;
           continue;
         }
-        if (err instanceof Error && !(err instanceof VxmlEvent)) {
+        if (err instanceof Error && !(err instanceof VxmlEvent) && depth < 20) {
           ev = semantic(err);
-          if (depth < 20) continue;
+          continue;
         }
         throw err;
       } finally {
         if (this.sandboxOrUndefined !== undefined) this.sandbox.truncateAnonymous(depthBefore);
-        void reprompt;
       }
     }
   }
@@ -387,7 +393,7 @@ export class VoiceXmlSession implements ExecHost {
     if (e === 'cancel' || e.startsWith('cancel.')) return { reprompt: false };
     if (e === 'exit' || e.startsWith('exit.')) throw new ExitSignal(undefined, undefined);
     this.logger.info({ event: e, message: ev.eventMessage }, 'uncaught VoiceXML event ends the session');
-    throw new AbortSignalError(e, ev.eventMessage ?? `uncaught event ${e}`);
+    throw new SessionEndSignal(e, ev.eventMessage ?? `uncaught event ${e}`);
   }
 
   condTrue(expr: string): boolean {
@@ -400,7 +406,7 @@ export class VoiceXmlSession implements ExecHost {
 
   countStep(): void {
     this.steps++;
-    if (this.steps > this.maxTransitions) throw new AbortSignalError('error.semantic', 'too many transitions without input');
+    if (this.steps > this.maxTransitions) throw new SessionEndSignal('error.semantic', 'too many transitions without input');
   }
 
   // ExecHost

@@ -51,13 +51,8 @@ export class ReturnSignal {
   ) {}
 }
 
-export class DisconnectSignal {}
-
-/** <reprompt> in a catch: the FIA plays the prompts of the selected item again */
-export class RepromptSignal {}
-
-/** the session ends now (limits hit twice, close()) */
-export class AbortSignalError {
+/** the session ends now: an uncaught event, a second sandbox limit, too many transitions, close() */
+export class SessionEndSignal {
   constructor(
     readonly event: string,
     readonly message: string,

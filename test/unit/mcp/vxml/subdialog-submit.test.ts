@@ -104,3 +104,11 @@ t.test('submit without namelist sends the named input items; objects go as name.
   t.equal(urls[3], 'http://test.local/app/b.vxml?o.x=1&o.y.z=w');
   t.equal(urls.length, 4);
 });
+
+t.test('a leaf whose application root cannot be fetched is error.badfetch in the referring dialog', async (t) => {
+  const { platform } = await runSession({
+    'main.vxml': vxml(`<form><catch event="error.badfetch"><prompt>no root</prompt><exit/></catch><block><goto next="leaf.vxml"/></block></form>`),
+    'leaf.vxml': vxml(`<form><block>leaf</block></form>`, 'application="missing-root.vxml"'),
+  });
+  t.same(platform.prompts, ['no root']);
+});
