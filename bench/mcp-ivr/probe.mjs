@@ -117,7 +117,7 @@ export async function probeCall({ sipHost = '127.0.0.1', sipPort, vxmlUrl, holdM
       if (pt !== 0) return;
       let h = 12 + (m[0] & 15) * 4;
       if (m[0] & 0x10) h += 4 + m.readUInt16BE(h + 2) * 4;
-      arrivals.push([t, isSilent(m.subarray(h)), m.readUInt16BE(2)]);
+      arrivals.push([t, isSilent(m.subarray(h)), m.readUInt16BE(2), m[1] >> 7, m.readUInt32BE(4)]);
     });
     // ---- RTP send: silence every 20 ms, RFC 4733 events for keys
     const ssrc = crypto.randomBytes(4).readUInt32BE(0);
@@ -250,6 +250,7 @@ export async function probeCall({ sipHost = '127.0.0.1', sipPort, vxmlUrl, holdM
         if (!silent) { if (cur && rel - cur[1] < PROMPT_END_SILENCE_MS) cur[1] = rel; else { cur = [rel, rel]; res.segments.push(cur); } }
       }
     }
+    if (process.env.PROBE_DEBUG) for (let i = 1; i < arrivals.length; i++) { const g = arrivals[i][0] - arrivals[i - 1][0]; if (g > 40 || arrivals[i][3]) console.error(`gap ${g.toFixed(1)} at ${(arrivals[i][0] - t200).toFixed(0)} m=${arrivals[i][3]} dseq=${arrivals[i][2] - arrivals[i - 1][2]} dts=${arrivals[i][4] - arrivals[i - 1][4]} silentBefore=${arrivals[i - 1][1]}`); }
     res.ok = Number.isFinite(t200) && res.error === null;
     if (res.ok && firstIdx < 0) { res.ok = false; res.error = 'no prompt audio received'; }
   } catch (e) {
