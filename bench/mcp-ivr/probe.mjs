@@ -11,9 +11,10 @@
 //   both ways) and, with --keys, RFC 4733 key presses at the given times after the 200;
 // - first prompt packet = the first RTP packet (PT 0) whose µ-law payload is not silence (some sample
 //   with |linear| > SILENCE_LEVEL, i.e. not all bytes ≈ 0xFF/0x7F); firstPromptMs = its arrival − 200 OK;
-// - underruns: while the first prompt plays (from its first non-silent packet to its last one
-//   before ≥ 300 ms of silence, or the hang-up), every inter-arrival gap > 60 ms between consecutive
-//   packets counts as an underrun; sequence-number jumps are counted apart (lost packets);
+// - underruns: while the prompts play (from the first prompt packet to the hang-up: without keys the
+//   welcome and the account prompt play back to back for ~4.5 s, longer than --hold-ms 4000), every
+//   inter-arrival gap > 60 ms between consecutive packets counts as an underrun; sequence-number
+//   jumps are counted apart (lost or skipped packets). Use --keys only to explore the application;
 // - hangs up with BYE --hold-ms after the 200 (or answers the MCP's BYE with 200).
 // As a module: `probeCall({ sipHost, sipPort, vxmlUrl, holdMs, keys })` → result object (never throws).
 import dgram from 'node:dgram';
@@ -227,12 +228,10 @@ export async function probeCall({ sipHost = '127.0.0.1', sipPort, vxmlUrl, holdM
     const firstIdx = arrivals.findIndex((a) => !a[1]);
     if (firstIdx >= 0 && Number.isFinite(t200)) {
       res.firstPromptMs = arrivals[firstIdx][0] - t200;
-      // the first prompt: up to the last non-silent packet before ≥ 300 ms of silence
-      let last = firstIdx;
-      for (let i = firstIdx + 1; i < arrivals.length; i++) {
-        if (!arrivals[i][1]) last = i;
-        else if (arrivals[i][0] - arrivals[last][0] >= PROMPT_END_SILENCE_MS) break;
-      }
+      // the prompts play back to back (welcome, then "please enter your four digit account number",
+      // ~4.5 s): the probe presses no key, so every packet from the first prompt packet to the hang-up
+      // belongs to the prompt stream and every gap > 60 ms is an underrun
+      const last = arrivals.length - 1;
       let maxGap = 0;
       for (let i = firstIdx + 1; i <= last; i++) {
         const gap = arrivals[i][0] - arrivals[i - 1][0];

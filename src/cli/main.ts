@@ -6,6 +6,7 @@ import { parseCommandLine, USAGE } from './args.js';
 import { isSipWorker, runSipWorker } from './cluster.js';
 import { startServer } from './start.js';
 import { APP_USAGE, isAppCommand, runAppCli } from './app-commands.js';
+import { VXML_USAGE, isVxmlCommand, runVxmlCli } from './vxml-commands.js';
 import { isTelephonyCommand, runTelephonyCli, TELEPHONY_USAGE } from './telephony-commands.js';
 import { runUserCommand } from './user-commands.js';
 
@@ -26,10 +27,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (isTelephonyCommand(argv)) return runTelephonyCli(argv, env, { validateDialPlan });
   // app: hosted VoiceXML applications (app-commands.ts)
   if (isAppCommand(argv)) return runAppCli(argv, env);
+  // vxml run: an application in the terminal (vxml-commands.ts)
+  if (isVxmlCommand(argv)) return runVxmlCli(argv);
   const command = parseCommandLine(argv);
   switch (command.kind) {
     case 'help':
-      process.stdout.write(USAGE + TELEPHONY_USAGE + APP_USAGE);
+      process.stdout.write(USAGE + TELEPHONY_USAGE + APP_USAGE + VXML_USAGE);
       return 0;
     case 'version':
       process.stdout.write(`${packageVersion()}\n`);

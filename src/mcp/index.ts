@@ -21,3 +21,4 @@ export { createSessionTransfer } from './entry/transfer.js';
 export { parseEntryUri, isEntryUri } from './entry/entry-uri.js';
 export { AudioTapServer } from './platform/audio-tap.js';
 export type { SpeechRecognizer, SpeechSynthesizer } from './platform/ports.js';
+export { runInTerminal, type TerminalOptions } from './vxml/runner/terminal.js';

@@ -32,6 +32,7 @@ export interface ExecHost {
   /** <reprompt> */
   reprompt(): void;
   bargein(el: XmlElement): boolean;
+  bargeinType(el: XmlElement): 'speech' | 'hotword';
   enumerateItems(from: XmlElement): Array<{ prompt: string; dtmf: string }>;
   disconnect(namelist?: Record<string, unknown>): Promise<void>;
   /** the names of the current form's named input items (what <submit> sends without a namelist) */
@@ -129,7 +130,7 @@ export class Executor {
     if (!this.cond(el)) return;
     const r = renderPrompt(childNodes(el), this.promptContext(el), attr(el, 'xml:lang') ?? this.host.language());
     const timeout = attr(el, 'timeout');
-    const p: QueuedPrompt = { ssml: r.ssml, text: r.text, bargein: this.host.bargein(el), bargeinType: attr(el, 'bargeintype') === 'hotword' ? 'hotword' : 'speech' };
+    const p: QueuedPrompt = { ssml: r.ssml, text: r.text, bargein: this.host.bargein(el), bargeinType: this.host.bargeinType(el) };
     const ms = timeout === undefined ? undefined : parseTimeAttr(timeout);
     if (ms !== undefined) p.timeoutMs = ms;
     this.host.queuePrompt(p);

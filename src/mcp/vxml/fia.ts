@@ -282,7 +282,7 @@ export class FormRunner {
   async activeGrammars(item: XmlElement): Promise<ActiveGrammar[]> {
     const out: ActiveGrammar[] = [];
     const loader = this.grammarLoader;
-    if (this.isMenu) out.push(...(await loader.menuGrammars(this.el)));
+    if (this.isMenu) out.push(...(await loader.menuGrammars(this.el)), ...(await this.linkGrammars(this.el)));
     else {
       for (const g of childElements(item, 'grammar')) out.push({ grammar: await loader.load(g), level: 'field', tag: item });
       out.push(...loader.optionGrammars(item).map((grammar) => ({ grammar, level: 'field' as const, tag: item })));

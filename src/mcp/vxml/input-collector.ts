@@ -110,6 +110,7 @@ export class InputCollector {
       const interruptible = opts.prompts.every((p) => p.bargein);
       let promptsDone = opts.prompts.length === 0;
       const deaf = (): boolean => !interruptible && !promptsDone;
+      const hotword = (): boolean => !promptsDone && opts.prompts.some((p) => p.bargeinType === 'hotword');
       const bargeIn = (): void => {
         heard = true;
         timer?.cancel();
@@ -142,9 +143,10 @@ export class InputCollector {
         });
       };
       const onKey = (key: string): void => {
-        if (finished || deaf()) return;
+        // §6.3.6 inputmodes: without dtmf, keys are not input at all
+        if (finished || deaf() || !opts.dtmfEnabled) return;
         bargeIn();
-        if (!opts.dtmfEnabled || dtmfGrammars.length === 0) {
+        if (dtmfGrammars.length === 0) {
           finish({ kind: 'nomatch', utterance: key, inputmode: 'dtmf' });
           return;
         }
@@ -160,8 +162,9 @@ export class InputCollector {
         chain = chain.then(evaluateKeys).catch((err: unknown) => finish({ kind: 'error', message: String(err) }));
       };
       const onSpeech = (result: SpeechResult): void => {
-        if (finished || deaf()) return;
-        bargeIn();
+        if (finished || deaf() || !opts.voiceEnabled) return;
+        const hot = hotword();
+        if (!hot) bargeIn();
         chain = chain
           .then(async () => {
             const nbest: Array<{ active: ActiveGrammar; match: GrammarMatch }> = [];
@@ -182,6 +185,8 @@ export class InputCollector {
               finish({ kind: 'match', ...top, inputmode: 'voice', nbest });
               return;
             }
+            // §4.1.5.1 hotword barge-in: while such prompts play, speech that matches nothing is ignored
+            if (hot) return;
             finish({ kind: 'nomatch', utterance: result.hypotheses[0]?.text ?? '', inputmode: 'voice' });
           })
           .catch((err: unknown) => finish({ kind: 'error', message: String(err) }));
@@ -189,7 +194,7 @@ export class InputCollector {
       this.pending = {
         onDtmf: onKey,
         onSpeechStart: () => {
-          if (deaf() || finished) return;
+          if (deaf() || finished || hotword()) return;
           bargeIn();
           // §6.3.2: an utterance longer than maxspeechtimeout is the maxspeechtimeout event
           arm(opts.recognition.maxspeechtimeoutMs, () => finish({ kind: 'maxspeechtimeout' }));

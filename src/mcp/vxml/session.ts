@@ -450,6 +450,10 @@ export class VoiceXmlSession implements ExecHost {
     return this.properties.get('bargein', el) !== 'false';
   }
 
+  bargeinType(el: XmlElement): 'speech' | 'hotword' {
+    return (attr(el, 'bargeintype') ?? this.properties.get('bargeintype', el)) === 'hotword' ? 'hotword' : 'speech';
+  }
+
   enumerateItems(from: XmlElement): Array<{ prompt: string; dtmf: string }> {
     return this.form?.enumerateItems(from) ?? [];
   }

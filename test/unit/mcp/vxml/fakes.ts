@@ -53,6 +53,14 @@ export class FakePlatform implements Platform {
   disconnects = 0;
   recordResult: RecordResult = { audio: Buffer.alloc(800), type: 'audio/x-wav', durationMs: 2500, termchar: '#', maxtime: false, hangup: false };
   transferResult: TransferResult = { outcome: 'far_end_disconnect', durationMs: 12_000 };
+  /** when set, play() does not finish until finishPlayback() (or a barge-in stop) */
+  holdPlayback = false;
+  stops = 0;
+  private finishers: Array<() => void> = [];
+
+  finishPlayback(): void {
+    for (const f of this.finishers.splice(0)) f();
+  }
 
   /** answers are consumed one per play() (each collection plays, even with no prompts) */
   constructor(readonly answers: Answer[] = []) {}
@@ -74,7 +82,25 @@ export class FakePlatform implements Platform {
         else this.listener.speech?.({ hypotheses: [{ text: answer.say, confidence: 0.9 }] });
       });
     }
-    return { done: Promise.resolve(), stop: () => undefined };
+    if (!this.holdPlayback || prompts.length === 0) return { done: Promise.resolve(), stop: () => undefined };
+    let playing = true;
+    let resolveDone = (): void => undefined;
+    const done = new Promise<void>((resolve) => {
+      resolveDone = resolve;
+    });
+    const finish = (): void => {
+      playing = false;
+      resolveDone();
+    };
+    this.finishers.push(finish);
+    return {
+      done,
+      /** counts only stops that cut a prompt short */
+      stop: () => {
+        if (playing) this.stops++;
+        finish();
+      },
+    };
   }
 
   startRecognition(): void {

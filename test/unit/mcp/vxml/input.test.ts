@@ -1,11 +1,26 @@
 import t from 'tap';
 import { FakeScheduler } from '../../../../src/lib/clock.js';
 import { VoiceXmlSession } from '../../../../src/mcp/vxml/index.js';
+import type { SessionResult } from '../../../../src/mcp/vxml/index.js';
 import { BASE, FakePlatform, MemoryFetcher, settle, until, vxml } from './fakes.js';
 
 /** a session driven by hand: the test presses keys and moves fake time */
-async function manual(doc: string) {
+/** lets held playback finish until the session ends */
+async function drain(platform: FakePlatform, running: Promise<SessionResult>): Promise<SessionResult> {
+  let done = false;
+  void running.finally(() => {
+    done = true;
+  });
+  await until(() => {
+    platform.finishPlayback();
+    return done;
+  });
+  return running;
+}
+
+async function manual(doc: string, hold = false) {
   const platform = new FakePlatform();
+  platform.holdPlayback = hold;
   const scheduler = new FakeScheduler();
   const session = new VoiceXmlSession({ platform, fetcher: new MemoryFetcher({ 'main.vxml': doc }), scheduler });
   let done = false;
@@ -120,4 +135,47 @@ t.test('speech that starts but never ends is maxspeechtimeout', async (t) => {
   await settle();
   await running;
   t.same(platform.prompts, ['ok?', 'too long']);
+});
+
+t.test('barge-in: DTMF stops an interruptible prompt; input during a bargein="false" prompt is dropped', async (t) => {
+  const open = await manual(digitsDoc(), true);
+  open.platform.listener.dtmf?.('1');
+  open.platform.listener.dtmf?.('#');
+  await settle();
+  await drain(open.platform, open.running);
+  t.equal(open.platform.stops, 1, 'the prompt was stopped');
+  t.same(open.platform.prompts, ['number?', 'got 1']);
+
+  const closed = await manual(
+    vxml(`<form><field name="n" type="digits?length=1"><prompt bargein="false">listen first</prompt>
+      <filled><prompt>got <value expr="n"/></prompt><exit/></filled></field></form>`),
+    true,
+  );
+  closed.platform.listener.dtmf?.('1');
+  await settle();
+  closed.platform.finishPlayback();
+  await settle();
+  closed.platform.listener.dtmf?.('2');
+  await settle();
+  await drain(closed.platform, closed.running);
+  t.equal(closed.platform.stops, 0);
+  t.same(closed.platform.prompts, ['listen first', 'got 2'], 'the key pressed during the prompt is not input');
+});
+
+t.test('hotword barge-in: speech that matches nothing neither stops the prompt nor is a nomatch', async (t) => {
+  const { platform, running } = await manual(
+    vxml(`<form><field name="yes" type="boolean"><prompt bargeintype="hotword">long announcement</prompt>
+      <nomatch><prompt>nomatch</prompt><exit/></nomatch>
+      <filled><prompt>got <value expr="yes"/></prompt><exit/></filled></field></form>`),
+    true,
+  );
+  platform.listener.speechStart?.();
+  platform.listener.speech?.({ hypotheses: [{ text: 'hello there', confidence: 0.9 }] });
+  await settle();
+  t.equal(platform.stops, 0);
+  platform.listener.speechStart?.();
+  platform.listener.speech?.({ hypotheses: [{ text: 'yes', confidence: 0.9 }] });
+  await settle();
+  await drain(platform, running);
+  t.same(platform.prompts, ['long announcement', 'got true']);
 });
