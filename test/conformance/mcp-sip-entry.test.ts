@@ -90,6 +90,39 @@ t.test('RFC 5552 and RFC 4240 entries from SIPp', async (t) => {
     t.ok(web.requests.some((r) => r.path === '/tone.wav'), 'the announcement was fetched');
   });
 
+  await t.test('hostile documents end their own sessions; a call beside them goes on', async (t) => {
+    const hostile: Record<string, string> = {
+      loop: vxml('<form><block><script>while (true) {}</script><prompt>never</prompt></block></form>'),
+      alloc: vxml('<form><block><script>var a = []; while (true) a.push(new Array(100000).fill(1));</script></block></form>'),
+      notxml: '<vxml version="2.1"><form><block><prompt>unclosed</block>',
+    };
+    for (const [name, body] of Object.entries(hostile)) web.routes.set(`/${name}.vxml`, { type: VXML_TYPE, body });
+    web.routes.set(
+      '/calm.vxml',
+      { type: VXML_TYPE, body: vxml(`<form><field name="key" type="digits?length=1"><prompt>Press 1.</prompt></field><block><submit next="${web.base}/calm" method="post" namelist="key"/></block></form>`) },
+    );
+    web.routes.set('/calm', { type: VXML_TYPE, body: vxml('<form><block><exit/></block></form>') });
+    const calm = await scenario(dir, 'calm.xml', { entry_uri: `sip:dialog@${sip};voicexml=${web.base}/calm.vxml`, pcap_dir: PCAP_DIR, dtmf_after_ms: '4000', bye_timeout_ms: '30000' });
+    const calmRun = runSipp({ target: sip, scenario: calm, calls: 1, rate: 1, timeoutS: 60 });
+    const hostileRuns = await Promise.all(
+      Object.keys(hostile).map(async (name) => {
+        // a session that dies at once sends its BYE before SIPp's key: a short pause, a generous BYE wait
+        const file = await scenario(dir, `${name}.xml`, { entry_uri: `sip:dialog@${sip};voicexml=${web.base}/${name}.vxml`, pcap_dir: PCAP_DIR, dtmf_after_ms: '0', bye_timeout_ms: '30000' });
+        return [name, await runSipp({ target: sip, scenario: file, calls: 1, rate: 1, timeoutS: 60 })] as const;
+      }),
+    );
+    for (const [name, run] of hostileRuns) {
+      // answered, then hung up by the MCP once the session ended with its error event
+      t.match(run.out, /BYE/, `${name}: the MCP hung up the session`);
+    }
+    const calmResult = await calmRun;
+    t.equal(calmResult.successful, 1, `the calm call beside them completed\n${calmResult.successful === 1 ? '' : calmResult.out}`);
+    const got = await web.waitFor('/calm', 1000).catch(() => undefined);
+    t.equal(got?.fields['key'], '1', 'and its application got the key');
+    const ended = server.output.filter((l) => /uncaught VoiceXML event ends the session|session ended/.test(l)).join('\n');
+    t.match(ended, /error\.semantic|error\.badfetch|limit/, 'the hostile sessions ended with error events');
+  });
+
   await t.test('a bad entry URI is refused, and the server lives on', async (t) => {
     const entry = `sip:dialog@${sip};voicexml=ftp://nowhere/x.vxml`;
     const file = await scenario(dir, 'bad.xml', { entry_uri: entry, pcap_dir: PCAP_DIR, dtmf_after_ms: '100', bye_timeout_ms: '1000' });

@@ -4,7 +4,7 @@
  */
 import { FetchError } from '../fetch/types.js';
 import type { Fetcher, FetchRequest, SubmitBody } from '../fetch/types.js';
-import { parseVoiceXml } from './dom.js';
+import { parseVoiceXml } from './parse-document.js';
 import type { XmlElement } from './dom.js';
 import { VxmlEvent } from './signals.js';
 

@@ -2,9 +2,7 @@
  * The document model: VoiceXML documents stay @xmldom/xmldom trees, read through these helpers
  * by local name, so a missing or foreign namespace prefix does not matter.
  */
-import { DOMParser } from '@xmldom/xmldom';
 import type { Element as XmlElement, Node as XmlNode } from '@xmldom/xmldom';
-import { validateDocument } from './validate.js';
 
 export type { XmlElement, XmlNode };
 
@@ -43,26 +41,6 @@ export function textOf(node: XmlNode): string {
   return node.textContent ?? '';
 }
 
-/** parses a VoiceXML document; undefined with the reason when it is not well-formed or not <vxml> */
-export function parseVoiceXml(text: string): { root: XmlElement } | { error: string } {
-  const problems: string[] = [];
-  let root: XmlElement | null = null;
-  try {
-    const doc = new DOMParser({
-      onError: (level, message) => {
-        if (level !== 'warning') problems.push(message);
-      },
-    }).parseFromString(text, 'text/xml');
-    root = doc.documentElement;
-  } catch (err) {
-    return { error: `not well-formed XML: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  if (problems.length > 0) return { error: `not well-formed XML: ${problems[0] ?? ''}` };
-  if (root === null || nameOf(root) !== 'vxml') return { error: 'not a VoiceXML document (no <vxml> root)' };
-  const problem = validateDocument(root);
-  if (problem !== undefined) return { error: `invalid VoiceXML: ${problem}` };
-  return { root };
-}
 
 /** serializes a DOM node to the JSON form the script sandbox builds a read-only DOM from */
 export interface DomJson {

@@ -15,7 +15,7 @@ import type { ScriptSandbox } from '../script/index.js';
 import { ScriptError } from '../script/index.js';
 import { resolveUri, splitFragment } from './documents.js';
 import type { DocumentLoader } from './documents.js';
-import { parseVoiceXml } from './dom.js';
+import { parseVoiceXml } from './parse-document.js';
 import { DOMParser } from '@xmldom/xmldom';
 
 /** what executable content needs from the interpreter */
