@@ -12,4 +12,4 @@ export { GatewayHealth, gatewayOrder, shouldFailover, type Gateway, type Balanci
 export { parseCidr, cidrContains } from './trunks/acl.js';
 export { transition as callTransition, type CallState, type EndCause } from './call/call-state.js';
 export { registerCallRoutes, type CallRoutesOptions, type ApiPrincipal } from './rest-calls.js';
-export { TrunkMonitor, type TrunkMonitorOptions } from './trunks/trunk-monitor.js';
+export { TrunkMonitor, type GatewayState, type TrunkMonitorOptions } from './trunks/trunk-monitor.js';

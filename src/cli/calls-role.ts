@@ -3,7 +3,7 @@ import { describeError, firstExternalAddress } from '../lib/index.js';
 import { B2bua, CallRouter, type ApplicationHost, TrunkMonitor, compileDialPlan, type CallDirectory, type CdrRecord, type CdrSink, type DialPlan, type TrunkInfo } from '../calls/index.js';
 import { TELEPHONY_CHANGED_TOPIC, createTelephonyStores, type TelephonyStores } from '../control/index.js';
 import type { MediaEngineApi } from '../media/index.js';
-import { registerCallMetrics, type Bus, type Config, type Metrics } from '../platform/index.js';
+import { registerCallMetrics, registerTrunkMetrics, type Bus, type Config, type Metrics } from '../platform/index.js';
 import { ua, type LocationStore, type SipService, type SubscriberDirectory } from '../sip/index.js';
 import type { Provisioning } from './subscriber-services.js';
 
@@ -84,6 +84,7 @@ export function startCallsRole(options: {
   });
   if (options.metrics !== undefined) {
     registerCallMetrics(options.metrics, () => ({ activeCalls: b2bua.activeCalls, dialogs: service.dialogCount, pendingInvites: service.pendingInviteCount }));
+    registerTrunkMetrics(options.metrics, () => monitor.gateways());
   }
   // provisioning changes (a trunk, a DID, a dial plan) take effect on the next call
   const changes = options.bus.subscribe(TELEPHONY_CHANGED_TOPIC, () => {
@@ -138,7 +139,14 @@ class StoreCallDirectory implements CallDirectory {
         name: t.name,
         direction: t.direction,
         acl: t.acl,
-        gateways: t.gateways.map((g) => ({ host: g.host, port: g.port, transport: g.transport, weight: g.weight, priority: -g.priority })),
+        gateways: t.gateways.map((g) => ({
+          host: g.host,
+          port: g.port,
+          transport: g.transport,
+          weight: g.weight,
+          priority: -g.priority,
+          ...(g.responseTimeoutSeconds !== undefined ? { responseTimeoutSeconds: g.responseTimeoutSeconds } : {}),
+        })),
         balancing: t.balancing,
         ...(creds !== undefined ? { outboundAuth: { username: creds.username, password: creds.password, ...(creds.realm !== null ? { realm: creds.realm } : {}) } } : {}),
         callerIdStyle: t.callerIdStyle,

@@ -24,7 +24,7 @@ import { ApiAnswerError, apiKeyFor, openLocalBackend, openRemoteBackend, running
 export const TELEPHONY_USAGE = `
 Telephony provisioning (same data-dir / --server / --api-key rules as the user commands;
 --tenant ID|NAME picks a tenant, default: the API key's tenant or the default tenant):
-  opencx trunk add NAME --gateway HOST[:PORT][;transport=udp|tcp|tls][;weight=N][;priority=N] ...
+  opencx trunk add NAME --gateway HOST[:PORT][;transport=udp|tcp|tls][;weight=N][;priority=N][;timeout=SECONDS] ...
          [--acl CIDR ...] [--username U --password P [--realm R]]   (answers the carrier's challenges)
          [--inbound-username U --inbound-password P]                (digest the peer must send)
          [--direction inbound|outbound|both] [--balancing failover|round-robin|weighted]
@@ -361,7 +361,7 @@ function readDocument(file: string): unknown {
 }
 
 function trunkLine(t: Trunk): string {
-  const gateways = t.gateways.map((g) => `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}/${g.transport}`).join(',') || '-';
+  const gateways = t.gateways.map((g) => `${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}/${g.transport}${g.responseTimeoutSeconds !== undefined ? `;timeout=${g.responseTimeoutSeconds}` : ''}`).join(',') || '-';
   const acl = t.acl.join(',') || '-';
   return `${t.name}\t${t.direction}\tgateways=${gateways}\tacl=${acl}\t${t.numberFormat}${t.enabled ? '' : '\t(disabled)'}`;
 }

@@ -33,6 +33,7 @@ const gatewaySchema = {
     transport: { type: 'string', enum: GATEWAY_TRANSPORTS, description: 'default udp' },
     weight: { type: 'integer', minimum: 0, maximum: 65535, description: 'share under weighted balancing; default 1' },
     priority: { type: 'integer', minimum: 0, maximum: 65535, description: 'lower first under failover; default 0' },
+    responseTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 32, description: 'seconds without any response to an INVITE (not even 100 Trying) before the next gateway is tried; default Timer B (32 s)' },
   },
   required: ['host'],
   additionalProperties: false,

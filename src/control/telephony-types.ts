@@ -29,6 +29,11 @@ export interface TrunkGateway {
   weight: number;
   /** lower is tried first under 'failover' */
   priority: number;
+  /**
+   * seconds to wait for any response to an INVITE (even 100 Trying) before trying the next
+   * gateway; absent = Timer B (32 s). Dead gateways are found in seconds instead of half a minute.
+   */
+  responseTimeoutSeconds?: number;
 }
 
 export interface Trunk {
@@ -85,6 +90,8 @@ export interface GatewayInput {
   weight?: number | undefined;
   /** default 0 */
   priority?: number | undefined;
+  /** 1-32; default none (Timer B, 32 s) */
+  responseTimeoutSeconds?: number | undefined;
 }
 
 export interface NewTrunk {

@@ -20,6 +20,8 @@ import {
  */
 export const TRUNK_NAME_MAX = 64;
 export const MAX_GATEWAYS = 32;
+/** Timer B (64*T1, RFC 3261 §17.1.1.2) gives up at 32 s anyway: a longer response timeout means nothing */
+export const MAX_GATEWAY_RESPONSE_TIMEOUT_SECONDS = 32;
 export const MAX_ACL_ENTRIES = 256;
 export const DEFAULT_TRUNK_REALM = 'opencx';
 
@@ -129,7 +131,9 @@ export function checkGateway(input: GatewayInput, field: string): TrunkGateway {
   const port = input.port === undefined ? (transport === 'tls' ? 5061 : 5060) : checkInteger(input.port, `${field}.port`, 1, 65535);
   const weight = input.weight === undefined ? 1 : checkInteger(input.weight, `${field}.weight`, 0, 65535);
   const priority = input.priority === undefined ? 0 : checkInteger(input.priority, `${field}.priority`, 0, 65535);
-  return { host, port, transport, weight, priority };
+  if (input.responseTimeoutSeconds === undefined) return { host, port, transport, weight, priority };
+  const responseTimeoutSeconds = checkInteger(input.responseTimeoutSeconds, `${field}.responseTimeoutSeconds`, 1, MAX_GATEWAY_RESPONSE_TIMEOUT_SECONDS);
+  return { host, port, transport, weight, priority, responseTimeoutSeconds };
 }
 
 export function checkGateways(inputs: readonly GatewayInput[], field = 'gateways'): TrunkGateway[] {
@@ -173,8 +177,11 @@ export function parseGatewaySpec(spec: string, field = 'gateway'): TrunkGateway 
       case 'priority':
         gateway.priority = /^\d+$/.test(value) ? Number(value) : Number.NaN;
         break;
+      case 'timeout':
+        gateway.responseTimeoutSeconds = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+        break;
       default:
-        throw new InvalidFieldError(field, `unknown parameter "${name}" (transport, weight or priority)`);
+        throw new InvalidFieldError(field, `unknown parameter "${name}" (transport, weight, priority or timeout)`);
     }
   }
   return checkGateway(gateway, field);

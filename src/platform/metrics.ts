@@ -282,6 +282,31 @@ export function registerCallMetrics(metrics: Metrics, snapshot: () => CallMetric
   );
 }
 
+/** One outbound trunk gateway's OPTIONS state, as the calls role reports it. */
+export interface TrunkGatewaySnapshot {
+  trunk: string;
+  /** host:port */
+  gateway: string;
+  up: boolean;
+}
+
+/**
+ * `opencx_trunk_gateway_up{trunk,gateway}`: 1 while a pinged gateway answers OPTIONS, 0 once it
+ * is marked down (the router then skips it). Only gateways of trunks with OPTIONS pinging appear.
+ */
+export function registerTrunkMetrics(metrics: Metrics, snapshot: () => TrunkGatewaySnapshot[]): void {
+  new Gauge({
+    name: 'opencx_trunk_gateway_up',
+    help: 'outbound trunk gateway state from OPTIONS pings: 1 up, 0 marked down',
+    labelNames: ['trunk', 'gateway'],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const g of snapshot()) this.labels(g.trunk, g.gateway).set(g.up ? 1 : 0);
+    },
+  });
+}
+
 /**
  * Gauges read on each scrape from a snapshot function (cached for 100 ms so one scrape reads it
  * once): the hot paths never touch prom-client.

@@ -457,6 +457,7 @@ export class B2bua {
       ...sessionTimerLike(call.incoming?.request),
       ...(branch.target !== undefined ? { target: branch.target } : {}),
       ...(branch.credentials !== undefined ? { credentials: branch.credentials } : {}),
+      ...(branch.responseTimeoutMs !== undefined ? { responseTimeoutMs: branch.responseTimeoutMs } : {}),
       timeoutMs,
     });
   }

@@ -33,6 +33,8 @@ export interface Branch {
   /** for CDRs and limits */
   trunk?: TrunkInfo;
   gateway?: Gateway;
+  /** give up on a next hop that sends no response at all in this many ms (a dead gateway) */
+  responseTimeoutMs?: number;
   label: string;
 }
 
@@ -338,6 +340,7 @@ export class CallRouter {
             ...(creds !== undefined ? { credentials: { username: creds.username, password: creds.password } } : {}),
             trunk,
             gateway: g,
+            ...(g.responseTimeoutSeconds !== undefined ? { responseTimeoutMs: g.responseTimeoutSeconds * 1000 } : {}),
             label: `trunk ${trunk.name} gateway ${g.host}:${g.port}`,
           },
         ],

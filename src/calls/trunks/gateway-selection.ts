@@ -11,6 +11,8 @@ export interface Gateway {
   priority?: number;
   /** share for weighted balancing; default 1 */
   weight?: number;
+  /** seconds to wait for any response to an INVITE (even 100 Trying) before failing over; default Timer B (32 s) */
+  responseTimeoutSeconds?: number;
 }
 
 export type Balancing = 'failover' | 'round-robin' | 'weighted';

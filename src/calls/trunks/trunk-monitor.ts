@@ -15,15 +15,29 @@ export interface TrunkMonitorOptions {
   localHost: () => string;
 }
 
+/** Timer F (64*T1, RFC 3261 §17.1.2.2): the longest a ping can go unanswered */
+const MAX_PING_WAIT_MS = 32_000;
+
+/** One pinged gateway as an operator sees it (the `opencx_trunk_gateway_up` gauge). */
+export interface GatewayState {
+  trunk: string;
+  /** host:port */
+  gateway: string;
+  up: boolean;
+}
+
 /**
  * OPTIONS pinging of outbound gateways (like Kamailio's dispatcher probing): each gateway of a
  * trunk with `optionsPingSeconds` > 0 is asked every that many seconds; two pings without an
  * answer (or answered 5xx) mark it down and the router skips it, one answer brings it back.
+ * A ping not answered by the time the next one is due counts as unanswered: waiting for Timer F
+ * (32 s) would take a dead gateway a minute to be noticed.
  */
 export class TrunkMonitor {
-  private readonly health = new Map<string, GatewayHealth>();
+  private readonly health = new Map<string, { trunk: string; gateway: string; health: GatewayHealth }>();
   private readonly dueAt = new Map<string, number>();
   private readonly inFlight = new Set<string>();
+  private readonly waits = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private closed = false;
 
@@ -35,14 +49,19 @@ export class TrunkMonitor {
   }
 
   isUp(trunk: TrunkInfo, gateway: Gateway): boolean {
-    return this.health.get(keyOf(trunk, gateway))?.up ?? true;
+    return this.health.get(keyOf(trunk, gateway))?.health.up ?? true;
   }
 
   /** a snapshot for the API and tests: key → up */
   states(): Record<string, boolean> {
     const out: Record<string, boolean> = {};
-    for (const [k, h] of this.health) out[k] = h.up;
+    for (const [k, h] of this.health) out[k] = h.health.up;
     return out;
+  }
+
+  /** every gateway pinged so far, by trunk name and host:port (for /metrics) */
+  gateways(): GatewayState[] {
+    return [...this.health.values()].map((h) => ({ trunk: h.trunk, gateway: h.gateway, up: h.health.up }));
   }
 
   private async tick(): Promise<void> {
@@ -54,15 +73,23 @@ export class TrunkMonitor {
       return;
     }
     const now = this.options.scheduler.now();
+    const pinged = new Set<string>();
     for (const trunk of trunks) {
       if (!trunk.enabled || trunk.optionsPingSeconds <= 0 || trunk.direction === 'inbound') continue;
       for (const gw of trunk.gateways) {
         const key = keyOf(trunk, gw);
+        pinged.add(key);
         if (this.inFlight.has(key) || (this.dueAt.get(key) ?? 0) > now) continue;
         this.dueAt.set(key, now + trunk.optionsPingSeconds * 1000);
         this.inFlight.add(key);
         void this.ping(trunk, gw, key).finally(() => this.inFlight.delete(key));
       }
+    }
+    // a removed trunk or gateway, or pinging turned off: forget its state (and its gauge)
+    for (const key of [...this.health.keys(), ...this.dueAt.keys()]) {
+      if (pinged.has(key)) continue;
+      this.health.delete(key);
+      this.dueAt.delete(key);
     }
   }
 
@@ -71,7 +98,7 @@ export class TrunkMonitor {
     try {
       address = await this.options.resolve(gw.host);
     } catch {
-      return this.record(trunk, key, 0);
+      return this.record(trunk, gw, key, 0);
     }
     const host = gw.host.includes(':') ? `[${gw.host}]` : gw.host;
     const local = this.options.localHost();
@@ -88,25 +115,41 @@ export class TrunkMonitor {
       ],
     });
     const status = await new Promise<number>((resolve) => {
-      this.options.ua.sendRequest(request, { onFinal: (res, local) => resolve(local !== undefined ? 0 : res.status) }, { target: { protocol: gw.transport, address, port: gw.port } });
+      const wait = this.options.scheduler.setTimeout(() => {
+        this.waits.delete(wait);
+        resolve(0);
+      }, Math.min(trunk.optionsPingSeconds * 1000, MAX_PING_WAIT_MS));
+      this.waits.add(wait);
+      const answered = (status: number): void => {
+        wait.cancel();
+        this.waits.delete(wait);
+        resolve(status);
+      };
+      this.options.ua.sendRequest(request, { onFinal: (res, local) => answered(local !== undefined ? 0 : res.status) }, { target: { protocol: gw.transport, address, port: gw.port } });
     });
-    this.record(trunk, key, status);
+    this.record(trunk, gw, key, status);
   }
 
-  private record(trunk: TrunkInfo, key: string, status: number): void {
+  private record(trunk: TrunkInfo, gw: Gateway, key: string, status: number): void {
+    if (this.closed) return;
     let h = this.health.get(key);
     if (h === undefined) {
-      h = new GatewayHealth();
+      h = { trunk: trunk.name, gateway: `${gw.host.includes(':') ? `[${gw.host}]` : gw.host}:${gw.port ?? 5060}`, health: new GatewayHealth() };
       this.health.set(key, h);
     }
-    if (h.record(status)) {
-      this.options.logger.warn({ trunk: trunk.name, gateway: key.split('|')[1], up: h.up, status }, h.up ? 'trunk gateway is up again' : 'trunk gateway is down (OPTIONS)');
-    }
+    if (!h.health.record(status)) return;
+    const fields = { trunk: trunk.name, gateway: h.gateway, status };
+    if (h.health.up) this.options.logger.info(fields, 'trunk gateway marked up: it answers OPTIONS again');
+    else this.options.logger.warn(fields, 'trunk gateway marked down: OPTIONS unanswered or refused with 5xx');
   }
 
+  /** stops pinging; idempotent */
   close(): void {
     this.closed = true;
     this.timer?.cancel();
+    this.timer = undefined;
+    for (const wait of this.waits) wait.cancel();
+    this.waits.clear();
   }
 }
 

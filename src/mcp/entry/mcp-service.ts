@@ -9,12 +9,13 @@ import type { MediaEngineApi, MediaEvent } from '../../media/index.js';
 import type { BlobStore } from '../../platform/index.js';
 import type { ua } from '../../sip/index.js';
 import type { Fetcher } from '../fetch/types.js';
-import type { ConnectionInfo, Platform, TransferRequest, TransferResult } from '../vxml/platform.js';
+import type { Platform, TransferRequest, TransferResult } from '../vxml/platform.js';
 import type { AudioTapServer } from '../platform/audio-tap.js';
 import { MediaPlatform } from '../platform/media-platform.js';
 import type { SpeechRecognizer, SpeechSynthesizer, SsmlSegmenter } from '../platform/ports.js';
 import { PromptRenderer, decodeAudio } from '../platform/prompt-renderer.js';
 import { connectionInfoFromInvite } from './connection-info.js';
+import type { TransferSession } from './transfer.js';
 import { isEntryUri, parseEntryUri, type AnnouncementEntry, type EntryRequest } from './entry-uri.js';
 
 export interface SessionRunRequest {
@@ -53,7 +54,7 @@ export interface McpServiceOptions {
   language?: string;
   voice?: string;
   /** bridge/consultation/blind transfer of a session's caller (the calls layer) */
-  transfer?: (session: { dialog: ua.UaDialog; endpointId: string; connection: ConnectionInfo }, request: TransferRequest, signal: AbortSignal) => Promise<TransferResult>;
+  transfer?: (session: TransferSession, request: TransferRequest, signal: AbortSignal) => Promise<TransferResult>;
 }
 
 export interface McpSessionEvents {
@@ -68,6 +69,8 @@ interface Live {
   platform: MediaPlatform;
   endpointId: string;
   controller: AbortController;
+  /** a consultation transfer took the call over: the session's end must not hang up or free it */
+  handedOff: boolean;
 }
 
 export class McpService {
@@ -167,6 +170,9 @@ export class McpService {
     });
     const controller = new AbortController();
     const transfer = this.options.transfer;
+    const handOff = (): void => {
+      live.handedOff = true;
+    };
     const platform = new MediaPlatform({
       engine: this.options.engine,
       endpointId,
@@ -177,12 +183,12 @@ export class McpService {
       logger: this.log.child({ session: id }),
       ...(this.options.asr !== undefined ? { asr: this.options.asr } : {}),
       ...(this.options.tap !== undefined ? { tap: this.options.tap } : {}),
-      ...(transfer !== undefined ? { transfer: (req: TransferRequest, signal: AbortSignal) => transfer({ dialog, endpointId, connection }, req, signal) } : {}),
+      ...(transfer !== undefined ? { transfer: (req: TransferRequest, signal: AbortSignal) => transfer({ dialog, endpointId, connection, handOff }, req, signal) } : {}),
       hangup: async () => {
         if (!dialog.ended) await dialog.bye().catch(() => undefined);
       },
     });
-    const live: Live = { id, platform, endpointId, controller };
+    const live: Live = { id, platform, endpointId, controller, handedOff: false };
     this.byEndpoint.set(endpointId, live);
     dialog.on('ended', () => platform.remoteHangup());
     this.events.emit('started', { id, url: entry.kind === 'dialog' ? entry.url : entry.play, kind: entry.kind });
@@ -206,8 +212,10 @@ export class McpService {
     }
     platform.close();
     this.byEndpoint.delete(endpointId);
-    if (!dialog.ended) await dialog.bye().catch(() => undefined);
-    await this.options.engine.deleteEndpoint(endpointId).catch(() => undefined);
+    if (!live.handedOff) {
+      if (!dialog.ended) await dialog.bye().catch(() => undefined);
+      await this.options.engine.deleteEndpoint(endpointId).catch(() => undefined);
+    }
     this.events.emit('ended', { id, outcome, durationMs: Math.round(this.options.scheduler.now() - started) });
   }
 

@@ -24,7 +24,18 @@ export interface TransferDeps {
   secret?: string | Buffer;
 }
 
-export type SessionTransfer = (session: { dialog: ua.UaDialog; endpointId: string; connection: ConnectionInfo }, request: TransferRequest, signal: AbortSignal) => Promise<TransferResult>;
+export interface TransferSession {
+  dialog: ua.UaDialog;
+  endpointId: string;
+  connection: ConnectionInfo;
+  /**
+   * a consultation transfer that connected keeps the caller bridged to the new party after the
+   * VoiceXML session ends: from then on the transfer owns the caller's dialog and endpoint
+   */
+  handOff(): void;
+}
+
+export type SessionTransfer = (session: TransferSession, request: TransferRequest, signal: AbortSignal) => Promise<TransferResult>;
 
 export function createSessionTransfer(deps: TransferDeps): SessionTransfer {
   return async (session, request, signal) => {
@@ -50,7 +61,7 @@ async function blind(dialog: ua.UaDialog, dest: string, request: TransferRequest
 
 async function bridge(
   deps: TransferDeps,
-  session: { dialog: ua.UaDialog; endpointId: string; connection: ConnectionInfo },
+  session: TransferSession,
   dest: string,
   request: TransferRequest,
   signal: AbortSignal,
@@ -106,6 +117,20 @@ async function bridge(
     if (first.sdp !== undefined) await deps.engine.updateEndpoint(far.id, { remoteSdp: first.sdp });
     const { bridgeId } = await deps.engine.bridge(session.endpointId, far.id);
     const farGone = new Promise<'far'>((resolve) => leg.once('ended', () => resolve('far')));
+    if (request.type === 'consultation') {
+      // VoiceXML 2.1 §2.3.7.3: once the far end answers, the caller is transferred and the session
+      // ends; the two parties stay bridged until either hangs up, then the other gets BYE
+      session.handOff();
+      void (async () => {
+        const end = await Promise.race([farGone, new Promise<'near'>((resolve) => (session.dialog.ended ? resolve('near') : session.dialog.once('ended', () => resolve('near'))))]);
+        await deps.engine.unbridge(bridgeId).catch(() => undefined);
+        if (end === 'far' && !session.dialog.ended) await session.dialog.bye().catch(() => undefined);
+        if (end === 'near' && !leg.ended) await leg.bye().catch(() => undefined);
+        await cleanup();
+        await deps.engine.deleteEndpoint(session.endpointId).catch(() => undefined);
+      })();
+      return { outcome: 'transferred', durationMs: elapsed() };
+    }
     const maxtime = new Promise<'maxtime'>((resolve) => {
       if (request.maxtimeMs > 0) deps.scheduler.setTimeout(() => resolve('maxtime'), request.maxtimeMs);
     });

@@ -5,6 +5,7 @@
  *      |                 |-- cancel() --> cancelling --487--> failed
  *      +-- 401/407 (§22.2) or 422 (RFC 4028 §7.3): a new INVITE, still calling/proceeding
  *      +---------------- 3xx-6xx, Timer B, transport error --> failed
+ *      +-- no response at all within responseTimeoutMs (a dead trunk gateway) --> failed
  */
 import { UsageMachine, type TransitionTable } from './usage-machine.js';
 

@@ -41,6 +41,13 @@ export interface InviteOptions {
   transport?: TransportProtocol;
   /** ring-no-answer: CANCEL when no final response came in this many ms (Timer C style, §16.6 item 11) */
   timeoutMs?: number;
+  /**
+   * give up on a next hop that sent no response at all (not even 100 Trying) within this many
+   * ms: the INVITE fails with 408, cause 'timeout', as at Timer B (64*T1, §17.1.1.2) but sooner,
+   * so a trunk fails over from a dead gateway in seconds (Kamailio's fr_timer). The client
+   * transaction runs its course: a late 1xx gets the CANCEL of §9.1, a late 2xx an ACK and BYE.
+   */
+  responseTimeoutMs?: number;
   callId?: string;
   /** RFC 4028 Session-Expires to ask for, seconds; default the service's; false for none */
   sessionExpires?: number | false;
@@ -104,6 +111,9 @@ export class OutgoingInvite extends TypedEmitter<Events> {
   #cancelPending = false;
   #cancelCause: FailureCause = 'cancelled';
   #timerC: TimerHandle | undefined;
+  #responseTimer: TimerHandle | undefined;
+  /** gave up for want of any response (responseTimeoutMs); a late 1xx is CANCELled */
+  #abandoned: SipRequest | undefined;
   #cancelGuard: TimerHandle | undefined;
   #dialog: UaDialog | undefined;
   #ack: SipRequest | undefined;
@@ -202,6 +212,7 @@ export class OutgoingInvite extends TypedEmitter<Events> {
 
   #send(): void {
     const request = this.#build();
+    this.#armResponseTimer(request);
     this.#current = this.#host.sendRequest(
       request,
       {
@@ -213,8 +224,32 @@ export class OutgoingInvite extends TypedEmitter<Events> {
     );
   }
 
+  /** each INVITE sent (the first, one answering a challenge) must draw some response in time */
+  #armResponseTimer(request: SipRequest): void {
+    this.#responseTimer?.cancel();
+    const ms = this.#options.responseTimeoutMs;
+    if (ms === undefined || ms <= 0) return;
+    this.#responseTimer = this.#host.scheduler.setTimeout(() => {
+      if (request !== this.#current?.request || !this.#machine.is('calling', 'cancelling') || this.#gotProvisional) return;
+      this.#abandoned = request;
+      // a CANCEL waiting for a provisional (§9.1) ends here too, as cancelled, not timed out
+      if (this.#machine.is('cancelling')) this.#fail(487, 'Request Terminated', undefined, this.#cancelCause);
+      else this.#fail(408, 'Request Timeout', undefined, 'timeout');
+    }, ms);
+  }
+
+  /** §9.1: a provisional response to an INVITE we gave up on: now the CANCEL can go */
+  #cancelAbandoned(request: SipRequest): void {
+    const current = this.#current;
+    this.#abandoned = undefined;
+    if (current?.request !== request) return;
+    this.#host.sendRequest(buildCancel(request), { onFinal: () => undefined }, { target: current.target, keepVia: true });
+  }
+
   #provisional(request: SipRequest, res: SipResponse): void {
+    if (request === this.#abandoned) return this.#cancelAbandoned(request);
     if (request !== this.#current?.request || this.#machine.is('answered', 'failed')) return;
+    this.#responseTimer?.cancel();
     this.#gotProvisional = true;
     if (this.#cancelPending) {
       this.#cancelPending = false;
@@ -252,6 +287,7 @@ export class OutgoingInvite extends TypedEmitter<Events> {
 
   #final(request: SipRequest, res: SipResponse, local: 'timeout' | 'transport' | undefined): void {
     const status = res.status;
+    if (request === this.#current?.request) this.#responseTimer?.cancel();
     if (request !== this.#current?.request || this.#machine.is('answered', 'failed')) {
       // a 2xx after we gave up (shutdown, the §9.1 CANCEL guard): the call is up, so hang it up
       if (status >= 200 && status < 300 && !this.#machine.is('answered')) this.#ackAndBye(request, res);
@@ -380,6 +416,8 @@ export class OutgoingInvite extends TypedEmitter<Events> {
   #clearTimers(): void {
     this.#timerC?.cancel();
     this.#timerC = undefined;
+    this.#responseTimer?.cancel();
+    this.#responseTimer = undefined;
     this.#cancelGuard?.cancel();
     this.#cancelGuard = undefined;
   }
