@@ -8,4 +8,3 @@ export { loadGrammar } from './load-grammar.js';
 export { builtinGrammar } from './builtins/builtin-grammar.js';
 export { choiceGrammar } from './choice-grammar.js';
 export { normaliseTokens } from './tokens.js';
-export { toJsgf } from './jsgf.js';

@@ -2,8 +2,7 @@
  * What the media platform needs from TTS, ASR and SSML, as structural ports: the composition root
  * plugs src/mcp/tts, src/mcp/asr and src/mcp/ssml in, tests plug fakes.
  */
-import type { SpeechResult } from '../vxml/platform.js';
-import type { Grammar } from '../grammar/types.js';
+import type { AsrProvider, AsrSession } from '../asr/index.js';
 
 export interface SpeechSynthesizer {
   synthesize(
@@ -12,27 +11,9 @@ export interface SpeechSynthesizer {
   ): Promise<{ pcm: Int16Array; sampleRate: number }>;
 }
 
-export interface RecognitionSession {
-  write(pcm: Int16Array): void;
-  end(): void;
-  close(): void;
-  on(event: 'speechStart', fn: () => void): unknown;
-  on(event: 'result', fn: (result: SpeechResult) => void): unknown;
-  on(event: 'error', fn: (err: Error) => void): unknown;
-}
-
-export interface SpeechRecognizer {
-  startSession(options: {
-    grammars: readonly Grammar[];
-    language: string;
-    sampleRate: 8000 | 16000;
-    completetimeoutMs: number;
-    incompletetimeoutMs: number;
-    maxspeechtimeoutMs: number;
-    sensitivity?: number;
-    maxnbest?: number;
-  }): RecognitionSession;
-}
+/** the ASR contract of src/mcp/asr: a provider's sessions take caller PCM and give n-best text */
+export type SpeechRecognizer = Pick<AsrProvider, 'startSession'>;
+export type RecognitionSession = AsrSession;
 
 /** SSML → what to say and play, in order (src/mcp/ssml's ssmlToSegments). */
 export type PromptSegment =
