@@ -71,40 +71,12 @@ export async function registerProvisioningRoutes(app: FastifyInstance, options: 
 async function provisioningApi(api: FastifyInstance, options: ProvisioningRoutesOptions): Promise<void> {
   const { store } = options;
   const log = options.logger.child({ component: 'provisioning-api' });
-  const principals = new WeakMap<FastifyRequest, ApiKeyInfo>();
-
   api.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply, log));
-
-  api.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const key = match?.[1] === undefined ? undefined : await store.verifyApiKey(match[1]);
-    if (key === undefined) throw new UnauthorizedError(header === undefined ? 'missing Authorization: Bearer <API key>' : 'invalid API key');
-    principals.set(request, key);
-  });
+  const { principal, requireOperator, requireTenant, listScope: scopeOf } = requireApiKeys(api, store);
 
   // the import body is streamed line by line, so a large file never sits in memory whole
   api.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
 
-  const principal = (request: FastifyRequest): ApiKeyInfo => {
-    const key = principals.get(request);
-    if (key === undefined) throw new UnauthorizedError('missing Authorization: Bearer <API key>');
-    return key;
-  };
-  const requireOperator = (request: FastifyRequest): void => {
-    if (principal(request).tenantId !== null) throw new ForbiddenError('this needs an operator API key');
-  };
-  const requireTenant = (request: FastifyRequest, tenantId: string): void => {
-    const own = principal(request).tenantId;
-    if (own !== null && own !== tenantId) throw new ForbiddenError('this API key belongs to another tenant');
-  };
-  /** the tenant a request acts for: its key's, or for an operator the one asked for (or undefined) */
-  const scopeOf = (request: FastifyRequest, asked: string | undefined): string | undefined => {
-    const own = principal(request).tenantId;
-    if (own === null) return asked;
-    if (asked !== undefined && asked !== own) throw new ForbiddenError('this API key belongs to another tenant');
-    return own;
-  };
   const errors = { 400: s.errorSchema, 401: s.errorSchema, 403: s.errorSchema, 404: s.errorSchema, 409: s.errorSchema };
 
   // --- tenants
