@@ -1,8 +1,8 @@
-import { DEFAULT_TENANT_NAME, VxmlAppStore, type NewVxmlApp, type VxmlApp, type VxmlAppChanges, type VxmlAppFile } from '../control/index.js';
-import { NotFoundError, type Logger } from '../lib/index.js';
-import { createMemoryBus, type Config } from '../platform/index.js';
-import { openProvisioning } from './subscriber-services.js';
-import { ApiAnswerError } from './telephony-backends.js';
+import { VxmlAppStore, type NewVxmlApp, type VxmlApp, type VxmlAppChanges, type VxmlAppFile } from '../control/index.js';
+import type { Logger } from '../lib/index.js';
+import type { Config } from '../platform/index.js';
+import { ApiAnswerError, openLocalTenant, remoteTenantScope } from './backend-support.js';
+import { localHttpUrl } from './cli-server-access.js';
 
 /**
  * What `opencx app` does, over the database of a stopped server or the REST API of a running
@@ -23,51 +23,25 @@ export interface AppBackend {
   close(): Promise<void>;
 }
 
-/** where a stopped server will serve from once started: its configured HTTP address */
-function configuredBaseUrl(config: Config): string {
-  const host = config.http.bind === '0.0.0.0' || config.http.bind === '::' ? '127.0.0.1' : config.http.bind;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
-}
-
 export async function openLocalAppBackend(config: Config, tenant: string | undefined, logger: Logger): Promise<AppBackend> {
-  // a stopped server has no cache to tell about changes: an in-process bus is enough
-  const bus = createMemoryBus({});
-  let provisioning;
-  try {
-    provisioning = await openProvisioning(config, bus, logger, false);
-  } catch (err) {
-    await bus.close();
-    throw err;
-  }
-  const close = async () => {
-    await provisioning.close();
-    await bus.close();
+  const { db, bus, tenantId, close } = await openLocalTenant(config, tenant, logger);
+  const apps = new VxmlAppStore({ db, bus, logger });
+  return {
+    // where the stopped server will serve from once started: its configured HTTP address
+    baseUrl: localHttpUrl(config, config.http.port),
+    list: () => apps.list(tenantId),
+    find: (name) => apps.find(tenantId, name),
+    get: (name) => apps.get(tenantId, name),
+    create: (input) => apps.create(tenantId, input),
+    update: (name, changes) => apps.update(tenantId, name, changes),
+    delete: (name) => apps.delete(tenantId, name),
+    listFiles: (name) => apps.listFiles(tenantId, name),
+    putFile: async (name, path, content) => {
+      await apps.putFile(tenantId, name, path, content);
+    },
+    getFile: async (name, path) => (await apps.getFile(tenantId, name, path)).content,
+    close,
   };
-  try {
-    const store = provisioning.store;
-    const found = tenant === undefined ? await store.findTenantByName(DEFAULT_TENANT_NAME) : ((await store.findTenant(tenant)) ?? (await store.findTenantByName(tenant)));
-    if (found === undefined) throw new NotFoundError(`tenant ${tenant ?? DEFAULT_TENANT_NAME} not found`);
-    const tenantId = found.id;
-    const apps = new VxmlAppStore({ db: provisioning.db, bus, logger });
-    return {
-      baseUrl: configuredBaseUrl(config),
-      list: () => apps.list(tenantId),
-      find: (name) => apps.find(tenantId, name),
-      get: (name) => apps.get(tenantId, name),
-      create: (input) => apps.create(tenantId, input),
-      update: (name, changes) => apps.update(tenantId, name, changes),
-      delete: (name) => apps.delete(tenantId, name),
-      listFiles: (name) => apps.listFiles(tenantId, name),
-      putFile: async (name, path, content) => {
-        await apps.putFile(tenantId, name, path, content);
-      },
-      getFile: async (name, path) => (await apps.getFile(tenantId, name, path)).content,
-      close,
-    };
-  } catch (err) {
-    await close();
-    throw err;
-  }
 }
 
 export function openRemoteAppBackend(base: string, apiKey: string, tenant: string | undefined): AppBackend {
@@ -98,18 +72,7 @@ export function openRemoteAppBackend(base: string, apiKey: string, tenant: strin
     const text = await res.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   };
-  // a tenant given by name is resolved once through /tenants (operator keys see them all)
-  let tenantId: Promise<string | undefined> | undefined;
-  const scope = (): Promise<string | undefined> => {
-    tenantId ??= (async () => {
-      if (tenant === undefined) return undefined;
-      const tenants = await json<{ id: string; name: string }[]>('GET', '/api/v1/tenants');
-      const found = tenants.find((t) => t.id === tenant) ?? tenants.find((t) => t.name === tenant);
-      if (found === undefined) throw new NotFoundError(`tenant ${tenant} not found`);
-      return found.id;
-    })();
-    return tenantId;
-  };
+  const scope = remoteTenantScope(tenant, (pathname) => json('GET', pathname));
   const query = async (): Promise<string> => {
     const id = await scope();
     return id === undefined ? '' : `?tenantId=${encodeURIComponent(id)}`;

@@ -2,10 +2,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidFieldError, checkAppName, checkFilePath, contentTypeFor, hostedAppUrl, type VxmlApp } from '../control/index.js';
-import { ConfigError, UnavailableError, describeError, type Logger } from '../lib/index.js';
-import { createLogger, loadConfig, type Config } from '../platform/index.js';
+import { describeError, type Logger } from '../lib/index.js';
 import { openLocalAppBackend, openRemoteAppBackend, type AppBackend } from './app-backends.js';
-import { apiKeyFor, runningServerUrl } from './telephony-backends.js';
+import { SERVER_ACCESS_OPTIONS, commandWord, runServerCommand, serverAccessFrom, type CliIo, type ServerAccess } from './cli-server-access.js';
 
 export const APP_USAGE = `
 Hosted VoiceXML applications (same data-dir / --server / --api-key / --tenant rules):
@@ -18,20 +17,10 @@ Hosted VoiceXML applications (same data-dir / --server / --api-key / --tenant ru
 `;
 
 const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  config: { type: 'string', short: 'c' },
-  'data-dir': { type: 'string' },
-  server: { type: 'string' },
-  'api-key': { type: 'string' },
-  tenant: { type: 'string' },
+  ...SERVER_ACCESS_OPTIONS,
   entry: { type: 'string' },
   description: { type: 'string' },
 } as const;
-
-/** the value-taking options of `opencx start` (args.ts), so their values are not taken for a command */
-const START_OPTIONS = Object.fromEntries(
-  ['role', 'bind', 'sip-port', 'sip-tls-port', 'ws-port', 'wss-port', 'http-port', 'log-level', 'display-name', 'domain'].map((name) => [name, { type: 'string' as const }]),
-);
 
 export type AppAction =
   | { kind: 'list' }
@@ -41,23 +30,13 @@ export type AppAction =
   | { kind: 'push'; name: string; dir: string; entry: string | undefined; description: string | undefined }
   | { kind: 'pull'; name: string; dir: string };
 
-export interface AppCommand {
+export interface AppCommand extends ServerAccess {
   action: AppAction;
-  configFile: string | undefined;
-  dataDir: string | undefined;
-  server: string | undefined;
-  apiKey: string | undefined;
-  tenant: string | undefined;
 }
 
 /** true when argv names the app command before anything else */
 export function isAppCommand(argv: readonly string[]): boolean {
-  try {
-    const { positionals } = parseArgs({ args: [...argv], options: { ...START_OPTIONS, ...OPTIONS }, allowPositionals: true, strict: false });
-    return positionals[0] === 'app';
-  } catch {
-    return false;
-  }
+  return commandWord(argv, OPTIONS) === 'app';
 }
 
 /** the command, or a usage message */
@@ -73,7 +52,7 @@ export function parseAppCommand(argv: readonly string[]): AppCommand | string {
   if (extra.length > 0) return `unexpected argument "${extra[0]}"`;
   const action = appAction(verb, name, dir, v.entry, v.description);
   if (typeof action === 'string') return action;
-  return { action, configFile: v.config, dataDir: v['data-dir'], server: v.server, apiKey: v['api-key'], tenant: v.tenant };
+  return { action, ...serverAccessFrom(v) };
 }
 
 function appAction(verb: string | undefined, name: string | undefined, dir: string | undefined, entry: string | undefined, description: string | undefined): AppAction | string {
@@ -105,13 +84,8 @@ function appAction(verb: string | undefined, name: string | undefined, dir: stri
   }
 }
 
-interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
 export interface AppCliOptions {
-  io?: Io | undefined;
+  io?: CliIo | undefined;
   logger?: Logger | undefined;
 }
 
@@ -121,58 +95,21 @@ export interface AppCliOptions {
  * commands find it, or straight on the database of a stopped one.
  */
 export async function runAppCli(argv: readonly string[], env: NodeJS.ProcessEnv, options: AppCliOptions = {}): Promise<number> {
-  const io: Io = options.io ?? { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.out(APP_USAGE.trimStart());
-    return 0;
-  }
-  const command = parseAppCommand(argv);
-  if (typeof command === 'string') {
-    io.err(`opencx: ${command}\n${APP_USAGE}`);
-    return 2;
-  }
-  let config: Config;
-  try {
-    const configFile = command.configFile ?? (env.OPENCX_CONFIG !== undefined && env.OPENCX_CONFIG !== '' ? env.OPENCX_CONFIG : undefined);
-    config = loadConfig({ ...(configFile !== undefined ? { file: configFile } : {}), env, flags: command.dataDir !== undefined ? { dataDir: command.dataDir } : {} });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`opencx: configuration error${err.key !== undefined ? ` at ${err.key}` : ''}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const logger = options.logger ?? createLogger({ level: 'warn' });
-  let backend: AppBackend;
-  try {
-    const remote = command.server ?? runningServerUrl(config);
-    if (remote !== undefined) {
-      const apiKey = apiKeyFor(config, command.apiKey);
-      if (apiKey === undefined) {
-        io.err('opencx: no API key: pass --api-key or run where <data-dir>/api-key is readable\n');
-        return 1;
-      }
-      backend = openRemoteAppBackend(remote, apiKey, command.tenant);
-    } else {
-      backend = await openLocalAppBackend(config, command.tenant, logger);
-    }
-  } catch (err) {
-    io.err(`opencx: ${describeError(err)}\n`);
-    if (err instanceof UnavailableError && command.server === undefined) io.err('A running server? Use --server http://HOST:PORT (and --api-key) to go through its API.\n');
-    return 1;
-  }
-  try {
-    await perform(command.action, backend, io);
-    return 0;
-  } catch (err) {
-    io.err(`opencx: ${describeError(err)}\n`);
-    return 1;
-  } finally {
-    await backend.close();
-  }
+  return runServerCommand(
+    argv,
+    env,
+    {
+      usage: APP_USAGE,
+      parse: parseAppCommand,
+      openRemote: openRemoteAppBackend,
+      openLocal: openLocalAppBackend,
+      perform: (command, backend: AppBackend, io) => perform(command.action, backend, io),
+    },
+    options,
+  );
 }
 
-async function perform(action: AppAction, backend: AppBackend, io: Io): Promise<void> {
+async function perform(action: AppAction, backend: AppBackend, io: CliIo): Promise<void> {
   switch (action.kind) {
     case 'list': {
       const apps = await backend.list();
@@ -207,7 +144,7 @@ function entryUrl(backend: AppBackend, app: VxmlApp): string {
   return hostedAppUrl(backend.baseUrl, app.tenantName, app.name, app.entry);
 }
 
-async function push(action: Extract<AppAction, { kind: 'push' }>, backend: AppBackend, io: Io): Promise<void> {
+async function push(action: Extract<AppAction, { kind: 'push' }>, backend: AppBackend, io: CliIo): Promise<void> {
   const { upload, skipped } = await filesToPush(action.dir);
   for (const s of skipped) io.err(`skipped ${s}\n`);
   if (upload.length === 0) throw new InvalidFieldError('DIR', `${action.dir} holds no file to upload`);
@@ -258,7 +195,7 @@ async function filesToPush(dir: string): Promise<{ upload: string[]; skipped: st
   return { upload: upload.sort(), skipped: skipped.sort() };
 }
 
-async function pull(action: Extract<AppAction, { kind: 'pull' }>, backend: AppBackend, io: Io): Promise<void> {
+async function pull(action: Extract<AppAction, { kind: 'pull' }>, backend: AppBackend, io: CliIo): Promise<void> {
   const root = path.resolve(action.dir);
   const files = await backend.listFiles(action.name);
   let bytes = 0;

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_TENANT_NAME,
   createTelephonyStores,
   type CallTarget,
   type CdrPage,
@@ -11,9 +10,9 @@ import {
   type NewTrunk,
   type Trunk,
 } from '../control/index.js';
-import { InvalidInputError, NotFoundError, type Logger } from '../lib/index.js';
-import { createMemoryBus, type Config } from '../platform/index.js';
-import { openProvisioning } from './subscriber-services.js';
+import { NotFoundError, type Logger } from '../lib/index.js';
+import type { Config } from '../platform/index.js';
+import { ApiAnswerError, openLocalTenant, remoteTenantScope } from './backend-support.js';
 
 /**
  * What the telephony commands do, over either the database of a stopped server (LocalBackend)
@@ -35,63 +34,31 @@ export interface TelephonyBackend {
   close(): Promise<void>;
 }
 
-/** An error answer of the REST API, with its body's field and dial-plan errors when present. */
-export class ApiAnswerError extends InvalidInputError {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly field: string | undefined,
-    readonly ruleErrors: DialPlanRuleError[] | undefined,
-  ) {
-    super(message);
-  }
-}
-
 export async function openLocalBackend(config: Config, tenant: string | undefined, logger: Logger, validateDialPlan: DialPlanValidator | undefined): Promise<TelephonyBackend> {
-  // a stopped server has no cache to tell about changes: an in-process bus is enough
-  const bus = createMemoryBus({});
-  let provisioning;
-  try {
-    provisioning = await openProvisioning(config, bus, logger, false);
-  } catch (err) {
-    await bus.close();
-    throw err;
-  }
-  const close = async () => {
-    await provisioning.close();
-    await bus.close();
+  const { db, bus, tenantId, close } = await openLocalTenant(config, tenant, logger);
+  const stores = createTelephonyStores({ db, bus, logger, validateDialPlan });
+  const trunkNamed = async (name: string): Promise<Trunk> => {
+    const trunk = await stores.trunks.findByName(tenantId, name);
+    if (trunk === undefined) throw new NotFoundError(`trunk ${name} not found`);
+    return trunk;
   };
-  try {
-    const found = tenant === undefined ? await provisioning.store.findTenantByName(DEFAULT_TENANT_NAME) : ((await provisioning.store.findTenant(tenant)) ?? (await provisioning.store.findTenantByName(tenant)));
-    if (found === undefined) throw new NotFoundError(`tenant ${tenant ?? DEFAULT_TENANT_NAME} not found`);
-    const tenantId = found.id;
-    const stores = createTelephonyStores({ db: provisioning.db, bus, logger, validateDialPlan });
-    const trunkNamed = async (name: string): Promise<Trunk> => {
-      const trunk = await stores.trunks.findByName(tenantId, name);
-      if (trunk === undefined) throw new NotFoundError(`trunk ${name} not found`);
-      return trunk;
-    };
-    return {
-      addTrunk: (input) => stores.trunks.create(tenantId, input),
-      listTrunks: () => stores.trunks.list(tenantId),
-      removeTrunk: async (name) => stores.trunks.delete((await trunkNamed(name)).id),
-      addDid: async (number, target, trunkName) => stores.dids.create(tenantId, { number, target, trunkId: trunkName === undefined ? null : (await trunkNamed(trunkName)).id }),
-      listDids: () => stores.dids.list({ tenantId }),
-      removeDid: async (number) => {
-        const did = await stores.dids.findByNumber(tenantId, number);
-        if (did === undefined) throw new NotFoundError(`DID ${number} not found`);
-        await stores.dids.delete(did.id);
-      },
-      setDialPlan: (document) => stores.dialPlans.put(tenantId, document),
-      getDialPlan: () => stores.dialPlans.get(tenantId),
-      listCdrs: (query) => stores.cdrs.query({ ...query, tenantId }),
-      trunkNames: async () => new Map((await stores.trunks.list(tenantId)).map((t) => [t.id, t.name])),
-      close,
-    };
-  } catch (err) {
-    await close();
-    throw err;
-  }
+  return {
+    addTrunk: (input) => stores.trunks.create(tenantId, input),
+    listTrunks: () => stores.trunks.list(tenantId),
+    removeTrunk: async (name) => stores.trunks.delete((await trunkNamed(name)).id),
+    addDid: async (number, target, trunkName) => stores.dids.create(tenantId, { number, target, trunkId: trunkName === undefined ? null : (await trunkNamed(trunkName)).id }),
+    listDids: () => stores.dids.list({ tenantId }),
+    removeDid: async (number) => {
+      const did = await stores.dids.findByNumber(tenantId, number);
+      if (did === undefined) throw new NotFoundError(`DID ${number} not found`);
+      await stores.dids.delete(did.id);
+    },
+    setDialPlan: (document) => stores.dialPlans.put(tenantId, document),
+    getDialPlan: () => stores.dialPlans.get(tenantId),
+    listCdrs: (query) => stores.cdrs.query({ ...query, tenantId }),
+    trunkNames: async () => new Map((await stores.trunks.list(tenantId)).map((t) => [t.id, t.name])),
+    close,
+  };
 }
 
 export function openRemoteBackend(base: string, apiKey: string, tenant: string | undefined): TelephonyBackend {
@@ -113,18 +80,7 @@ export function openRemoteBackend(base: string, apiKey: string, tenant: string |
     const answer = (typeof parsed === 'object' && parsed !== null ? parsed : { error: String(parsed) }) as { error?: string; field?: string; errors?: DialPlanRuleError[] };
     throw new ApiAnswerError(res.status, `the server answered ${res.status}: ${answer.error ?? text}`, answer.field, answer.errors);
   };
-  // a tenant given by name is resolved once through /tenants (operator keys see them all)
-  let tenantId: Promise<string | undefined> | undefined;
-  const scope = (): Promise<string | undefined> => {
-    tenantId ??= (async () => {
-      if (tenant === undefined) return undefined;
-      const tenants = await call<{ id: string; name: string }[]>('GET', '/api/v1/tenants');
-      const found = tenants.find((t) => t.id === tenant) ?? tenants.find((t) => t.name === tenant);
-      if (found === undefined) throw new NotFoundError(`tenant ${tenant} not found`);
-      return found.id;
-    })();
-    return tenantId;
-  };
+  const scope = remoteTenantScope(tenant, (pathname) => call('GET', pathname));
   const query = async (extra: Record<string, string | undefined> = {}): Promise<string> => {
     const id = await scope();
     const q = new URLSearchParams();
@@ -170,6 +126,3 @@ export function openRemoteBackend(base: string, apiKey: string, tenant: string |
     close: async () => {},
   };
 }
-
-// a running server and its API key are found as the user commands find them
-export { runningServer as runningServerUrl, apiKeyFor } from './user-commands.js';

@@ -17,9 +17,10 @@ import {
   type Trunk,
   DialPlanInvalidError,
 } from '../control/index.js';
-import { ConfigError, UnavailableError, describeError, type Logger } from '../lib/index.js';
-import { createLogger, loadConfig, type Config } from '../platform/index.js';
-import { ApiAnswerError, apiKeyFor, openLocalBackend, openRemoteBackend, runningServerUrl, type TelephonyBackend } from './telephony-backends.js';
+import { describeError, type Logger } from '../lib/index.js';
+import { ApiAnswerError } from './backend-support.js';
+import { SERVER_ACCESS_OPTIONS, commandWord, runServerCommand, serverAccessFrom, type CliIo, type ServerAccess } from './cli-server-access.js';
+import { openLocalBackend, openRemoteBackend, type TelephonyBackend } from './telephony-backends.js';
 
 export const TELEPHONY_USAGE = `
 Telephony provisioning (same data-dir / --server / --api-key rules as the user commands;
@@ -41,12 +42,7 @@ Telephony provisioning (same data-dir / --server / --api-key rules as the user c
 const COMMANDS = new Set(['trunk', 'did', 'dialplan', 'cdr']);
 
 const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  config: { type: 'string', short: 'c' },
-  'data-dir': { type: 'string' },
-  server: { type: 'string' },
-  'api-key': { type: 'string' },
-  tenant: { type: 'string' },
+  ...SERVER_ACCESS_OPTIONS,
   gateway: { type: 'string', multiple: true },
   acl: { type: 'string', multiple: true },
   username: { type: 'string' },
@@ -88,28 +84,14 @@ export type TelephonyAction =
   | { kind: 'dialplan-show' }
   | { kind: 'cdr-list'; since: string | undefined; until: string | undefined; number: string | undefined; limit: number };
 
-export interface TelephonyCommand {
+export interface TelephonyCommand extends ServerAccess {
   action: TelephonyAction;
-  configFile: string | undefined;
-  dataDir: string | undefined;
-  server: string | undefined;
-  apiKey: string | undefined;
-  tenant: string | undefined;
 }
-
-/** the value-taking options of `opencx start` (args.ts), so their values are not taken for a command */
-const START_OPTIONS = Object.fromEntries(
-  ['role', 'bind', 'sip-port', 'sip-tls-port', 'ws-port', 'wss-port', 'http-port', 'log-level', 'display-name', 'domain'].map((name) => [name, { type: 'string' as const }]),
-);
 
 /** true when argv names a telephony command (trunk, did, dialplan, cdr) before anything else */
 export function isTelephonyCommand(argv: readonly string[]): boolean {
-  try {
-    const { positionals } = parseArgs({ args: [...argv], options: { ...START_OPTIONS, ...OPTIONS }, allowPositionals: true, strict: false });
-    return positionals[0] !== undefined && COMMANDS.has(positionals[0]);
-  } catch {
-    return false;
-  }
+  const word = commandWord(argv, OPTIONS);
+  return word !== undefined && COMMANDS.has(word);
 }
 
 /** the command, or a usage message */
@@ -125,7 +107,7 @@ export function parseTelephonyCommand(argv: readonly string[]): TelephonyCommand
   try {
     const action = telephonyAction(command, verb, args, values);
     if (typeof action === 'string') return action;
-    return { action, configFile: values.config, dataDir: values['data-dir'], server: values.server, apiKey: values['api-key'], tenant: values.tenant };
+    return { action, ...serverAccessFrom(values) };
   } catch (err) {
     if (err instanceof InvalidFieldError) return `--${err.field.replace(/\..*$/, '')}: ${err.reason} (${err.field})`;
     throw err;
@@ -219,15 +201,10 @@ function telephonyAction(command: string, verb: string | undefined, args: string
   }
 }
 
-interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
 export interface TelephonyCliOptions {
   /** the dial-plan engine's validator, passed by the composition root (main.ts) */
   validateDialPlan?: DialPlanValidator | undefined;
-  io?: Io | undefined;
+  io?: CliIo | undefined;
   logger?: Logger | undefined;
 }
 
@@ -237,64 +214,28 @@ export interface TelephonyCliOptions {
  * through the REST API of a running one, as the user commands do.
  */
 export async function runTelephonyCli(argv: readonly string[], env: NodeJS.ProcessEnv, options: TelephonyCliOptions = {}): Promise<number> {
-  const io: Io = options.io ?? { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
-  if (argv.includes('--help') || argv.includes('-h')) {
-    io.out(TELEPHONY_USAGE.trimStart());
-    return 0;
-  }
-  const command = parseTelephonyCommand(argv);
-  if (typeof command === 'string') {
-    io.err(`opencx: ${command}\n${TELEPHONY_USAGE}`);
-    return 2;
-  }
-  let config: Config;
-  try {
-    const configFile = command.configFile ?? (env.OPENCX_CONFIG !== undefined && env.OPENCX_CONFIG !== '' ? env.OPENCX_CONFIG : undefined);
-    config = loadConfig({ ...(configFile !== undefined ? { file: configFile } : {}), env, flags: command.dataDir !== undefined ? { dataDir: command.dataDir } : {} });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`opencx: configuration error${err.key !== undefined ? ` at ${err.key}` : ''}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const logger = options.logger ?? createLogger({ level: 'warn' });
-  let backend: TelephonyBackend;
-  try {
-    const remote = command.server ?? runningServerUrl(config);
-    if (remote !== undefined) {
-      const apiKey = apiKeyFor(config, command.apiKey);
-      if (apiKey === undefined) {
-        io.err('opencx: no API key: pass --api-key or run where <data-dir>/api-key is readable\n');
-        return 1;
-      }
-      backend = openRemoteBackend(remote, apiKey, command.tenant);
-    } else {
-      backend = await openLocalBackend(config, command.tenant, logger, options.validateDialPlan);
-    }
-  } catch (err) {
-    io.err(`opencx: ${describeError(err)}\n`);
-    if (err instanceof UnavailableError && command.server === undefined) io.err('A running server? Use --server http://HOST:PORT (and --api-key) to go through its API.\n');
-    return 1;
-  }
-  try {
-    await perform(command.action, backend, io);
-    return 0;
-  } catch (err) {
-    reportError(err, io);
-    return 1;
-  } finally {
-    await backend.close();
-  }
+  return runServerCommand(
+    argv,
+    env,
+    {
+      usage: TELEPHONY_USAGE,
+      parse: parseTelephonyCommand,
+      openRemote: openRemoteBackend,
+      openLocal: (config, tenant, logger) => openLocalBackend(config, tenant, logger, options.validateDialPlan),
+      perform: (command, backend: TelephonyBackend, io) => perform(command.action, backend, io),
+      reportError,
+    },
+    options,
+  );
 }
 
-function reportError(err: unknown, io: Io): void {
+function reportError(err: unknown, io: CliIo): void {
   const rules: DialPlanRuleError[] | undefined = err instanceof DialPlanInvalidError ? err.errors : err instanceof ApiAnswerError ? err.ruleErrors : undefined;
   io.err(`opencx: ${describeError(err)}\n`);
   for (const e of rules ?? []) io.err(`  rule ${e.rule === '' ? '(document)' : `"${e.rule}"`} at ${e.path === '' ? '/' : e.path}: ${e.message}\n`);
 }
 
-async function perform(action: TelephonyAction, backend: TelephonyBackend, io: Io): Promise<void> {
+async function perform(action: TelephonyAction, backend: TelephonyBackend, io: CliIo): Promise<void> {
   switch (action.kind) {
     case 'trunk-add': {
       const trunk = await backend.addTrunk(action.trunk);

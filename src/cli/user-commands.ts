@@ -1,24 +1,15 @@
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describeError, UnavailableError, type Logger } from '../lib/index.js';
-import { createMemoryBus, type Config } from '../platform/index.js';
+import type { Config } from '../platform/index.js';
 import type { UserAction } from './args.js';
-import { openProvisioning } from './subscriber-services.js';
-
-/** Written at start so the user commands can find a running server's API. */
-export const SERVER_FILE = 'server.json';
+import { openLocalProvisioning } from './backend-support.js';
+import { NO_API_KEY_MESSAGE, SERVER_FILE, USE_SERVER_HINT, apiKeyFor, localHttpUrl, runningServer, type CliIo } from './cli-server-access.js';
 
 export async function writeServerFile(config: Config, httpPort: number): Promise<void> {
-  const host = config.http.bind === '0.0.0.0' || config.http.bind === '::' ? '127.0.0.1' : config.http.bind;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
-  await writeFile(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
-}
-
-interface Out {
-  out(text: string): void;
-  err(text: string): void;
+  await writeFile(path.join(config.dataDir, SERVER_FILE), JSON.stringify({ pid: process.pid, url: localHttpUrl(config, httpPort) }), { mode: 0o600 });
 }
 
 /**
@@ -30,25 +21,22 @@ export async function runUserCommand(
   config: Config,
   options: { server: string | undefined; apiKey: string | undefined },
   logger: Logger,
-  io: Out,
+  io: CliIo,
 ): Promise<number> {
   const remote = options.server ?? runningServer(config);
   if (remote !== undefined) return viaApi(action, remote, apiKeyFor(config, options.apiKey), io);
-  // a stopped server has no cache to tell about changes: an in-process bus is enough
-  const bus = createMemoryBus({});
-  let provisioning;
+  let local;
   try {
-    provisioning = await openProvisioning(config, bus, logger, false);
+    local = await openLocalProvisioning(config, logger);
   } catch (err) {
-    await bus.close();
     if (err instanceof UnavailableError && options.server === undefined) {
-      io.err(`opencx: ${describeError(err)}\nA running server? Use --server http://HOST:PORT (and --api-key) to go through its API.\n`);
+      io.err(`opencx: ${describeError(err)}\n${USE_SERVER_HINT}`);
       return 1;
     }
     throw err;
   }
   try {
-    const store = provisioning.store;
+    const store = local.provisioning.store;
     switch (action.kind) {
       case 'add': {
         const [username, domain] = splitUser(action.user);
@@ -72,8 +60,7 @@ export async function runUserCommand(
       }
     }
   } finally {
-    await provisioning.close();
-    await bus.close();
+    await local.close();
   }
 }
 
@@ -82,29 +69,9 @@ function splitUser(user: string): [string, string] {
   return [user.slice(0, at), user.slice(at + 1)];
 }
 
-/** A server that is running on this data directory (its server.json names a live process). */
-export function runningServer(config: Config): string | undefined {
-  const file = path.join(config.dataDir, SERVER_FILE);
-  if (!existsSync(file)) return undefined;
-  try {
-    const info = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number; url?: string };
-    if (typeof info.pid !== 'number' || typeof info.url !== 'string') return undefined;
-    process.kill(info.pid, 0);
-    return info.url;
-  } catch {
-    return undefined;
-  }
-}
-
-export function apiKeyFor(config: Config, given: string | undefined): string | undefined {
-  if (given !== undefined) return given;
-  const file = path.join(config.dataDir, 'api-key');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-}
-
-async function viaApi(action: UserAction, base: string, apiKey: string | undefined, io: Out): Promise<number> {
+async function viaApi(action: UserAction, base: string, apiKey: string | undefined, io: CliIo): Promise<number> {
   if (apiKey === undefined) {
-    io.err('opencx: no API key: pass --api-key or run where <data-dir>/api-key is readable\n');
+    io.err(NO_API_KEY_MESSAGE);
     return 1;
   }
   const headers = { authorization: `Bearer ${apiKey}` };

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, describeError, silentLogger, type Logger } from '../lib/index.js';
+import { ConflictError, NotFoundError, silentLogger, type Logger } from '../lib/index.js';
 import type { Bus, Database } from '../platform/index.js';
 import { apiKeyHash, checkDomain, checkPassword, checkUsername, ha1Pair, normalizeDomain, DISPLAY_NAME_MAX } from './credentials.js';
+import { publishChange } from './change-notice.js';
 import { InvalidFieldError } from './errors.js';
 import { importUsers } from './user-import.js';
 import {
@@ -342,13 +343,8 @@ export class ProvisioningStore {
   }
 
   private async announce(change: ProvisioningChange): Promise<void> {
-    if (this.bus === undefined) return;
-    try {
-      await this.bus.publish(PROVISIONING_CHANGED_TOPIC, JSON.stringify(change));
-    } catch (err) {
-      // the change is committed; SIP nodes fall back to their cache TTL
-      this.log.warn({ err: describeError(err), change }, 'could not publish provisioning change');
-    }
+    // the change is committed; SIP nodes fall back to their cache TTL
+    await publishChange(this.bus, this.log, PROVISIONING_CHANGED_TOPIC, change, 'provisioning');
   }
 }
 

@@ -6,9 +6,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { NotFoundError, UnavailableError, describeError, httpStatusFor, type Logger } from '../lib/index.js';
 import { checkDomain } from './credentials.js';
 import { ForbiddenError, InvalidFieldError, UnauthorizedError } from './errors.js';
-import { DEFAULT_TENANT_NAME, type ProvisioningStore } from './provisioning-store.js';
+import { requireApiKeys } from './api-key-scope.js';
+import type { ProvisioningStore } from './provisioning-store.js';
 import * as s from './rest-schemas.js';
-import type { ApiKeyInfo } from './types.js';
 
 /** One binding as the REST API shows it; the lead adapts the SIP registrar's location store to it. */
 export interface RegistrationView {
@@ -72,7 +72,7 @@ async function provisioningApi(api: FastifyInstance, options: ProvisioningRoutes
   const { store } = options;
   const log = options.logger.child({ component: 'provisioning-api' });
   api.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply, log));
-  const { principal, requireOperator, requireTenant, listScope: scopeOf } = requireApiKeys(api, store);
+  const { principal, requireOperator, requireTenant, listScope, actingTenant } = requireApiKeys(api, store);
 
   // the import body is streamed line by line, so a large file never sits in memory whole
   api.addContentTypeParser('text/csv', (_request, payload, done) => done(null, payload));
@@ -106,19 +106,15 @@ async function provisioningApi(api: FastifyInstance, options: ProvisioningRoutes
   api.get<{ Querystring: { tenantId?: string } }>(
     '/domains',
     { schema: { tags: ['domains'], querystring: { type: 'object', properties: { tenantId: { type: 'string', maxLength: 100 } } }, response: { 200: { type: 'array', items: s.domainSchema }, ...errors } } },
-    async (request) => store.listDomains(scopeOf(request, request.query.tenantId)),
+    async (request) => store.listDomains(listScope(request, request.query.tenantId)),
   );
   api.post<{ Body: { name: string; tenantId?: string } }>(
     '/domains',
     { schema: { tags: ['domains'], body: s.createDomainBody, response: { 201: s.domainSchema, ...errors } } },
     async (request, reply) => {
-      let tenantId = scopeOf(request, request.body.tenantId);
-      if (tenantId === undefined) {
-        // an operator without tenantId means the single-tenant case: the default tenant
-        const fallback = await store.findTenantByName(DEFAULT_TENANT_NAME);
-        if (fallback === undefined) throw new InvalidFieldError('tenantId', 'required (there is no default tenant)');
-        tenantId = fallback.id;
-      } else if (principal(request).tenantId === null && (await store.findTenant(tenantId)) === undefined) {
+      // an operator without tenantId means the single-tenant case: the default tenant
+      const tenantId = await actingTenant(request, request.body.tenantId);
+      if (request.body.tenantId !== undefined && principal(request).tenantId === null && (await store.findTenant(tenantId)) === undefined) {
         throw new InvalidFieldError('tenantId', `unknown tenant ${tenantId}`);
       }
       return reply.status(201).send(await store.createDomain(request.body.name, tenantId));
@@ -148,7 +144,7 @@ async function provisioningApi(api: FastifyInstance, options: ProvisioningRoutes
     },
     async (request) => {
       const { domain, tenantId, limit, offset } = request.query;
-      return store.listUsers({ tenantId: scopeOf(request, tenantId), domain, limit, offset });
+      return store.listUsers({ tenantId: listScope(request, tenantId), domain, limit, offset });
     },
   );
   api.post<{ Body: { username: string; domain: string; password: string; displayName?: string; enabled?: boolean } }>(
@@ -175,7 +171,7 @@ async function provisioningApi(api: FastifyInstance, options: ProvisioningRoutes
     },
     async (request) => {
       if (!(request.body instanceof Readable)) throw new InvalidFieldError('body', 'send the users as Content-Type: text/csv');
-      const tenantId = scopeOf(request, request.query.tenantId);
+      const tenantId = listScope(request, request.query.tenantId);
       if (tenantId !== undefined && (await store.findTenant(tenantId)) === undefined) throw new InvalidFieldError('tenantId', `unknown tenant ${tenantId}`);
       const lines = createInterface({ input: request.body, crlfDelay: Infinity });
       const report = await store.importUsers(lines, { tenantId, update: request.query.update });

@@ -1,15 +1,14 @@
-import { sendError } from './rest-api.js';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { NotFoundError, type Logger } from '../lib/index.js';
 import type { CdrStore } from './cdr-store.js';
 import { DialPlanInvalidError, type DialPlanStore } from './dial-plan-store.js';
 import type { DidStore } from './did-store.js';
-import { ForbiddenError, InvalidFieldError, UnauthorizedError } from './errors.js';
-import { DEFAULT_TENANT_NAME, type ProvisioningStore } from './provisioning-store.js';
+import { requireApiKeys } from './api-key-scope.js';
+import type { ProvisioningStore } from './provisioning-store.js';
+import { sendError } from './rest-api.js';
 import * as s from './rest-telephony-schemas.js';
 import type { CdrKind, DidChanges, NewDid, NewTrunk, TrunkChanges } from './telephony-types.js';
 import type { TrunkStore } from './trunk-store.js';
-import type { ApiKeyInfo } from './types.js';
 
 export interface TelephonyRoutesOptions {
   /** API keys and tenants */
@@ -40,41 +39,8 @@ const idParams = { type: 'object', properties: { id: { type: 'string', minLength
 async function telephonyApi(api: FastifyInstance, options: TelephonyRoutesOptions): Promise<void> {
   const { provisioning, trunks, dids, dialPlans, cdrs } = options;
   const log = options.logger.child({ component: 'telephony-api' });
-  const principals = new WeakMap<FastifyRequest, ApiKeyInfo>();
-
   api.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply, log, refusedDialPlan(reply)));
-  api.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const key = match?.[1] === undefined ? undefined : await provisioning.verifyApiKey(match[1]);
-    if (key === undefined) throw new UnauthorizedError(header === undefined ? 'missing Authorization: Bearer <API key>' : 'invalid API key');
-    principals.set(request, key);
-  });
-
-  const ownTenant = (request: FastifyRequest): string | null => {
-    const key = principals.get(request);
-    if (key === undefined) throw new UnauthorizedError('missing Authorization: Bearer <API key>');
-    return key.tenantId;
-  };
-  /** the tenant to list for: the key's, the one an operator asked for, or every tenant (undefined) */
-  const listScope = (request: FastifyRequest, asked: string | undefined): string | undefined => {
-    const own = ownTenant(request);
-    if (own === null) return asked;
-    if (asked !== undefined && asked !== own) throw new ForbiddenError('this API key belongs to another tenant');
-    return own;
-  };
-  /** the one tenant a write or a dial-plan read acts for */
-  const actingTenant = async (request: FastifyRequest, asked: string | undefined): Promise<string> => {
-    const scoped = listScope(request, asked);
-    if (scoped !== undefined) return scoped;
-    const fallback = await provisioning.findTenantByName(DEFAULT_TENANT_NAME);
-    if (fallback === undefined) throw new InvalidFieldError('tenantId', 'required (there is no default tenant)');
-    return fallback.id;
-  };
-  const requireTenant = (request: FastifyRequest, tenantId: string): void => {
-    const own = ownTenant(request);
-    if (own !== null && own !== tenantId) throw new ForbiddenError('this API key belongs to another tenant');
-  };
+  const { requireTenant, listScope, actingTenant } = requireApiKeys(api, provisioning);
 
   // --- trunks
   api.get<{ Querystring: { tenantId?: string } }>(

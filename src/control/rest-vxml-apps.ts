@@ -1,11 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError, type Logger } from '../lib/index.js';
-import { ForbiddenError, InvalidFieldError, UnauthorizedError } from './errors.js';
-import { DEFAULT_TENANT_NAME, type ProvisioningStore } from './provisioning-store.js';
+import { requireApiKeys } from './api-key-scope.js';
+import { InvalidFieldError } from './errors.js';
+import type { ProvisioningStore } from './provisioning-store.js';
 import { sendError } from './rest-api.js';
 import { telephonyErrorSchema } from './rest-telephony-schemas.js';
 import * as s from './rest-vxml-apps-schemas.js';
-import type { ApiKeyInfo } from './types.js';
 import type { VxmlAppStore } from './vxml-app-store.js';
 import { VXML_FILE_MAX_BYTES, type NewVxmlApp, type VxmlApp, type VxmlAppChanges } from './vxml-app-types.js';
 import { checkFilePath, hostedAppUrl } from './vxml-app-validation.js';
@@ -44,33 +44,8 @@ export async function registerVxmlAppRoutes(app: FastifyInstance, options: VxmlA
 async function appsApi(api: FastifyInstance, options: VxmlAppRoutesOptions): Promise<void> {
   const { provisioning, vxmlApps } = options;
   const log = options.logger.child({ component: 'vxml-apps-api' });
-  const principals = new WeakMap<FastifyRequest, ApiKeyInfo>();
-
   api.setErrorHandler((err: FastifyError, request, reply) => sendError(err, request, reply, log));
-  api.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const key = match?.[1] === undefined ? undefined : await provisioning.verifyApiKey(match[1]);
-    if (key === undefined) throw new UnauthorizedError(header === undefined ? 'missing Authorization: Bearer <API key>' : 'invalid API key');
-    principals.set(request, key);
-  });
-
-  /** the tenant to list for: the key's, the one an operator asked for, or every tenant (undefined) */
-  const listScope = (request: FastifyRequest, asked: string | undefined): string | undefined => {
-    const key = principals.get(request);
-    if (key === undefined) throw new UnauthorizedError('missing Authorization: Bearer <API key>');
-    if (key.tenantId === null) return asked;
-    if (asked !== undefined && asked !== key.tenantId) throw new ForbiddenError('this API key belongs to another tenant');
-    return key.tenantId;
-  };
-  /** the one tenant a request about one application acts for */
-  const actingTenant = async (request: FastifyRequest, asked: string | undefined): Promise<string> => {
-    const scoped = listScope(request, asked);
-    if (scoped !== undefined) return scoped;
-    const fallback = await provisioning.findTenantByName(DEFAULT_TENANT_NAME);
-    if (fallback === undefined) throw new InvalidFieldError('tenantId', 'required (there is no default tenant)');
-    return fallback.id;
-  };
+  const { listScope, actingTenant } = requireApiKeys(api, provisioning);
   const withUrl = (request: FastifyRequest, app: VxmlApp): VxmlApp & { entryUrl: string } => ({
     ...app,
     entryUrl: hostedAppUrl(options.publicBaseUrl ?? `${request.protocol}://${request.host}`, app.tenantName, app.name, app.entry),

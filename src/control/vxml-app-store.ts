@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, describeError, silentLogger, type Logger } from '../lib/index.js';
+import { ConflictError, NotFoundError, silentLogger, type Logger } from '../lib/index.js';
 import type { Bus, Database, Queryable } from '../platform/index.js';
+import { publishChange } from './change-notice.js';
 import { InvalidFieldError } from './errors.js';
 import { isoTimestamp, type Row } from './telephony-store-support.js';
 import { requireTenant } from './trunk-store.js';
@@ -198,12 +199,7 @@ export class VxmlAppStore {
 
   /** a cache hint sent after the commit: a failing bus is logged and never fails the write */
   private async announce(change: VxmlAppChange): Promise<void> {
-    if (this.bus === undefined) return;
-    try {
-      await this.bus.publish(VXML_APPS_CHANGED_TOPIC, JSON.stringify(change));
-    } catch (err) {
-      this.log.warn({ err: describeError(err), change }, 'could not publish application change');
-    }
+    await publishChange(this.bus, this.log, VXML_APPS_CHANGED_TOPIC, change, 'application');
   }
 }
 

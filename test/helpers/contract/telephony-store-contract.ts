@@ -9,6 +9,7 @@ import {
   type NewCdr,
 } from '../../../src/control/index.js';
 import type { Database } from '../../../src/platform/index.js';
+import { rejectsField, unique } from './store-contract-support.js';
 
 /**
  * What the telephony stores must do on both database adapters. The harness hands over one
@@ -17,9 +18,6 @@ import type { Database } from '../../../src/platform/index.js';
 export interface TelephonyStoreHarness {
   db(): Database;
 }
-
-let counter = 0;
-const unique = (what: string): string => `${what}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
 
 /** a stand-in for the dial-plan engine's validator: every rule needs a name and a target */
 const validator: DialPlanValidator = (doc) => {
@@ -31,16 +29,6 @@ const validator: DialPlanValidator = (doc) => {
   ]);
   return errors.length === 0 ? { ok: true } : { ok: false, errors };
 };
-
-/** rejects with an InvalidFieldError naming this field */
-async function rejectsField(t: Test, promise: Promise<unknown>, field: string, message?: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.ok(err instanceof InvalidFieldError, `${message ?? field}: InvalidFieldError`);
-  t.equal((err as InvalidFieldError | undefined)?.field, field, message ?? `names ${field}`);
-}
 
 export function telephonyStoreContract(t: Test, h: TelephonyStoreHarness): void {
   const setup = async () => {

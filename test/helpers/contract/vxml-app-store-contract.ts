@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Test } from 'tap';
 import { ConflictError, NotFoundError } from '../../../src/lib/index.js';
 import {
-  InvalidFieldError,
   ProvisioningStore,
   VXML_APPS_CHANGED_TOPIC,
   VXML_APP_MAX_BYTES,
@@ -12,6 +11,7 @@ import {
   type VxmlAppChange,
 } from '../../../src/control/index.js';
 import type { Bus, Database } from '../../../src/platform/index.js';
+import { rejectsField, unique } from './store-contract-support.js';
 
 /**
  * What the hosted-application store must do on both database adapters. The harness hands over
@@ -19,18 +19,6 @@ import type { Bus, Database } from '../../../src/platform/index.js';
  */
 export interface VxmlAppStoreHarness {
   db(): Database;
-}
-
-let counter = 0;
-const unique = (what: string): string => `${what}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
-
-async function rejectsField(t: Test, promise: Promise<unknown>, field: string, message?: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.ok(err instanceof InvalidFieldError, `${message ?? field}: InvalidFieldError (got ${String(err)})`);
-  t.equal((err as InvalidFieldError | undefined)?.field, field, message ?? `names ${field}`);
 }
 
 /** a bus that only records what is published */

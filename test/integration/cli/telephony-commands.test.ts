@@ -118,10 +118,14 @@ t.test('against a running server: the commands go through its REST API', async (
   t.equal((await cli('did', 'remove', '+15550100009')).code, 0);
   t.equal((await cli('trunk', 'remove', 'live')).code, 0);
 
+  // the first start put the sample IVR extensions in the empty dial plan (mcp.samples)
+  const seeded = (await cli('dialplan', 'show')).stdout;
+  t.match(seeded, /# version 1/);
+  t.match(seeded, /sample-dtmf-menu/, 'the sample extensions are in the first dial plan');
   const planFile = path.join(server.dataDir, 'plan.json');
   writeFileSync(planFile, JSON.stringify({ rules: [] }));
-  t.match((await cli('dialplan', 'set', planFile)).stdout, 'version 1');
-  t.match((await cli('dialplan', 'show')).stdout, /# version 1/);
+  t.match((await cli('dialplan', 'set', planFile)).stdout, 'version 2');
+  t.match((await cli('dialplan', 'show')).stdout, /# version 2/);
   const cdrs = await cli('cdr', 'list');
   t.equal(cdrs.code, 0, cdrs.stderr);
   t.match(cdrs.stdout, /^0 CDR\(s\)/);

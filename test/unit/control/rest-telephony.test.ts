@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { silentLogger } from '../../../src/lib/index.js';
 import { ProvisioningStore, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, type DialPlanValidator } from '../../../src/control/index.js';
+import { apiClient, auth, seedApiTenants } from '../../helpers/contract/rest-api-fixture.js';
 import { openControlDb, tempDataDir } from './control-db.js';
 
 /** a stand-in for the dial-plan engine's validator */
@@ -20,33 +21,17 @@ async function setup(t: Test) {
   await registerProvisioningRoutes(app, { store: provisioning, logger: silentLogger });
   await registerTelephonyRoutes(app, { provisioning, ...stores, logger: silentLogger });
   await app.ready();
-  const defaultTenant = await provisioning.ensureDefaultTenant([]);
-  const acme = await provisioning.createTenant('acme');
-  const other = await provisioning.createTenant('other');
   return {
     app,
     stores,
-    defaultId: defaultTenant.id,
-    acmeId: acme.id,
-    otherId: other.id,
-    operator: (await provisioning.createApiKey('ops')).token,
-    acmeKey: (await provisioning.createApiKey('acme', acme.id)).token,
-    otherKey: (await provisioning.createApiKey('other', other.id)).token,
+    ...(await seedApiTenants(provisioning, 'other')),
   };
 }
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 t.test('REST telephony API', async (t) => {
   const c = await setup(t);
   const { app } = c;
-  const as = (token: string) => ({
-    get: (url: string) => app.inject({ method: 'GET', url, headers: auth(token) }),
-    post: (url: string, payload: object) => app.inject({ method: 'POST', url, headers: auth(token), payload }),
-    patch: (url: string, payload: object) => app.inject({ method: 'PATCH', url, headers: auth(token), payload }),
-    put: (url: string, payload: object) => app.inject({ method: 'PUT', url, headers: auth(token), payload }),
-    del: (url: string) => app.inject({ method: 'DELETE', url, headers: auth(token) }),
-  });
+  const as = (token: string) => apiClient(app, token);
   const acme = as(c.acmeKey);
   const other = as(c.otherKey);
   const ops = as(c.operator);

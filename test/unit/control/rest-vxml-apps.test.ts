@@ -17,6 +17,7 @@ import {
   type VxmlApp,
   type VxmlAppFile,
 } from '../../../src/control/index.js';
+import { apiClient, auth, seedApiTenants } from '../../helpers/contract/rest-api-fixture.js';
 import { openControlDb, tempDataDir } from './control-db.js';
 
 async function setup(t: Test) {
@@ -31,33 +32,16 @@ async function setup(t: Test) {
   await registerVxmlAppRoutes(app, { provisioning, vxmlApps, logger: silentLogger });
   await registerVxmlServingRoutes(app, { provisioning, vxmlApps, logger: silentLogger });
   await app.ready();
-  const defaultTenant = await provisioning.ensureDefaultTenant([]);
-  const acme = await provisioning.createTenant('acme');
-  const other = await provisioning.createTenant('other corp');
   return {
     app,
-    defaultId: defaultTenant.id,
-    acmeId: acme.id,
-    otherId: other.id,
-    operator: (await provisioning.createApiKey('ops')).token,
-    acmeKey: (await provisioning.createApiKey('acme', acme.id)).token,
-    otherKey: (await provisioning.createApiKey('other', other.id)).token,
+    ...(await seedApiTenants(provisioning, 'other corp')),
   };
 }
-
-const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 t.test('REST API of hosted VoiceXML applications', async (t) => {
   const c = await setup(t);
   const { app } = c;
-  const as = (token: string) => ({
-    get: (url: string) => app.inject({ method: 'GET', url, headers: auth(token) }),
-    post: (url: string, payload: object) => app.inject({ method: 'POST', url, headers: auth(token), payload }),
-    patch: (url: string, payload: object) => app.inject({ method: 'PATCH', url, headers: auth(token), payload }),
-    put: (url: string, payload: Buffer | string, contentType = 'application/octet-stream') =>
-      app.inject({ method: 'PUT', url, headers: { ...auth(token), 'content-type': contentType }, payload }),
-    del: (url: string) => app.inject({ method: 'DELETE', url, headers: auth(token) }),
-  });
+  const as = (token: string) => apiClient(app, token);
   const acme = as(c.acmeKey);
   const other = as(c.otherKey);
   const ops = as(c.operator);
