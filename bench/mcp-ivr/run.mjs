@@ -360,10 +360,6 @@ async function main() {
     }
     if (!ready) throw new Error(`opencx not serving ${vxmlUrl} after 40 s (${server.exited ? `exited ${JSON.stringify(server.exitInfo)}` : 'no 200'})\n${logTail(server.logFile)}`);
     console.error(`[bench] opencx pid ${server.pid}: SIP udp 127.0.0.1:${sipPort}, HTTP ${httpPort}, media ports ${portMin}-${portMax}, build ${path.relative(REPO, opts.distAbs) || '.'}`);
-    await delay(2000);
-    const reads = [];
-    for (let i = 0; i < 3; i++) { reads.push(treeMemoryKb(server.pid)); await delay(500); }
-    idle = { rss: reads.reduce((a, r) => a + r.rss, 0) / 3, pss: reads.reduce((a, r) => a + r.pss, 0) / 3 };
 
     // ---- warm-up: 2 calls through the whole application fill the TTS cache
     console.error('[bench] warm-up: 2 calls through the whole application (fills the TTS cache)');
@@ -371,6 +367,12 @@ async function main() {
     console.error(`[bench]   ok ${warm.ok}/2, failed ${warm.failed}, ${fmt(warm.wall, 1)} s`);
     if (warm.failed) notes.push(`warm-up calls failed (${warm.why}): the application does not run through with the scenario's timing`);
     for (let i = 0; i < UNLOADED_PROBES; i++) unloaded.push(await probeCall({ sipPort, vxmlUrl, holdMs: PROBE_HOLD_MS }));
+    // idle memory after the warm-up (start-up, eSpeak's WebAssembly and the first calls inflate RSS
+    // before V8 settles; read before that, "idle" was above the loaded peak)
+    await delay(2000);
+    const reads = [];
+    for (let i = 0; i < 3; i++) { reads.push(treeMemoryKb(server.pid)); await delay(500); }
+    idle = { rss: reads.reduce((a, r) => a + r.rss, 0) / 3, pss: reads.reduce((a, r) => a + r.pss, 0) / 3 };
     const u = probeSummary(unloaded);
     console.error(`[bench] unloaded probes: first prompt p50 ${fmt(u.p50, 1)} ms, max ${fmt(u.max, 1)} ms, underruns ${u.underruns}, failed ${u.failed}`);
 
@@ -452,7 +454,7 @@ async function main() {
       'media tick dropped because the process stalled, or sent ≥ one frame late): the engine-side underrun evidence for every call, not only the probes.',
     '- CPU: utime+stime of the opencx process tree (/proc, threads included): over the whole SIPp run, between the first and last scrape at ≥ 98 % of the peak, ' +
       'and the busiest 5 s; 100 % = one core. SIPp CPU = the SIPp process (reaped child) over its run: it runs on the same 2 cores. RSS: Σ VmRSS of the tree, ' +
-      'idle (before any call) and the highest scrape; per 100 calls = (peak − idle) / calls × 100.',
+      'idle (after the warm-up calls and the unloaded probes, mean of 3 readings) and the highest scrape; per 100 calls = (peak − idle) / calls × 100 (GC-dependent: V8 heap peak shown too).',
     '- pass: 0 failed SIPp calls, every call ended by the MCP\'s BYE, every probe answered with prompt audio, 0 underruns, peak ≥ the target, ' +
       'endpoints back to 0 within 30 s.',
     ...notes.map((n) => `- NOTE: ${n}`),

@@ -8,8 +8,8 @@
  * client gets insecure channel credentials and an auth object that refuses every lookup, so
  * nothing ever asks the metadata server or reads application default credentials.
  */
-import * as grpc from '@grpc/grpc-js';
-import { v1 } from '@google-cloud/speech';
+import type * as Grpc from '@grpc/grpc-js';
+import type { v1 } from '@google-cloud/speech';
 import { SystemScheduler, describeError, silentLogger, type Logger, type Scheduler, type TimerHandle } from '../../lib/index.js';
 import { EnergyEndpointer } from './endpointer.js';
 import { collectGrammarPhrases } from './grammar-phrases.js';
@@ -76,11 +76,17 @@ export class GoogleSpeechAsrProvider implements AsrProvider {
       return session;
     }
     this.sessions.add(session);
-    try {
-      session.open(this.speechClient());
-    } catch (err) {
-      failSoon(new AsrError(`Google Speech: ${describeError(err)}`, { cause: err }));
+    if (this.client !== undefined) {
+      session.open(this.client);
+      return session;
     }
+    // the client library is loaded on the first session (it costs a second of start-up otherwise)
+    this.speechClient().then(
+      (client) => {
+        if (!session.ended) session.open(client);
+      },
+      (err: unknown) => failSoon(new AsrError(`Google Speech: ${describeError(err)}`, { cause: err })),
+    );
     return session;
   }
 
@@ -93,8 +99,10 @@ export class GoogleSpeechAsrProvider implements AsrProvider {
     if (client !== undefined) await client.close().catch(() => {});
   }
 
-  private speechClient(): v1.SpeechClient {
+  private async speechClient(): Promise<v1.SpeechClient> {
+    const { speech, grpc } = await loadLibraries();
     if (this.client !== undefined) return this.client;
+    if (this.closed) throw new AsrError('Google Speech provider is closed');
     const o = this.options;
     const opts: SpeechClientOptions = {};
     if (o.apiEndpoint !== undefined) opts.apiEndpoint = o.apiEndpoint;
@@ -106,9 +114,27 @@ export class GoogleSpeechAsrProvider implements AsrProvider {
       if (o.keyFilename !== undefined) opts.keyFilename = o.keyFilename;
       if (o.credentials !== undefined) opts.credentials = o.credentials;
     }
-    this.client = new v1.SpeechClient(opts);
+    this.client = new speech.v1.SpeechClient(opts);
     return this.client;
   }
+}
+
+let libraries: Promise<{ speech: typeof import('@google-cloud/speech'); grpc: typeof Grpc }> | undefined;
+/** gRPC status names for messages, once the library is loaded */
+let grpcStatus: Record<number, string> = {};
+
+function loadLibraries(): Promise<{ speech: typeof import('@google-cloud/speech'); grpc: typeof Grpc }> {
+  libraries ??= Promise.all([import('@google-cloud/speech'), import('@grpc/grpc-js')]).then(
+    ([speech, grpc]) => {
+      grpcStatus = grpc.status as unknown as Record<number, string>;
+      return { speech, grpc };
+    },
+    (err: unknown) => {
+      libraries = undefined;
+      throw err;
+    },
+  );
+  return libraries;
 }
 
 export class GoogleSpeechAsrSession extends AsrSessionBase {
@@ -118,6 +144,7 @@ export class GoogleSpeechAsrSession extends AsrSessionBase {
   private halfClosed = false;
   private stallTimer: TimerHandle | undefined;
   private readonly alternatives: Array<{ text: string; confidence: number }> = [];
+  private early: Int16Array[] = [];
 
   constructor(
     private readonly options: AsrSessionOptions,
@@ -136,12 +163,17 @@ export class GoogleSpeechAsrSession extends AsrSessionBase {
     });
   }
 
+  /** the session ended before the client library finished loading */
+  get ended(): boolean {
+    return this.isClosed || this.isFinished;
+  }
+
   open(client: v1.SpeechClient): void {
     const stream = client._streamingRecognize();
     this.stream = stream;
     stream.on('data', (response: StreamingResponse) => this.onResponse(response));
     stream.on('error', (err: Error & { code?: number }) => {
-      const status = err.code !== undefined ? ` (gRPC ${grpc.status[err.code] ?? err.code})` : '';
+      const status = err.code !== undefined ? ` (gRPC ${grpcStatus[err.code] ?? err.code})` : '';
       this.failNow(new AsrError(`Google Speech failed${status}: ${err.message}`, { cause: err }));
     });
     stream.on('end', () => this.finish());
@@ -159,10 +191,18 @@ export class GoogleSpeechAsrSession extends AsrSessionBase {
         interimResults: false,
       },
     });
+    const early = this.early;
+    this.early = [];
+    for (const pcm of early) this.write(pcm);
   }
 
   write(pcm: Int16Array): void {
-    if (this.isFinished || this.halfClosed || this.stream === undefined) return;
+    if (this.isFinished || this.halfClosed) return;
+    if (this.stream === undefined) {
+      // audio from before the stream opened (the library was still loading): up to 5 s is kept
+      if (this.early.length < 250) this.early.push(pcm.slice());
+      return;
+    }
     this.stream.write({ audioContent: Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength) });
     for (const e of this.endpointer.process(pcm)) {
       if (e.type === 'speechStart') this.emitSpeechStart();

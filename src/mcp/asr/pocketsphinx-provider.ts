@@ -83,8 +83,8 @@ export class PocketsphinxAsrProvider implements AsrProvider {
       scheduler: options.scheduler ?? new SystemScheduler(),
       logger: options.logger ?? silentLogger,
     };
-    // read the dictionary now, not on the first call's critical path (a failure is retried then)
-    this.loadDictionary().catch(() => {});
+    // the dictionary (135,000 words) is read when the first session needs it, or by ready():
+    // a server that never recognises speech does not pay for it at start
   }
 
   /** resolves once the pronouncing dictionary is loaded; rejects with AsrError if it cannot be */

@@ -1,4 +1,4 @@
-import { newQuickJSWASMModule, type QuickJSWASMModule } from 'quickjs-emscripten';
+import type { QuickJSWASMModule } from 'quickjs-emscripten';
 import { GrammarError } from './grammar-error.js';
 import type { ParseEvent, RuleNode } from './earley.js';
 import type { RuleSet } from './types.js';
@@ -20,7 +20,7 @@ let quickJs: Promise<QuickJSWASMModule> | undefined;
 
 /** One WASM module for all grammars, loaded on first use (and again after it aborted). */
 function loadQuickJs(): Promise<QuickJSWASMModule> {
-  quickJs ??= newQuickJSWASMModule();
+  quickJs ??= import('quickjs-emscripten').then((m) => m.newQuickJSWASMModule());
   return quickJs;
 }
 

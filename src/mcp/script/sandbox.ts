@@ -3,7 +3,7 @@
  * for the whole runtime and a time limit for every evaluation, so a runaway script ends with a
  * ScriptError instead of taking the process down. Values cross the boundary as JSON.
  */
-import { getQuickJS, shouldInterruptAfterDeadline } from 'quickjs-emscripten';
+
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten';
 import { OpencxError } from '../../lib/index.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
@@ -52,6 +52,8 @@ export class ScriptSandbox {
   }
 
   static async create(limits: SandboxLimits = {}): Promise<ScriptSandbox> {
+    // loaded on the first session, not when the server starts
+    const { getQuickJS } = await import('quickjs-emscripten');
     const quickjs = await getQuickJS();
     const runtime = quickjs.newRuntime();
     runtime.setMemoryLimit(limits.memoryBytes ?? 32 * 1024 * 1024);
@@ -180,7 +182,8 @@ export class ScriptSandbox {
     const vm = this.context;
     const handles = [vm.newString(op), ...args.map((a) => (a === null ? vm.null : vm.newString(a)))];
     const start = Date.now();
-    this.runtime.setInterruptHandler(shouldInterruptAfterDeadline(start + this.timeMs));
+    const deadline = start + this.timeMs;
+    this.runtime.setInterruptHandler(() => Date.now() > deadline);
     const result = vm.callFunction(this.entry, vm.undefined, ...handles);
     this.runtime.removeInterruptHandler();
     for (const h of handles) if (h.alive && h !== vm.null) h.dispose();

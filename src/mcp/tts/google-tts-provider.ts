@@ -7,7 +7,6 @@
  * gateways): channel credentials are insecure and the universe domain is fixed, so google-gax
  * never looks for Application Default Credentials or the GCE metadata server.
  */
-import { credentials as grpcCredentials } from '@grpc/grpc-js';
 import type { TextToSpeechClient } from '@google-cloud/text-to-speech';
 import { ClosedError, ConfigError, SystemScheduler, describeError, type Scheduler } from '../../lib/index.js';
 import { looksLikeWav, rawLinear16, wavToPcm } from './pcm-audio.js';
@@ -121,6 +120,8 @@ export class GoogleTtsProvider implements TtsProvider {
 
   private async createClient(): Promise<TextToSpeechClient> {
     const Client = await loadLibrary();
+    // loaded with the client library, not at start-up
+    const { credentials: grpcCredentials } = await import('@grpc/grpc-js');
     const o = this.options;
     const client = new Client({
       ...(o.apiEndpoint !== undefined ? { apiEndpoint: o.apiEndpoint } : {}),

@@ -1,5 +1,8 @@
-import type { FastifyInstance } from 'fastify';
-import type { ProvisioningStore } from '../../../src/control/index.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
+import { silentLogger } from '../../../src/lib/index.js';
+import { ProvisioningStore, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, type DialPlanValidator } from '../../../src/control/index.js';
+import type { Database } from '../../../src/platform/index.js';
 
 /**
  * What the REST route tests share: the tenants and API keys every tenant-scoping check needs,
@@ -20,6 +23,35 @@ export async function seedApiTenants(provisioning: ProvisioningStore, otherName:
     operator: (await provisioning.createApiKey('ops')).token,
     acmeKey: (await provisioning.createApiKey('acme', acme.id)).token,
     otherKey: (await provisioning.createApiKey('other', other.id)).token,
+  };
+}
+
+/**
+ * The provisioning and telephony routes on a fastify instance over db (closed when t ends), with
+ * the tenants and keys of seedApiTenants(); `more` registers further routes before it is ready.
+ */
+export async function telephonyApiFixture(
+  t: Test,
+  db: Database,
+  options: { otherTenant: string; validateDialPlan?: DialPlanValidator; more?: (app: FastifyInstance, provisioning: ProvisioningStore) => Promise<void> },
+) {
+  const provisioning = new ProvisioningStore({ db });
+  const stores = createTelephonyStores({ db, ...(options.validateDialPlan !== undefined ? { validateDialPlan: options.validateDialPlan } : {}) });
+  const app = Fastify({ logger: false });
+  t.teardown(() => app.close());
+  await registerProvisioningRoutes(app, { store: provisioning, logger: silentLogger });
+  await registerTelephonyRoutes(app, { provisioning, ...stores, logger: silentLogger });
+  await options.more?.(app, provisioning);
+  await app.ready();
+  const seeded = await seedApiTenants(provisioning, options.otherTenant);
+  return {
+    app,
+    stores,
+    ...seeded,
+    /** clients with acme's key, the other tenant's key and the operator key */
+    acme: apiClient(app, seeded.acmeKey),
+    other: apiClient(app, seeded.otherKey),
+    ops: apiClient(app, seeded.operator),
   };
 }
 

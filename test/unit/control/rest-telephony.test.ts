@@ -1,8 +1,6 @@
-import Fastify from 'fastify';
 import t, { type Test } from 'tap';
-import { silentLogger } from '../../../src/lib/index.js';
-import { ProvisioningStore, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, type DialPlanValidator } from '../../../src/control/index.js';
-import { apiClient, auth, seedApiTenants } from '../../helpers/contract/rest-api-fixture.js';
+import type { DialPlanValidator } from '../../../src/control/index.js';
+import { auth, telephonyApiFixture } from '../../helpers/contract/rest-api-fixture.js';
 import { openControlDb, tempDataDir } from './control-db.js';
 
 /** a stand-in for the dial-plan engine's validator */
@@ -13,28 +11,12 @@ const validateDialPlan: DialPlanValidator = (doc) => {
 };
 
 async function setup(t: Test) {
-  const db = await openControlDb(t, tempDataDir(t));
-  const provisioning = new ProvisioningStore({ db });
-  const stores = createTelephonyStores({ db, validateDialPlan });
-  const app = Fastify({ logger: false });
-  t.teardown(() => app.close());
-  await registerProvisioningRoutes(app, { store: provisioning, logger: silentLogger });
-  await registerTelephonyRoutes(app, { provisioning, ...stores, logger: silentLogger });
-  await app.ready();
-  return {
-    app,
-    stores,
-    ...(await seedApiTenants(provisioning, 'other')),
-  };
+  return telephonyApiFixture(t, await openControlDb(t, tempDataDir(t)), { otherTenant: 'other', validateDialPlan });
 }
 
 t.test('REST telephony API', async (t) => {
   const c = await setup(t);
-  const { app } = c;
-  const as = (token: string) => apiClient(app, token);
-  const acme = as(c.acmeKey);
-  const other = as(c.otherKey);
-  const ops = as(c.operator);
+  const { app, acme, other, ops } = c;
 
   t.test('401 without or with a wrong key, on every route', async (t) => {
     for (const url of ['/api/v1/trunks', '/api/v1/dids', '/api/v1/dialplan', '/api/v1/cdrs', '/api/v1/cdrs/x']) {

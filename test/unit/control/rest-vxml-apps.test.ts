@@ -1,50 +1,35 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { silentLogger } from '../../../src/lib/index.js';
 import {
-  ProvisioningStore,
   VxmlAppStore,
   etagMatches,
   hostedAppUrl,
-  registerProvisioningRoutes,
-  registerTelephonyRoutes,
   registerVxmlAppRoutes,
   registerVxmlServingRoutes,
-  createTelephonyStores,
   type VxmlApp,
   type VxmlAppFile,
 } from '../../../src/control/index.js';
-import { apiClient, auth, seedApiTenants } from '../../helpers/contract/rest-api-fixture.js';
+import { auth, telephonyApiFixture } from '../../helpers/contract/rest-api-fixture.js';
 import { openControlDb, tempDataDir } from './control-db.js';
 
 async function setup(t: Test) {
   const db = await openControlDb(t, tempDataDir(t));
-  const provisioning = new ProvisioningStore({ db });
-  const stores = createTelephonyStores({ db });
   const vxmlApps = new VxmlAppStore({ db });
-  const app = Fastify({ logger: false });
-  t.teardown(() => app.close());
-  await registerProvisioningRoutes(app, { store: provisioning, logger: silentLogger });
-  await registerTelephonyRoutes(app, { provisioning, ...stores, logger: silentLogger });
-  await registerVxmlAppRoutes(app, { provisioning, vxmlApps, logger: silentLogger });
-  await registerVxmlServingRoutes(app, { provisioning, vxmlApps, logger: silentLogger });
-  await app.ready();
-  return {
-    app,
-    ...(await seedApiTenants(provisioning, 'other corp')),
-  };
+  return telephonyApiFixture(t, db, {
+    otherTenant: 'other corp',
+    more: async (app, provisioning) => {
+      await registerVxmlAppRoutes(app, { provisioning, vxmlApps, logger: silentLogger });
+      await registerVxmlServingRoutes(app, { provisioning, vxmlApps, logger: silentLogger });
+    },
+  });
 }
 
 t.test('REST API of hosted VoiceXML applications', async (t) => {
   const c = await setup(t);
-  const { app } = c;
-  const as = (token: string) => apiClient(app, token);
-  const acme = as(c.acmeKey);
-  const other = as(c.otherKey);
-  const ops = as(c.operator);
+  const { app, acme, other, ops } = c;
 
   t.test('401 without or with a wrong key on every /api/v1/apps route', async (t) => {
     const routes: [string, string][] = [

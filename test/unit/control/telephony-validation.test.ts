@@ -64,6 +64,14 @@ t.test('--gateway specs: host[:port][;transport=..][;weight=..][;priority=..]', 
   t.equal(fieldOf(() => parseGatewaySpec('gw.example;lr')), 'gateway');
 });
 
+t.test('a gateway response timeout: ;timeout=N on the CLI, responseTimeoutSeconds 1-32 (Timer B) in the API', async (t) => {
+  t.same(parseGatewaySpec('gw.example;priority=1;timeout=2'), { host: 'gw.example', port: 5060, transport: 'udp', weight: 1, priority: 1, responseTimeoutSeconds: 2 });
+  t.same(checkGateway({ host: 'gw.example', responseTimeoutSeconds: 32 }, 'g'), { host: 'gw.example', port: 5060, transport: 'udp', weight: 1, priority: 0, responseTimeoutSeconds: 32 });
+  t.notOk('responseTimeoutSeconds' in checkGateway({ host: 'gw.example' }, 'g'), 'absent by default: Timer B decides');
+  t.equal(fieldOf(() => parseGatewaySpec('gw.example;timeout=x')), 'gateway.responseTimeoutSeconds');
+  for (const bad of [0, 33, 1.5]) t.equal(fieldOf(() => checkGateway({ host: 'gw.example', responseTimeoutSeconds: bad }, 'gateways.0')), 'gateways.0.responseTimeoutSeconds', String(bad));
+});
+
 t.test('E.164 numbers and call targets', async (t) => {
   t.equal(checkE164('+1 (555) 010-0001'), '+15550100001');
   for (const bad of ['15550100001', '+0123', '+1', '+1234567890123456', '+1555abc']) t.equal(fieldOf(() => checkE164(bad)), 'number', bad);
