@@ -23,8 +23,11 @@ t.test('Google TTS and Speech through local gRPC servers, and a failing TTS', as
   requireSipp();
   if (!existsSync(path.join(PCAP_DIR, 'dtmf_2833_1.pcap'))) throw new Error(`${PCAP_DIR}/dtmf_2833_1.pcap is missing: the Debian package sip-tester ships it`);
   const tts = await GoogleTtsServer.start();
+  t.teardown(() => tts.close());
   const speech = await GoogleSpeechServer.start({ alternatives: [{ transcript: 'Chicago', confidence: 0.92 }] });
+  t.teardown(() => speech.close());
   const web = await startVxmlTestServer();
+  t.teardown(() => web.close());
   const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
     env: {
       OPENCX_MEDIA__BIND: '127.0.0.1',
@@ -37,9 +40,6 @@ t.test('Google TTS and Speech through local gRPC servers, and a failing TTS', as
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opencx-mcp-google-'));
   t.teardown(async () => {
     await server.stop();
-    await web.close();
-    await tts.close();
-    await speech.close();
     await rm(dir, { recursive: true, force: true });
   });
   const sip = `127.0.0.1:${server.ports.udp as number}`;

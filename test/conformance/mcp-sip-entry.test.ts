@@ -28,13 +28,13 @@ t.test('RFC 5552 and RFC 4240 entries from SIPp', async (t) => {
   requireSipp();
   if (!existsSync(path.join(PCAP_DIR, 'dtmf_2833_1.pcap'))) throw new Error(`${PCAP_DIR}/dtmf_2833_1.pcap is missing: the Debian package sip-tester ships it`);
   const web = await startVxmlTestServer();
+  t.teardown(() => web.close());
   const server = await startOpencx(['--bind', '127.0.0.1', '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0'], {
     env: { OPENCX_MEDIA__BIND: '127.0.0.1', OPENCX_MCP__ASR_PROVIDER: 'none' },
   });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opencx-mcp-entry-'));
   t.teardown(async () => {
     await server.stop();
-    await web.close();
     await rm(dir, { recursive: true, force: true });
   });
   const sip = `127.0.0.1:${server.ports.udp as number}`;
