@@ -18,6 +18,9 @@ import { connectionInfoFromInvite } from './connection-info.js';
 import type { TransferSession } from './transfer.js';
 import { isEntryUri, parseEntryUri, type AnnouncementEntry, type EntryRequest } from './entry-uri.js';
 
+/** how long a session may go on after its caller hung up (its catch handlers may still submit) */
+const HANGUP_GRACE_MS = 15_000;
+
 export interface SessionRunRequest {
   url: string;
   platform: Platform;
@@ -190,7 +193,13 @@ export class McpService {
     });
     const live: Live = { id, platform, endpointId, controller, handedOff: false };
     this.byEndpoint.set(endpointId, live);
-    dialog.on('ended', () => platform.remoteHangup());
+    // the caller hung up: the session runs its hangup handlers, but a session stuck in a fetch or a
+    // render is cut off after a grace period so its endpoint and ports are freed
+    let hangupGrace: { cancel(): void } | undefined;
+    dialog.on('ended', () => {
+      platform.remoteHangup();
+      hangupGrace = this.options.scheduler.setTimeout(() => controller.abort(), HANGUP_GRACE_MS);
+    });
     this.events.emit('started', { id, url: entry.kind === 'dialog' ? entry.url : entry.play, kind: entry.kind });
     let outcome: SessionOutcome;
     try {
@@ -210,6 +219,7 @@ export class McpService {
       outcome = { reason: 'error', message: describeError(err) };
       this.log.error({ err: describeError(err), session: id }, 'MCP session failed');
     }
+    hangupGrace?.cancel();
     platform.close();
     this.byEndpoint.delete(endpointId);
     if (!live.handedOff) {

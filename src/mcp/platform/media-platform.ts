@@ -112,6 +112,7 @@ export class MediaPlatform implements Platform {
     return this.playSources(
       prompts.map((p) => this.options.renderer.render(p, this.sampleRate, controller.signal)),
       controller,
+      prompts.map((p) => p.text),
     );
   }
 
@@ -120,7 +121,7 @@ export class MediaPlatform implements Platform {
     return this.playSources([Promise.resolve(pcm)], new AbortController());
   }
 
-  private playSources(rendered: Promise<Int16Array>[], controller: AbortController): PlayHandle {
+  private playSources(rendered: Promise<Int16Array>[], controller: AbortController, texts: string[] = []): PlayHandle {
     const active: ActivePlay = { playId: undefined, stopped: false, resolve: () => undefined };
     // a failed render must not surface as an unhandled rejection while earlier prompts still play
     for (const r of rendered) r.catch(() => undefined);
@@ -146,7 +147,7 @@ export class MediaPlatform implements Platform {
             pcm = new Int16Array(0);
             if (!controller.signal.aborted) {
               // VoiceXML 2.0 §5.2.6: a platform resource that fails is error.noresource for the document
-              this.options.logger.warn({ err: describeError(err) }, 'prompt not rendered: TTS or audio unavailable');
+              this.options.logger.warn({ err: describeError(err), prompt: (texts[i] ?? '').slice(0, 120) }, 'prompt not rendered: TTS or audio unavailable');
               this.emit('recognitionError', `prompt not rendered: ${describeError(err)}`);
             }
           }

@@ -238,7 +238,9 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
     const now = this.scheduler.now();
     const from = this.fromAddress(rinfo);
     const ssrc = readSsrc(data);
-    if (this.latchEnabled) this.noteSource(from, ssrc, now);
+    // a datagram from port 0 (legal on the wire; SIPp's pcap replay sends some) cannot be answered:
+    // take its media, never latch onto it
+    if (this.latchEnabled && from.port !== 0) this.noteSource(from, ssrc, now);
     this.noteRtpArrival(now);
     this.countReceived(data, ssrc, now);
 

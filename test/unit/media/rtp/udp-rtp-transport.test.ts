@@ -78,6 +78,17 @@ t.test('latches to the source of the first valid packet', async (t) => {
   transport.close();
 });
 
+t.test('a packet from port 0 is taken but never latched onto (nothing can be sent there)', async (t) => {
+  const { transport, rtp: sock, latched, scheduler } = await setup();
+  transport.setRemote(sdp);
+  scheduler.advance(5000);
+  for (let i = 0; i < 5; i++) sock.deliver(rtp(1 + i), { address: '198.51.100.7', port: 0 });
+  t.same(transport.remote, sdp, 'the send address stays the SDP one');
+  t.same(latched, []);
+  t.equal(transport.stats().packetsReceived, 5, 'the packets count as received');
+  transport.close();
+});
+
 t.test('no latched event when media comes from where the SDP said', async (t) => {
   const { transport, rtp: sock, latched } = await setup();
   transport.setRemote(sdp);
