@@ -133,5 +133,6 @@ function cliEntry(): string[] {
   const main = process.env.TEST_CLI_MAIN;
   if (main === undefined || main === '') return ['bin/opencx.js'];
   const url = pathToFileURL(path.resolve(repoRoot(), main)).href;
-  return ['--input-type=module', '-e', `const { runCli } = await import(${JSON.stringify(url)}); process.exitCode = await runCli(process.argv.slice(1), process.env);`];
+  // `--` ends node's own options, so the CLI's --help or --version reach runCli
+  return ['--input-type=module', '-e', `const { runCli } = await import(${JSON.stringify(url)}); process.exitCode = await runCli(process.argv.slice(1), process.env);`, '--'];
 }

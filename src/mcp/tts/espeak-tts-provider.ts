@@ -160,7 +160,9 @@ export class EspeakTtsProvider implements TtsProvider {
 
   private startWorker(module: CompiledWasm): WorkerSlot {
     const data: EspeakWorkerData = { wasmModule: module };
-    const worker = new Worker(new URL('./espeak-worker.js', import.meta.url), { workerData: data });
+    // no inherited node flags: a process started as `node --input-type=module -e ...` (or with
+    // --inspect, --cpu-prof) would hand them to the thread, which then refuses to start
+    const worker = new Worker(new URL('./espeak-worker.js', import.meta.url), { workerData: data, execArgv: [] });
     // an idle engine must not keep the process alive; a busy one must (see pump)
     worker.unref();
     const slot: WorkerSlot = { worker, current: undefined };
