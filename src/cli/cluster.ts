@@ -9,6 +9,7 @@ import { rpcClient, serveRpc, type RpcHandlers } from './ipc-rpc.js';
 import { authSecret, createLocationStore, subscriberServices } from './subscriber-services.js';
 import { RpcDirectory, RpcLocationStore } from './worker-adapters.js';
 import { tlsMaterial } from './tls-material.js';
+import { SIP_WORKER_INDEX_ENV } from './is-sip-worker.js';
 
 /**
  * The SIP role on several cores. Node 20's dgram has no SO_REUSEPORT, so the workers are
@@ -30,7 +31,7 @@ import { tlsMaterial } from './tls-material.js';
  *   primary → workers {type:'sip-directory-changed'}   after any provisioning change (RpcDirectory's cache)
  */
 
-const INDEX_ENV = 'OCX_SIP_WORKER_INDEX';
+const INDEX_ENV = SIP_WORKER_INDEX_ENV;
 
 interface ReadyMessage {
   type: 'sip-ready';
@@ -55,9 +56,6 @@ function isClusterMessage(m: unknown): m is ClusterMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('sip-');
 }
 
-export function isSipWorker(): boolean {
-  return cluster.isWorker && process.env[INDEX_ENV] !== undefined;
-}
 
 /** The worker that owns a Call-ID: FNV-1a, cheap and the same in every process. */
 export function ownerOf(callId: string, workers: number): number {

@@ -1,10 +1,8 @@
-import { validateDialPlan } from './calls-role.js';
 import { readFileSync } from 'node:fs';
 import { ConfigError, describeError } from '../lib/index.js';
 import { createLogger, loadConfig, type Config, type ConfigInput, type DeepPartial } from '../platform/index.js';
 import { parseCommandLine, USAGE } from './args.js';
-import { isSipWorker, runSipWorker } from './cluster.js';
-import { startServer } from './start.js';
+import { isSipWorker } from './is-sip-worker.js';
 import { APP_USAGE, isAppCommand, runAppCli } from './app-commands.js';
 import { VXML_USAGE, isVxmlCommand, runVxmlCli } from './vxml-commands.js';
 import { isTelephonyCommand, runTelephonyCli, TELEPHONY_USAGE } from './telephony-commands.js';
@@ -24,7 +22,11 @@ const STOP_DEADLINE_MS = 4500;
  */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // trunk, did, dialplan, cdr: their own options and usage (telephony-commands.ts)
-  if (isTelephonyCommand(argv)) return runTelephonyCli(argv, env, { validateDialPlan });
+  // the server's modules load only for the commands that need them: a CLI call stays quick
+  if (isTelephonyCommand(argv)) {
+    const { validateDialPlan } = await import('./calls-role.js');
+    return runTelephonyCli(argv, env, { validateDialPlan });
+  }
   // app: hosted VoiceXML applications (app-commands.ts)
   if (isAppCommand(argv)) return runAppCli(argv, env);
   // vxml run: an application in the terminal (vxml-commands.ts)
@@ -75,6 +77,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (isSipWorker()) {
     // a SIP worker forked by the primary (sip.workers > 1): same command line, same config
     try {
+      const { runSipWorker } = await import('./cluster.js');
       await runSipWorker(config, logger, version);
       logger.flush();
       return 0;
@@ -86,6 +89,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   let server;
   try {
+    const { startServer } = await import('./start.js');
     server = await startServer(config, logger, version);
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -4,7 +4,6 @@
  * For developing applications without a phone.
  */
 import { describeError } from '../lib/index.js';
-import { runInTerminal } from '../mcp/index.js';
 
 export const VXML_USAGE = `
 VoiceXML applications in the terminal:
@@ -49,6 +48,7 @@ export async function runVxmlCli(argv: string[], out: (line: string) => void = (
     return 2;
   }
   try {
+    const { runInTerminal } = await import('../mcp/index.js');
     const result = await runInTerminal({ url: target, inputs, out });
     return result.reason === 'error' ? 1 : 0;
   } catch (err) {
