@@ -29,6 +29,7 @@ import {
   startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
+import { rtpPayloadOfPcap, sampler, scrape, waitDrained } from '../lib/opencx-metrics.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -76,34 +77,6 @@ function options(argv) {
 }
 
 // ---------------------------------------------------------------- helpers
-/** The RTP payload of every packet of a pcap (Ethernet or Linux cooked, IPv4/UDP/RTP) concatenated. */
-function rtpPayloadOfPcap(file) {
-  const b = fs.readFileSync(file);
-  const magic = b.readUInt32LE(0);
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) throw new Error(`${file}: not a pcap file`);
-  const u32 = (o) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const link = u32(20);
-  const l2 = link === 1 ? 14 : link === 113 ? 16 : link === 101 ? 0 : -1;
-  if (l2 < 0) throw new Error(`${file}: link type ${link} not handled`);
-  const parts = [];
-  for (let off = 24; off + 16 <= b.length;) {
-    const incl = u32(off + 8);
-    const pkt = b.subarray(off + 16, off + 16 + incl);
-    off += 16 + incl;
-    const ip = pkt.subarray(l2);
-    if (ip.length < 20 || ip[0] >> 4 !== 4 || ip[9] !== 17) continue;
-    const udp = ip.subarray((ip[0] & 15) * 4);
-    const rtp = udp.subarray(8, udp.readUInt16BE(4));
-    if (rtp.length < 12 || rtp[0] >> 6 !== 2) continue;
-    let h = 12 + (rtp[0] & 15) * 4;
-    if (rtp[0] & 0x10) h += 4 + rtp.readUInt16BE(h + 2) * 4;
-    let end = rtp.length;
-    if (rtp[0] & 0x20) end -= rtp[end - 1];
-    parts.push(rtp.subarray(h, end));
-  }
-  return Buffer.concat(parts);
-}
 
 /** A UDP port free on `ip` (bind 0 there, read back, release). */
 async function freeUdpPort(ip, avoid = new Set()) {
@@ -128,61 +101,16 @@ async function sippLocal(ip, avoid) {
   return { sip, cp, mp };
 }
 
-/** GET /metrics and sum each metric over its label sets. */
-async function scrape(httpPort) {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
-  const text = await res.text();
-  const out = {};
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    out[m[1]] = (out[m[1]] ?? 0) + Number(m[3]);
-  }
-  return out;
-}
 
 const M = {
   endpoints: 'opencx_media_endpoints', ports: 'opencx_media_ports_in_use', bridges: 'opencx_media_bridges',
   transcoding: 'opencx_media_transcoding_sessions', rx: 'opencx_media_packets_received', tx: 'opencx_media_packets_sent',
   lost: 'opencx_media_packets_lost', jitter: 'opencx_media_jitter_max_ms',
 };
+/** the engine holds no endpoint, bridge or port: the calls are over */
+const DRAINED = [M.endpoints, M.bridges, M.ports];
 
-/** Sample /metrics, opencx's CPU and memory every `everyMs` until stop() (for the peak and the loss). */
-function sampler(server, httpPort, everyMs, drops) {
-  const samples = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const t = Date.now();
-      try {
-        const m = await scrape(httpPort);
-        // the CPU readings carry their own time: a scrape under load can take a while
-        const main = mainThreadCpuSeconds(server.pid);
-        const cpu = treeCpuSeconds(server.pid);
-        samples.push({ t: Date.now(), m, cpu, main, mem: treeMemoryKb(server.pid) });
-        drops.sample();
-      } catch (e) {
-        samples.push({ t, error: String(e?.message ?? e) });
-      }
-      const wait = everyMs - (Date.now() - t);
-      if (wait > 0 && !stopped) await delay(wait);
-    }
-  })();
-  return { samples, stop: async () => { stopped = true; await loop; } };
-}
 
-/** Wait until the engine holds no endpoint and no bridge (or timeoutS): { ok, afterS, m }. */
-async function waitDrained(httpPort, timeoutS) {
-  const t0 = Date.now();
-  let m = null;
-  while (Date.now() - t0 < timeoutS * 1000) {
-    try { m = await scrape(httpPort); } catch { m = null; }
-    if (m && (m[M.endpoints] ?? 0) === 0 && (m[M.bridges] ?? 0) === 0 && (m[M.ports] ?? 0) === 0) return { ok: true, afterS: (Date.now() - t0) / 1000, m };
-    await delay(500);
-  }
-  return { ok: false, afterS: (Date.now() - t0) / 1000, m };
-}
 
 /** CPU seconds of a process's main thread only (/proc/PID/task/PID/stat): Node's event loop. */
 function mainThreadCpuSeconds(pid) {
@@ -396,7 +324,7 @@ async function main() {
         '-cp', String(local.cp), '-mi', CARRIER_IP, '-mp', String(local.mp), '-m', String(calls), '-r', String(rate), '-rp', '1000',
         '-l', String(calls), '-d', String(Math.round(holdS * 1000)), '-buff_size', '4194304', '-recv_timeout', `${RECV_TIMEOUT_S}s`, '-nostdin',
         '-trace_stat', '-stf', statFile, '-fd', '1', '-trace_err', '-error_file', path.join(tmp, `uac-${runNo}-errors.log`)];
-      const pre = await waitDrained(httpPort, 90);
+      const pre = await waitDrained(httpPort, 90, DRAINED);
       const gwStat0 = gwStats(tmp);
       const snmp0 = udpSnmp();
       const cpu0 = treeCpuSeconds(server.pid);
@@ -405,7 +333,7 @@ async function main() {
       const uacCpu0 = reapedChildrenCpuSeconds();
       const sys0 = systemCpu();
       const drops = socketDropTracker(server.pid, sipPort);
-      const smp = sampler(server, httpPort, 1000, drops);
+      const smp = sampler(server, httpPort, { everyMs: 1000, extra: () => ({ main: mainThreadCpuSeconds(server.pid) }), afterSample: () => drops.sample() });
       const t0 = Date.now();
       const limitS = calls / rate + holdS + RECV_TIMEOUT_S * 3 + 30;
       const uac = startSipp(args, limitS, 0, path.join(tmp, `uac-${runNo}.log`));
@@ -417,7 +345,7 @@ async function main() {
       const uacCpu1 = reapedChildrenCpuSeconds();
       const sys1 = systemCpu();
       await delay(1500); // let the last BYEs settle on the gateway side
-      const drained = await waitDrained(httpPort, 20);
+      const drained = await waitDrained(httpPort, 20, DRAINED);
       await smp.stop();
       drops.sample();
       const snmp = snmpDelta(snmp0, udpSnmp());

@@ -28,6 +28,7 @@ import {
   sippPortArgs, sippPorts, startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, waitQuiet, writeResults,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
+import { rtpPayloadOfPcap, sampler, scrape, waitDrained } from '../lib/opencx-metrics.mjs';
 import { execFile } from 'node:child_process';
 import { GAP_LIMIT_MS } from './probe.mjs';
 
@@ -78,32 +79,6 @@ function options(argv) {
 }
 
 // ---------------------------------------------------------------- helpers
-/** The RTP payload of every packet of a pcap (Ethernet, IPv4/UDP/RTP) concatenated. */
-function rtpPayloadOfPcap(file) {
-  const b = fs.readFileSync(file);
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (o) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const link = u32(20);
-  const l2 = link === 1 ? 14 : link === 113 ? 16 : link === 101 ? 0 : -1;
-  if (l2 < 0) throw new Error(`${file}: link type ${link} not handled`);
-  const parts = [];
-  for (let off = 24; off + 16 <= b.length;) {
-    const incl = u32(off + 8);
-    const pkt = b.subarray(off + 16, off + 16 + incl);
-    off += 16 + incl;
-    const ip = pkt.subarray(l2);
-    if (ip.length < 20 || ip[0] >> 4 !== 4 || ip[9] !== 17) continue;
-    const udp = ip.subarray((ip[0] & 15) * 4);
-    const rtp = udp.subarray(8, udp.readUInt16BE(4));
-    if (rtp.length < 12 || rtp[0] >> 6 !== 2) continue;
-    let h = 12 + (rtp[0] & 15) * 4;
-    if (rtp[0] & 0x10) h += 4 + rtp.readUInt16BE(h + 2) * 4;
-    let end = rtp.length;
-    if (rtp[0] & 0x20) end -= rtp[end - 1];
-    parts.push(rtp.subarray(h, end));
-  }
-  return Buffer.concat(parts);
-}
 
 /** G.711 A-law → µ-law through linear (SIPp ships A-law speech only; the caller offers PCMU). */
 function alawToUlaw(buf) {
@@ -126,50 +101,11 @@ function alawToUlaw(buf) {
   return Buffer.from(buf.map((x) => table[x]));
 }
 
-/** GET /metrics and sum each metric over its label sets. */
-async function scrape(httpPort) {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(3000) });
-  const out = {};
-  for (const line of (await res.text()).split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
-    if (m) out[m[1]] = (out[m[1]] ?? 0) + Number(m[3]);
-  }
-  return out;
-}
 
 const M = { endpoints: 'opencx_media_endpoints', ports: 'opencx_media_ports_in_use', plays: 'opencx_media_plays', recordings: 'opencx_media_recordings',
   skipped: 'opencx_media_tick_skipped_frames', late: 'opencx_media_tick_late_frames', heap: 'nodejs_heap_size_used_bytes' };
 
-function sampler(server, httpPort) {
-  const samples = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const t = Date.now();
-      try {
-        const m = await scrape(httpPort);
-        samples.push({ t: Date.now(), m, cpu: treeCpuSeconds(server.pid), mem: treeMemoryKb(server.pid) });
-      } catch (e) {
-        samples.push({ t, error: String(e?.message ?? e) });
-      }
-      const wait = 1000 - (Date.now() - t);
-      if (wait > 0 && !stopped) await delay(wait);
-    }
-  })();
-  return { samples, last: () => samples.filter((s) => s.m).at(-1), stop: async () => { stopped = true; await loop; } };
-}
 
-async function waitDrained(httpPort, timeoutS) {
-  const t0 = Date.now();
-  let m = null;
-  while (Date.now() - t0 < timeoutS * 1000) {
-    try { m = await scrape(httpPort); } catch { m = null; }
-    if (m && (m[M.endpoints] ?? 0) === 0 && (m[M.ports] ?? 0) === 0) return { ok: true, afterS: (Date.now() - t0) / 1000, m };
-    await delay(500);
-  }
-  return { ok: false, afterS: (Date.now() - t0) / 1000, m };
-}
 
 /**
  * One probe call in its own node process (bench/mcp-ivr/probe.mjs): its arrival times must not be
@@ -271,7 +207,7 @@ async function main() {
     const cpu0 = treeCpuSeconds(server.pid);
     const sipp0 = reapedChildrenCpuSeconds();
     const sys0 = systemCpu();
-    const smp = sampler(server, httpPort);
+    const smp = sampler(server, httpPort, { everyMs: 1000 });
     const t0 = Date.now();
     const limitS = calls / rate + callS + 60;
     const uac = startSipp(args, limitS, 0, path.join(tmp, `uac-${runNo}.log`));
@@ -297,7 +233,7 @@ async function main() {
     const cpu1 = treeCpuSeconds(server.pid);
     const sipp1 = reapedChildrenCpuSeconds();
     const sys1 = systemCpu();
-    const drained = await waitDrained(httpPort, 30);
+    const drained = await waitDrained(httpPort, 30, [M.endpoints, M.ports]);
     await smp.stop();
     const m1 = await scrape(httpPort).catch(() => ({}));
     let st = null;
