@@ -1,14 +1,17 @@
-import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
+import type { Logger, Scheduler } from '../../lib/index.js';
 import { InvalidInputError, NotFoundError, TypedEmitter, UnavailableError, describeError, randomToken, sipStatusFor } from '../../lib/index.js';
 import type { EndpointDescription, MediaEngineApi, PlayItem } from '../../media/index.js';
 import type { Bus } from '../../platform/index.js';
 import { ua } from '../../sip/index.js';
-import { transition, type CallState, type EndCause } from '../call/call-state.js';
+import type { EndCause } from '../call/call-state.js';
 import { CallLimits, type LimitSpec } from '../limits/rate-limits.js';
 import { presentCallerId } from '../numbering/index.js';
 import { shouldFailover } from '../trunks/gateway-selection.js';
 import type { Branch, BranchGroup, CallRouter, RouteDecision } from './call-router.js';
 import type { ApplicationHost, CdrRecord, CdrSink } from './ports.js';
+import { ACTIVE_CALL_PREFIX, CALL_EVENTS_TOPIC, Call, type CallEvent, type CallView, type FormerLeg, type Leg } from './call-model.js';
+
+export { ACTIVE_CALL_PREFIX, CALL_EVENTS_TOPIC, type CallEvent, type CallView, type Leg } from './call-model.js';
 
 type IncomingInvite = ua.IncomingInvite;
 type UaDialog = ua.UaDialog;
@@ -41,122 +44,12 @@ export interface B2buaOptions {
 /** the default of B2buaOptions.maxCallDurationMs */
 export const DEFAULT_MAX_CALL_DURATION_MS = 4 * 3600_000;
 
-/** One party of a call: its SIP dialog (or the INVITE still pending) and its media endpoint. */
-export interface Leg {
-  id: string;
-  role: 'a' | 'b';
-  endpoint: EndpointDescription;
-  dialog?: UaDialog;
-  label: string;
-  answeredAt?: number;
-  trunk?: string;
-  /** user@domain of the local user on this leg, when known (whose rights a REFER from it uses) */
-  user?: string;
-  /** removes the B2BUA's listeners from the leg's dialog (a leg moved to another call, or released) */
-  detach?: () => void;
-  /** the phone's SDP has no telephone-event: it gets DTMF as SIP INFO (application/dtmf-relay) */
-  dtmfInfo?: boolean;
-  /** the engine decodes this leg's RTP so its RFC 4733 digits are seen even through a relay */
-  dtmfWatched?: boolean;
-}
-
-/** A leg that left a call before it ended (a transferor released by a transfer, a replaced leg): kept for the CDR. */
-interface FormerLeg {
-  leg: Leg;
-  endAt: number;
-  reason: string;
-}
-
-export interface CallView {
-  id: string;
-  state: CallState;
-  tenant: string;
-  direction: 'inbound' | 'outbound' | 'internal';
-  from: string;
-  to: string;
-  createdAt: number;
-  answeredAt?: number;
-  legs: { id: string; role: 'a' | 'b'; label: string; endpointId: string; trunk?: string }[];
-  bridgeId?: string;
-  recordingId?: string;
-  heldBy?: 'a' | 'b';
-}
-
-export type CallEvent =
-  | { type: 'call.created'; call: CallView }
-  | { type: 'leg.ringing'; callId: string; legId: string; status: number }
-  | { type: 'leg.answered'; callId: string; legId: string }
-  | { type: 'call.bridged'; callId: string; bridgeId: string; transcoding: boolean }
-  | { type: 'call.held'; callId: string; by: 'a' | 'b'; held: boolean }
-  | { type: 'call.transferred'; callId: string; to: string }
-  | { type: 'call.ended'; callId: string; cause: EndCause };
-
 const DEFAULT_MOH: PlayItem[] = [
   { kind: 'tone', frequenciesHz: [440, 554], durationMs: 400, levelDbfs: -20 },
   { kind: 'silence', durationMs: 200 },
   { kind: 'tone', frequenciesHz: [494, 587], durationMs: 400, levelDbfs: -20 },
   { kind: 'silence', durationMs: 1000 },
 ];
-
-/** Bus topic of call events and key prefix of active calls (other nodes list them). */
-export const CALL_EVENTS_TOPIC = 'calls:events';
-export const ACTIVE_CALL_PREFIX = 'calls:active:';
-
-class Call {
-  state: CallState = 'routing';
-  readonly createdAt: number;
-  answeredAt: number | undefined;
-  a: Leg | undefined;
-  b: Leg | undefined;
-  bridgeId: string | undefined;
-  recordingId: string | undefined;
-  recordingKey: string | undefined;
-  heldBy: 'a' | 'b' | undefined;
-  mohPlayId: string | undefined;
-  pending = new Set<OutgoingInvite>();
-  /** endpoints of branches still ringing */
-  branchEndpoints = new Map<OutgoingInvite, EndpointDescription>();
-  ended = false;
-  release: (() => void) | undefined;
-  trunk: string | undefined;
-  cancelled = false;
-  /** click-to-dial: the user rung first, user@domain */
-  originator: string | undefined;
-  /** legs released before the end (transfer, Replaces): each still gets its CDR leg record */
-  formerLegs: FormerLeg[] = [];
-  /** ends the call at the maximum duration */
-  durationTimer: TimerHandle | undefined;
-
-  constructor(
-    readonly id: string,
-    readonly incoming: IncomingInvite | undefined,
-    public tenant: string,
-    public direction: 'inbound' | 'outbound' | 'internal',
-    readonly from: string,
-    public to: string,
-    now: number,
-  ) {
-    this.createdAt = now;
-  }
-
-  move(to: CallState): void {
-    this.state = transition(this.state, to);
-  }
-
-  /**
-   * Whose rights a REFER from this leg uses: the local user on that leg. The A leg is the
-   * caller (when it was a local user); the B leg is the user we rang.
-   */
-  transferorIdentity(leg: Leg): { user: string; domain: string } | undefined {
-    const id = leg.user ?? (leg.role === 'a' ? this.callerUser : leg.label.split(' via ')[0]);
-    if (id === undefined) return undefined;
-    const [user = '', domain = ''] = id.split('@');
-    return user !== '' && domain !== '' ? { user, domain } : undefined;
-  }
-
-  /** user@domain of a local caller (from the router), for transfers it makes */
-  callerUser: string | undefined;
-}
 
 /**
  * The B2BUA (DESIGN.md `calls`): every call it takes is two SIP dialogs (the caller's A leg, the
