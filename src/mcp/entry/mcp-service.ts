@@ -226,7 +226,10 @@ export class McpService {
       if (!dialog.ended) await dialog.bye().catch(() => undefined);
       await this.options.engine.deleteEndpoint(endpointId).catch(() => undefined);
     }
-    this.events.emit('ended', { id, outcome, durationMs: Math.round(this.options.scheduler.now() - started) });
+    const durationMs = Math.round(this.options.scheduler.now() - started);
+    // one line per session for the operator: how it ended, and the error event when there was one
+    this.log.info({ session: id, reason: outcome.reason, event: outcome.event, message: outcome.message, durationMs }, 'MCP session ended');
+    this.events.emit('ended', { id, outcome, durationMs });
   }
 
   /** RFC 4240 §3: play the announcement `repeat` times with `delay` between, within `duration`, then BYE */
