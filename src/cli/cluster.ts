@@ -10,6 +10,7 @@ import { authSecret, createLocationStore, subscriberServices } from './subscribe
 import { RpcDirectory, RpcLocationStore } from './worker-adapters.js';
 import { tlsMaterial } from './tls-material.js';
 import { SIP_WORKER_INDEX_ENV } from './is-sip-worker.js';
+import { startWorkerMcp } from './mcp-worker.js';
 
 /**
  * The SIP role on several cores. Node 20's dgram has no SO_REUSEPORT, so the workers are
@@ -208,8 +209,26 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
     bus,
     logger: log,
   });
+  let bound: transport.TransportAddress[] = [];
+  // the MCP (with a media engine on this worker's slice of the port range): ahead of the proxy, it claims only dialog@ and annc@
+  const mcp = config.roles.includes('mcp')
+    ? await startWorkerMcp({
+        config,
+        index,
+        count,
+        metrics: config.metrics.enabled ? metrics : undefined,
+        scheduler,
+        logger: log,
+        secret: await authSecret(config),
+        sipListener: () => {
+          const udp = bound.find((b) => b.protocol === 'udp');
+          return udp === undefined ? undefined : { protocol: 'udp', address: udp.address === '0.0.0.0' ? '127.0.0.1' : udp.address === '::' ? '::1' : udp.address, port: udp.port };
+        },
+      })
+    : undefined;
+  if (mcp !== undefined) services.splice(1, 0, mcp.service);
   const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, { affinity, services, scheduler, nodeId });
-  const bound = await sip.start();
+  bound = await sip.start();
 
   relay.on('message', (data) => {
     const nl = data.indexOf(10);
@@ -240,6 +259,7 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
     process.send?.({ type: 'sip-ready', index, ports: portsOf(bound, config), relayPort: (relay.address()).port } satisfies ReadyMessage);
   });
   await sip.shutdown(config.sip.shutdownGraceMs);
+  await mcp?.close();
   await location.close();
   await bus?.close();
   relay.close();

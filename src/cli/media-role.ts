@@ -25,33 +25,9 @@ export function spoolDirOf(config: Config): string {
 export async function startMediaRole(config: Config, bus: Bus, metrics: Metrics | undefined, scheduler: Scheduler, logger: Logger): Promise<MediaRole> {
   const log = logger.child({ component: 'media' });
   const blobs = openBlobStore(config.blobs, config.dataDir, log);
-  const spoolDir = spoolDirOf(config);
-  try {
-    const report = await recoverSpool(spoolDir, blobs, log);
-    if (report.recovered.length > 0 || report.failed.length > 0) {
-      log.info({ recovered: report.recovered.length, failed: report.failed.length }, 'recordings left by an earlier run were recovered');
-    }
-  } catch (err) {
-    log.warn({ err: describeError(err), spoolDir }, 'recording spool could not be checked');
-  }
+  await recoverSpoolInto(config, blobs, log);
   const nodeId = config.media.nodeId ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`;
-  const engine = new LocalMediaEngine({
-    bindAddress: config.media.bind,
-    ...(config.media.advertisedAddress !== undefined ? { advertisedAddress: config.media.advertisedAddress } : {}),
-    portMin: config.media.portMin,
-    portMax: config.media.portMax,
-    codecs: [...config.media.codecs],
-    noRtpTimeoutMs: config.media.noRtpTimeoutMs,
-    jitterBufferMaxMs: config.media.jitterBufferMaxMs,
-    spoolDir,
-    blobs,
-    idPrefix: `${nodeId}~`,
-    scheduler,
-    logger: log,
-  });
-  if (metrics !== undefined) {
-    registerMediaMetrics(metrics, () => ({ ...engine.load(), ...engine.trafficTotals(), ...engine.tickHealth() }));
-  }
+  const engine = localEngine(config, blobs, nodeId, metrics, scheduler, log);
   const node = new MediaNode({
     nodeId,
     bus,
@@ -77,6 +53,65 @@ export async function startMediaRole(config: Config, bus: Bus, metrics: Metrics 
       await blobs.close();
     },
   };
+}
+
+/** Repair and upload the recordings a crash left in the spool. */
+async function recoverSpoolInto(config: Config, blobs: BlobStore, log: Logger): Promise<void> {
+  const spoolDir = spoolDirOf(config);
+  try {
+    const report = await recoverSpool(spoolDir, blobs, log);
+    if (report.recovered.length > 0 || report.failed.length > 0) {
+      log.info({ recovered: report.recovered.length, failed: report.failed.length }, 'recordings left by an earlier run were recovered');
+    }
+  } catch (err) {
+    log.warn({ err: describeError(err), spoolDir }, 'recording spool could not be checked');
+  }
+}
+
+/** The spool's recovery on its own, for a node whose engines run in worker processes. */
+export async function recoverRecordings(config: Config, logger: Logger): Promise<void> {
+  const log = logger.child({ component: 'media' });
+  const blobs = openBlobStore(config.blobs, config.dataDir, log);
+  try {
+    await recoverSpoolInto(config, blobs, log);
+  } finally {
+    await blobs.close();
+  }
+}
+
+/** A media engine on the configured port range, with its metrics; no bus service. */
+export function localEngine(config: Config, blobs: BlobStore, nodeId: string, metrics: Metrics | undefined, scheduler: Scheduler, log: Logger): LocalMediaEngine {
+  const engine = new LocalMediaEngine({
+    bindAddress: config.media.bind,
+    ...(config.media.advertisedAddress !== undefined ? { advertisedAddress: config.media.advertisedAddress } : {}),
+    portMin: config.media.portMin,
+    portMax: config.media.portMax,
+    codecs: [...config.media.codecs],
+    noRtpTimeoutMs: config.media.noRtpTimeoutMs,
+    jitterBufferMaxMs: config.media.jitterBufferMaxMs,
+    spoolDir: spoolDirOf(config),
+    blobs,
+    idPrefix: `${nodeId}~`,
+    scheduler,
+    logger: log,
+  });
+  if (metrics !== undefined) {
+    registerMediaMetrics(metrics, () => ({ ...engine.load(), ...engine.trafficTotals(), ...engine.tickHealth() }));
+  }
+  return engine;
+}
+
+/**
+ * The share of the media port range that SIP worker `index` of `count` owns: disjoint, even-aligned
+ * slices (RTP on even ports, RTCP on the next odd one), so workers never race for a port.
+ */
+export function workerPortRange(portMin: number, portMax: number, index: number, count: number): { portMin: number; portMax: number } {
+  const first = portMin + (portMin % 2);
+  const pairs = Math.floor((portMax - first + 1) / 2);
+  const per = Math.floor(pairs / count);
+  if (per < 1) throw new Error(`media port range ${portMin}-${portMax} is too small for ${count} workers`);
+  const lo = first + index * per * 2;
+  return { portMin: lo, portMax: lo + per * 2 - 1 };
 }
 
 /**

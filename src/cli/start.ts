@@ -17,7 +17,7 @@ import {
 import { startSipWorkers } from './cluster.js';
 import { startCallsRole, localSipHost, isOwnSipHost, validateDialPlan, type CallsRole } from './calls-role.js';
 import { registerCallRoutes } from '../calls/index.js';
-import { mediaEngineFor, startMediaRole, type MediaRole } from './media-role.js';
+import { mediaEngineFor, recoverRecordings, startMediaRole, type MediaRole } from './media-role.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { startMcpRole, type McpRole } from './mcp-role.js';
 import { installSamples } from './mcp-samples.js';
@@ -92,7 +92,11 @@ export async function startServer(config: Config, logger: Logger, version: strin
     let callsRole: CallsRole | undefined;
     // media first: the calls role anchors its calls there
     let mediaRole: MediaRole | undefined;
-    if (config.roles.includes('media')) {
+    // with several SIP workers the MCP runs in each of them, each with a media engine on its own
+    // slice of the port range (mcp-worker.ts): the primary keeps no engine of its own then
+    const mcpInWorkers = config.sip.workers > 1 && config.roles.includes('sip') && config.roles.includes('mcp');
+    if (mcpInWorkers) await recoverRecordings(config, logger);
+    if (config.roles.includes('media') && !mcpInWorkers) {
       const media = await startMediaRole(config, bus, config.metrics.enabled ? metrics : undefined, scheduler, logger);
       mediaRole = media;
       closers.push({ name: 'media', close: () => media.close() });
@@ -112,6 +116,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
 
       if (config.sip.workers > 1) {
         if (config.roles.includes('calls')) logger.warn({}, 'the calls role runs only with sip.workers: 1; calls are proxied, not anchored, on this node');
+        if (mcpInWorkers) logger.info({ workers: config.sip.workers }, 'the MCP runs in every SIP worker, each with its own media engine');
         // the SIP role runs in worker processes sharing the ports (see cluster.ts); with Redis
         // they share the location store directly
         const shared = config.bus.kind === 'redis';
