@@ -4,16 +4,19 @@
 
 # ---- build: compile TypeScript with the dev dependencies
 FROM node:20-bookworm-slim AS build
+# the native UDP addon (native/udp) is C compiled by node-gyp
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: "prepare" runs tsc, which needs the sources copied below.
 RUN npm ci --ignore-scripts
 COPY . .
-RUN npm run build
+RUN npm run build:native && npm run build
 # Assemble the runtime tree: production dependencies, compiled sources, static assets.
 RUN mkdir -p /out \
  && cp -r package.json package-lock.json bin /out/ \
  && mkdir -p /out/dist && cp -r dist/src /out/dist/src \
+ && if [ -f native/udp/build/Release/opencx_udp.node ]; then mkdir -p /out/native/udp/build/Release && cp native/udp/build/Release/opencx_udp.node /out/native/udp/build/Release/; fi \
  && for d in web seeds migrations certs; do if [ -d "$d" ]; then cp -r "$d" /out/; fi; done \
  && rm -rf /out/certs/out \
  && cd /out && npm ci --omit=dev --ignore-scripts && npm cache clean --force

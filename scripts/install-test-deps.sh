@@ -16,9 +16,13 @@ have pocketsphinx_batch || need+=(pocketsphinx)
 [ -d /usr/share/pocketsphinx/model/en-us ] || need+=(pocketsphinx-en-us)
 have espeak-ng || need+=(espeak-ng)
 have mkfifo || need+=(coreutils)
+# the native UDP addon (native/udp) is compiled by node-gyp at install time
+have g++ || need+=(g++)
+have make || need+=(make)
+have python3 || need+=(python3)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test tools present: sipp redis-server openssl kamailio socat baresip linphonec pocketsphinx espeak-ng"
+  echo "test tools present: sipp redis-server openssl kamailio socat baresip linphonec pocketsphinx espeak-ng g++ make python3"
   exit 0
 fi
 echo "missing Debian packages: ${need[*]}"

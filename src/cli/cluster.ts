@@ -1,8 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import path from 'node:path';
 import { describeError, fnv1a32, randomToken, SystemScheduler, type Logger } from '../lib/index.js';
-import { createMetrics, createRedisBus, shareMetricsWithPrimary, type Config } from '../platform/index.js';
+import { createMetrics, createRedisBus, nativeUdpAvailable, openUdpSocket, shareMetricsWithPrimary, type Config } from '../platform/index.js';
 import type { PacketAffinity, SipServer, transport } from '../sip/index.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { rpcClient, serveRpc, type RpcHandlers } from './ipc-rpc.js';
@@ -33,6 +34,43 @@ import { startWorkerMcp } from './mcp-worker.js';
  */
 
 const INDEX_ENV = SIP_WORKER_INDEX_ENV;
+/** set for workers that bind the SIP UDP port themselves: the port */
+const REUSE_PORT_ENV = 'OCX_SIP_WORKER_UDP_REUSEPORT';
+
+/**
+ * A port free for SIP over UDP and TCP on the bind address (and on :: when IPv6 listens too),
+ * for workers that each bind UDP themselves: port 0 would give each a different one.
+ */
+async function freeSipPort(config: Config): Promise<number> {
+  const addresses = [config.sip.bind, ...(config.sip.ipv6 && !config.sip.bind.includes(':') ? ['::'] : [])];
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const probe = dgram.createSocket({ type: config.sip.bind.includes(':') ? 'udp6' : 'udp4' });
+    const port = await new Promise<number>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.bind({ address: config.sip.bind, port: 0, exclusive: true }, () => resolve(probe.address().port));
+    });
+    probe.close();
+    const free = await Promise.all(addresses.flatMap((address) => [udpFree(address, port), config.sip.tcpPort === 0 ? tcpFree(address, port) : Promise.resolve(true)]));
+    if (free.every(Boolean)) return port;
+  }
+  throw new Error(`no port free for both UDP and TCP on ${config.sip.bind}`);
+}
+
+function udpFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+    s.once('error', () => resolve(false));
+    s.bind({ address, port, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+function tcpFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ host: address, port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
 
 interface ReadyMessage {
   type: 'sip-ready';
@@ -96,8 +134,19 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
     rejectFirst = reject;
   });
 
+  // With the native UDP engine every worker binds the SIP port itself (SO_REUSEPORT) and the
+  // kernel spreads datagrams over them at random; a port 0 is settled here first, so that all
+  // workers bind the same one. With node:dgram the cluster module shares the primary's socket.
+  const reusePort = config.net.udpEngine !== 'dgram' && config.sip.transports.includes('udp') && nativeUdpAvailable().ok;
+  const udpPort = reusePort && config.sip.udpPort === 0 ? await freeSipPort(config) : config.sip.udpPort;
+  const workerEnv = (index: number): Record<string, string> => ({
+    [INDEX_ENV]: String(index),
+    ...(reusePort ? { [REUSE_PORT_ENV]: String(udpPort) } : {}),
+  });
+  if (reusePort) log.info({ port: udpPort, workers: count }, 'SIP workers bind the UDP port each (SO_REUSEPORT, random spread)');
+
   const fork = (index: number) => {
-    const worker = cluster.fork({ [INDEX_ENV]: String(index) });
+    const worker = cluster.fork(workerEnv(index));
     workers[index] = worker;
     serveRpc(worker, rpc);
     worker.on('message', (m: unknown) => {
@@ -160,17 +209,22 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
  * Worker side: run the SIP server with Call-ID affinity and a relay socket, report to the
  * primary, stop when it says so. Resolves when the worker has stopped.
  */
-export async function runSipWorker(config: Config, logger: Logger, version: string): Promise<void> {
+export async function runSipWorker(loaded: Config, logger: Logger, version: string): Promise<void> {
   const index = Number(process.env[INDEX_ENV]);
+  // the primary settled the UDP port (and a TCP port that followed it) for SO_REUSEPORT
+  const reusePort = process.env[REUSE_PORT_ENV];
+  const config: Config =
+    reusePort === undefined
+      ? loaded
+      : { ...loaded, sip: { ...loaded.sip, udpPort: Number(reusePort), tcpPort: loaded.sip.tcpPort === 0 && loaded.sip.udpPort === 0 ? Number(reusePort) : loaded.sip.tcpPort } };
   const count = config.sip.workers;
   const log = logger.child({ worker: index });
   const metrics = createMetrics({ defaultMetrics: config.metrics.enabled });
   shareMetricsWithPrimary(metrics);
 
   let relayPorts: number[] = [];
-  const relay = dgram.createSocket({ type: 'udp4' });
-  await new Promise<void>((resolve) => relay.bind({ address: '127.0.0.1', port: 0, exclusive: true }, resolve));
-  relay.on('error', (err) => log.warn({ err: describeError(err) }, 'relay socket error'));
+  const relay = await openUdpSocket({ address: '127.0.0.1', port: 0, engine: config.net.udpEngine, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024, logger: log });
+  relay.onError((err) => log.warn({ err: describeError(err) }, 'relay socket error'));
 
   const affinity: PacketAffinity = {
     forward(message, packet) {
@@ -181,7 +235,7 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
       const port = relayPorts[owner];
       if (port === undefined || port === 0) return false;
       const head = Buffer.from(`${packet.source.address} ${packet.source.port} ${packet.local.address} ${packet.local.port}\n`, 'latin1');
-      relay.send([head, packet.data], port, '127.0.0.1');
+      relay.send(Buffer.concat([head, packet.data]), port, '127.0.0.1');
       return true;
     },
   };
@@ -227,10 +281,16 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
       })
     : undefined;
   if (mcp !== undefined) services.splice(1, 0, mcp.service);
-  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, { affinity, services, scheduler, nodeId });
+  const sip: SipServer = await createSipServer(config, log, config.metrics.enabled ? metrics.sip : undefined, version, {
+    affinity,
+    services,
+    scheduler,
+    nodeId,
+    ...(reusePort !== undefined ? { udpSpreadOver: count } : {}),
+  });
   bound = await sip.start();
 
-  relay.on('message', (data) => {
+  relay.onMessage((data) => {
     const nl = data.indexOf(10);
     if (nl < 0) return;
     const [address, port, localAddress, localPort] = data.subarray(0, nl).toString('latin1').split(' ');
@@ -256,13 +316,13 @@ export async function runSipWorker(config: Config, logger: Logger, version: stri
       if (m.type === 'sip-shutdown') resolve();
     });
     process.once('disconnect', () => resolve());
-    process.send?.({ type: 'sip-ready', index, ports: portsOf(bound, config), relayPort: (relay.address()).port } satisfies ReadyMessage);
+    process.send?.({ type: 'sip-ready', index, ports: portsOf(bound, config), relayPort: relay.local.port } satisfies ReadyMessage);
   });
   await sip.shutdown(config.sip.shutdownGraceMs);
   await mcp?.close();
   await location.close();
   await bus?.close();
-  relay.close();
+  await relay.close();
   // the IPC channel would keep this process alive
   if (cluster.worker?.isConnected() === true) cluster.worker.disconnect();
 }

@@ -6,7 +6,7 @@ import { tlsMaterial } from './tls-material.js';
 
 type ListenerConfig = transport.ListenerConfig;
 
-export function sipListeners(config: Config, tls: transport.TlsSettings | undefined): ListenerConfig[] {
+export function sipListeners(config: Config, tls: transport.TlsSettings | undefined, udp: { spreadOver?: number } = {}): ListenerConfig[] {
   const sip = config.sip;
   const addresses = [sip.bind];
   if (sip.ipv6 && !sip.bind.includes(':')) addresses.push('::');
@@ -15,7 +15,7 @@ export function sipListeners(config: Config, tls: transport.TlsSettings | undefi
     for (const protocol of sip.transports) {
       const port = { udp: sip.udpPort, tcp: sip.tcpPort, tls: sip.tlsPort, ws: sip.wsPort, wss: sip.wssPort }[protocol];
       const secure = protocol === 'tls' || protocol === 'wss';
-      out.push({ protocol, address, port, ...(secure ? { tls } : {}) });
+      out.push({ protocol, address, port, ...(secure ? { tls } : {}), ...(protocol === 'udp' ? { udpEngine: config.net.udpEngine, ...udp } : {}) });
     }
   }
   return out;
@@ -37,7 +37,7 @@ export async function createSipServer(
   logger: Logger,
   sipMetrics: SipMetrics | undefined,
   version: string,
-  extra: { affinity?: PacketAffinity; services?: SipService[]; scheduler?: Scheduler; nodeId?: string } = {},
+  extra: { affinity?: PacketAffinity; services?: SipService[]; scheduler?: Scheduler; nodeId?: string; udpSpreadOver?: number } = {},
 ): Promise<SipServer> {
   const secure = config.sip.transports.some((t) => t === 'tls' || t === 'wss');
   const hostnames = [config.sip.bind, config.sip.advertisedHost ?? ''].filter((h) => h !== '' && h !== '0.0.0.0' && h !== '::');
@@ -45,7 +45,11 @@ export async function createSipServer(
     ? await tlsMaterial({ ...config.sip.tls, dataDir: path.resolve(config.dataDir), hostnames: ['127.0.0.1', '::1', ...hostnames] }, logger)
     : undefined;
   return new SipServer({
-    listeners: sipListeners(config, tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) }),
+    listeners: sipListeners(
+      config,
+      tls === undefined ? undefined : { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) },
+      extra.udpSpreadOver !== undefined ? { spreadOver: extra.udpSpreadOver } : {},
+    ),
     scheduler: extra.scheduler ?? new SystemScheduler(),
     logger: logger.child({ component: 'sip' }),
     metrics: sipMetrics,

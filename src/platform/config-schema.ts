@@ -232,6 +232,15 @@ const metricsSchema = z
   })
   .strict();
 
+/** UDP socket engine for SIP and RTP: the native batched addon, node:dgram, or whichever loads */
+export const UDP_ENGINES = ['auto', 'native', 'dgram'] as const;
+
+const netSchema = z
+  .object({
+    udpEngine: z.enum(UDP_ENGINES).default('auto'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     dataDir: z.string().min(1).default('./opencx-data'),
@@ -249,6 +258,7 @@ export const configSchema = z
     calls: callsSchema.default({}),
     mcp: mcpSchema.default({}),
     metrics: metricsSchema.default({}),
+    net: netSchema.default({}),
   })
   .strict();
 

@@ -7,3 +7,4 @@ export * from './http-server.js';
 export * from './bus/index.js';
 export * from './db/index.js';
 export * from './blobs/index.js';
+export * from './net/index.js';

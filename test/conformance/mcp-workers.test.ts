@@ -39,6 +39,8 @@ t.test('RFC 5552 calls spread over the MCPs of two SIP workers', async (t) => {
     await rm(dir, { recursive: true, force: true });
   });
   t.ok(server.output.some((l) => /the MCP runs in every SIP worker/.test(l)), 'the primary says the MCP runs in the workers');
+  // the native UDP engine is part of the build the tests run (scripts/build-native.mjs)
+  t.ok(server.output.some((l) => /SIP workers bind the UDP port each/.test(l)), 'each worker binds the SIP port itself (native engine, SO_REUSEPORT)');
   const slices = server.output.filter((l) => /"msg":"media engine of this SIP worker"/.test(l)).map((l) => /"ports":"(\d+)-(\d+)"/.exec(l)?.slice(1).map(Number));
   t.equal(slices.length, 2, 'each worker started its own media engine');
   const [a, b] = slices;
@@ -61,7 +63,10 @@ t.test('RFC 5552 calls spread over the MCPs of two SIP workers', async (t) => {
   const submits = web.requests.filter((r) => r.path === '/key');
   t.equal(submits.length, CALLS, 'every application submitted');
   t.ok(submits.every((r) => r.fields['key'] === '1'), "every session got SIPp's RFC 4733 key: the RTP reached the engine that answered");
-  const ended = server.output.filter((l) => /"msg":"MCP session ended"/.test(l));
+  // each worker logs its sessions' end after the BYE went out: give the lines a moment to arrive
+  const endedLines = () => server.output.filter((l) => /"msg":"MCP session ended"/.test(l));
+  for (let i = 0; i < 100 && endedLines().length < CALLS; i++) await new Promise((r) => setTimeout(r, 100));
+  const ended = endedLines();
   const byWorker = new Map<string, number>();
   for (const l of ended) {
     const w = /"worker":(\d+)/.exec(l)?.[1] ?? 'primary';

@@ -5,8 +5,8 @@
  * allocator binds and moves on at EADDRINUSE. It starts at a random slot so that restarts and
  * parallel processes do not all fight over the bottom of the range.
  */
-import dgram from 'node:dgram';
-import { InvalidInputError, UnavailableError, describeError, immediateIpLookup } from '../../lib/index.js';
+import { InvalidInputError, UnavailableError, describeError } from '../../lib/index.js';
+import { openUdpSocket, type UdpEngine, type UdpSocket } from '../../platform/index.js';
 
 /** Every port of the range is taken (by us or by others). */
 export class MediaPortsExhaustedError extends UnavailableError {
@@ -21,8 +21,8 @@ export class MediaPortsExhaustedError extends UnavailableError {
 
 export type AddressFamily = 'IPv4' | 'IPv6';
 
-/** Binds one UDP socket; replaced in unit tests. Rejects with the Node error (its `code` is read). */
-export type UdpBinder = (family: AddressFamily, address: string, port: number) => Promise<dgram.Socket>;
+/** Binds one UDP socket; replaced in unit tests. Rejects with an error whose `code` (or its cause's) is read. */
+export type UdpBinder = (family: AddressFamily, address: string, port: number) => Promise<UdpSocket>;
 
 export interface PortAllocatorOptions {
   /** lowest port, default 20000 */
@@ -34,6 +34,8 @@ export interface PortAllocatorOptions {
   bind?: UdpBinder;
   /** kernel receive/send buffers for sockets the default binder creates (default 1 MiB) */
   socketBufferSize?: number;
+  /** the default binder's socket engine (default 'auto': native when its addon is built) */
+  engine?: UdpEngine | 'auto';
 }
 
 export interface AllocateRequest {
@@ -50,8 +52,8 @@ export interface PortLease {
   readonly address: string;
   readonly rtpPort: number;
   readonly rtcpPort: number | undefined;
-  readonly rtpSocket: dgram.Socket;
-  readonly rtcpSocket: dgram.Socket | undefined;
+  readonly rtpSocket: UdpSocket;
+  readonly rtcpSocket: UdpSocket | undefined;
   release(): void;
 }
 
@@ -59,33 +61,20 @@ export interface PortLease {
 const PORT_TAKEN = new Set(['EADDRINUSE', 'EACCES']);
 
 function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  // the platform wraps the system error: its code is on the cause
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if ('code' in e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
+  }
   return undefined;
 }
 
-function defaultBinder(bufferSize: number): UdpBinder {
-  return (family, address, port) =>
-    new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', recvBufferSize: bufferSize, sendBufferSize: bufferSize, lookup: immediateIpLookup });
-      const onError = (err: Error): void => {
-        socket.close();
-        reject(err);
-      };
-      socket.once('error', onError);
-      // exclusive: a cluster worker must not share a media port with another worker
-      socket.bind({ address, port, exclusive: true }, () => {
-        socket.off('error', onError);
-        resolve(socket);
-      });
-    });
+function defaultBinder(bufferSize: number, engine: UdpEngine | 'auto'): UdpBinder {
+  // a media port is never shared (no SO_REUSEPORT): a cluster worker must not share one with another
+  return (_family, address, port) => openUdpSocket({ address, port, recvBufferSize: bufferSize, sendBufferSize: bufferSize, engine });
 }
 
-function closeQuietly(socket: dgram.Socket | undefined): void {
-  try {
-    socket?.close();
-  } catch {
-    // already closed
-  }
+function closeQuietly(socket: UdpSocket | undefined): void {
+  socket?.close().catch(() => undefined);
 }
 
 export class PortAllocator {
@@ -103,7 +92,7 @@ export class PortAllocator {
       throw new InvalidInputError(`RTP port range ${this.minPort}-${this.maxPort} is not a range of at least two ports within 1-65535`);
     }
     this.random = options.random ?? Math.random;
-    this.bind = options.bind ?? defaultBinder(options.socketBufferSize ?? 1024 * 1024);
+    this.bind = options.bind ?? defaultBinder(options.socketBufferSize ?? 1024 * 1024, options.engine ?? 'auto');
   }
 
   /** number of ports (RTP and RTCP each count) held by live leases */
@@ -146,8 +135,8 @@ export class PortAllocator {
     address: string,
     rtpPort: number,
     rtcpPort: number | undefined,
-  ): Promise<{ rtp: dgram.Socket; rtcp: dgram.Socket | undefined } | undefined> {
-    let rtp: dgram.Socket | undefined;
+  ): Promise<{ rtp: UdpSocket; rtcp: UdpSocket | undefined } | undefined> {
+    let rtp: UdpSocket | undefined;
     try {
       rtp = await this.bind(family, address, rtpPort);
       const rtcp = rtcpPort === undefined ? undefined : await this.bind(family, address, rtcpPort);
@@ -166,8 +155,8 @@ export class PortAllocator {
     address: string,
     rtpPort: number,
     rtcpPort: number | undefined,
-    rtpSocket: dgram.Socket,
-    rtcpSocket: dgram.Socket | undefined,
+    rtpSocket: UdpSocket,
+    rtcpSocket: UdpSocket | undefined,
   ): PortLease {
     let released = false;
     return {

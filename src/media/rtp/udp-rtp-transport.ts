@@ -14,11 +14,10 @@
  * listens to 'rtp'. Raw listeners (onRawRtp) get the buffer itself.
  */
 import { randomBytes } from 'node:crypto';
-import type dgram from 'node:dgram';
+import type { UdpSocket } from '../../platform/index.js';
 import {
   SystemScheduler,
   TypedEmitter,
-  describeError,
   silentLogger,
   type Logger,
   type Scheduler,
@@ -156,12 +155,12 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       this.resolveClosed = resolve;
     });
 
-    lease.rtpSocket.on('message', (msg, rinfo) => this.onRtpDatagram(msg, rinfo));
+    lease.rtpSocket.onMessage((msg, address, port) => this.onRtpDatagram(msg, address, port));
     // errors after binding (ICMP port unreachable and the like) are reported, never thrown
-    lease.rtpSocket.on('error', (err) => this.emit('error', err));
+    lease.rtpSocket.onError((err) => this.emit('error', err));
     if (lease.rtcpSocket !== undefined) {
-      lease.rtcpSocket.on('message', (msg, rinfo) => this.onRtcpDatagram(msg, rinfo, false));
-      lease.rtcpSocket.on('error', (err) => this.emit('error', err));
+      lease.rtcpSocket.onMessage((msg, address, port) => this.onRtcpDatagram(msg, address, port, false));
+      lease.rtcpSocket.onError((err) => this.emit('error', err));
     }
 
     this.lastRtpAt = this.scheduler.now();
@@ -205,21 +204,21 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
   // -------------------------------------------------------------------------------------------
   // receiving
 
-  private fromAddress(rinfo: dgram.RemoteInfo): SocketAddress {
+  private fromAddress(address: string, port: number): SocketAddress {
     // one object per source, not per packet
     const last = this.lastFrom;
-    if (last !== undefined && last.port === rinfo.port && last.address === rinfo.address) return last;
-    const from: SocketAddress = { address: rinfo.address, port: rinfo.port, family: this.lease.family };
+    if (last !== undefined && last.port === port && last.address === address) return last;
+    const from: SocketAddress = { address, port, family: this.lease.family };
     this.lastFrom = from;
     return from;
   }
 
-  private onRtpDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onRtpDatagram(msg: Buffer, address: string, port: number): void {
     if (this.closed) return;
     // RFC 5761 §4 demux even without mux negotiated: RTP may not use payload types 64–95 with
     // the marker bit, and a peer that muxes anyway (it offered a=rtcp-mux) is still understood
     if (isRtcpPacket(msg)) {
-      this.onRtcpDatagram(msg, rinfo, true);
+      this.onRtcpDatagram(msg, address, port, true);
       return;
     }
     let data: Uint8Array = msg;
@@ -236,7 +235,7 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       return;
     }
     const now = this.scheduler.now();
-    const from = this.fromAddress(rinfo);
+    const from = this.fromAddress(address, port);
     const ssrc = readSsrc(data);
     // a datagram from port 0 (legal on the wire; SIPp's pcap replay sends some) cannot be answered:
     // take its media, never latch onto it
@@ -317,7 +316,7 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
     }
   }
 
-  private onRtcpDatagram(msg: Buffer, rinfo: dgram.RemoteInfo, onRtpPort: boolean): void {
+  private onRtcpDatagram(msg: Buffer, address: string, port: number, onRtpPort: boolean): void {
     if (this.closed) return;
     let data: Uint8Array = msg;
     if (this.protection !== undefined) {
@@ -334,7 +333,7 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       return;
     }
     this.counters.rtcpReceived++;
-    const from = this.fromAddress(rinfo);
+    const from = this.fromAddress(address, port);
     if (this.latchEnabled) {
       // RTCP goes back where the peer's RTCP comes from, and from the socket it arrived on
       this.remoteRtcp = from;
@@ -401,7 +400,7 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
     this.counters.rtcpSent++;
   }
 
-  private rtcpSendSocket(): dgram.Socket {
+  private rtcpSendSocket(): UdpSocket {
     return this.rtcpOnRtpSocket ? this.lease.rtpSocket : (this.lease.rtcpSocket ?? this.lease.rtpSocket);
   }
 
@@ -409,15 +408,12 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
     return this.protection === undefined ? packet : this.protection.protectRtcp(packet);
   }
 
-  private sendOn(socket: dgram.Socket, data: Uint8Array, to: SocketAddress, done?: () => void): void {
-    try {
-      // without a callback Node tries a synchronous sendto first (see sip/transport/udp-transport.ts)
-      if (done === undefined) socket.send(data, to.port, to.address);
-      else socket.send(data, to.port, to.address, () => done());
-    } catch (err) {
-      this.emit('error', new Error(`rtp send to ${to.address}:${to.port} failed: ${describeError(err)}`, { cause: err }));
-      done?.();
-    }
+  /**
+   * Queued on the socket and handed to the kernel with the rest of this event-loop turn's packets
+   * (one sendmmsg on the native engine); a refused send reaches the socket's error handler.
+   */
+  private sendOn(socket: UdpSocket, data: Uint8Array, to: SocketAddress): void {
+    socket.send(data, to.port, to.address);
   }
 
   /** the compound report of §6.4: SR if we sent since the previous report, else RR; then SDES CNAME (§6.1) */
@@ -491,7 +487,10 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       finish();
       return;
     }
-    // the datagram is only handed to the kernel on a later tick: close the socket after it left
-    this.sendOn(this.rtcpSendSocket(), this.protectRtcp(bye), remote, finish);
+    // the BYE goes to the kernel now, before the sockets close
+    const socket = this.rtcpSendSocket();
+    this.sendOn(socket, this.protectRtcp(bye), remote);
+    socket.flush();
+    finish();
   }
 }

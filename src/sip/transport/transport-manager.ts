@@ -37,6 +37,10 @@ export interface ListenerConfig {
   port: number;
   /** TLS and WSS: certificate and key */
   tls?: TlsSettings | undefined;
+  /** UDP: the socket engine (default 'auto') */
+  udpEngine?: 'auto' | 'native' | 'dgram' | undefined;
+  /** UDP: SO_REUSEPORT, datagrams spread at random over this many sockets of the port (SIP workers) */
+  spreadOver?: number | undefined;
 }
 
 export interface TransportManagerOptions {
@@ -134,7 +138,7 @@ export class TransportManager {
     const common = { address: cfg.address, port: cfg.port, logger: this.logger };
     switch (cfg.protocol) {
       case 'udp':
-        return UdpTransport.listen({ ...common, maxMessageSize: this.options.limits?.maxMessageSize });
+        return UdpTransport.listen({ ...common, maxMessageSize: this.options.limits?.maxMessageSize, engine: cfg.udpEngine, spreadOver: cfg.spreadOver });
       case 'tcp':
       case 'tls':
         return StreamTransport.listen({ ...common, protocol: cfg.protocol, tls: cfg.tls, limits: this.options.limits, scheduler: this.scheduler });

@@ -1,21 +1,21 @@
 /**
  * SIP over UDP (RFC 3261 §18): one datagram is one message. This is the hot path of the server,
  * so the receive handler does no work beyond building the packet record: no timers, no copies
- * (the datagram buffer Node hands us is ours to keep), and the `local` address object is shared
- * by every packet.
+ * (the datagram buffer the socket hands us is ours to keep), and the `local` address object is
+ * shared by every packet. The socket is the platform's UdpSocket: the native engine reads
+ * datagrams in batches (recvmmsg) and sends what one event-loop turn produced in one sendmmsg.
  */
-import dgram from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import net from 'node:net';
 import {
   ClosedError,
   InvalidInputError,
   TypedEmitter,
-  UnavailableError,
   describeError,
   silentLogger,
   type Logger,
-  immediateIpLookup,
 } from '../../lib/index.js';
+import { openUdpSocket, type UdpEngine, type UdpSocket } from '../../platform/index.js';
 import type { InboundPacket, OutboundTarget, SipTransport, SipTransportEventMap, TransportAddress } from './types.js';
 
 export interface UdpTransportOptions {
@@ -26,6 +26,10 @@ export interface UdpTransportOptions {
   /** kernel socket buffers; large ones absorb bursts at tens of thousands of packets per second (default 4 MiB) */
   recvBufferSize?: number | undefined;
   sendBufferSize?: number | undefined;
+  /** the socket engine (default 'auto': native when its addon is built) */
+  engine?: UdpEngine | 'auto' | undefined;
+  /** SO_REUSEPORT with datagrams spread at random over this many sockets (SIP workers) */
+  spreadOver?: number | undefined;
   logger?: Logger | undefined;
 }
 
@@ -44,7 +48,7 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
   readonly protocol = 'udp' as const;
   readonly connectionCount = 0;
   private localAddress: TransportAddress;
-  private readonly socket: dgram.Socket;
+  private socket!: UdpSocket;
   private readonly family: 4 | 6;
   private readonly maxMessageSize: number;
   private readonly logger: Logger;
@@ -58,14 +62,6 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
     this.family = net.isIPv6(options.address) ? 6 : 4;
     this.maxMessageSize = options.maxMessageSize ?? 65_535;
     this.localAddress = { protocol: 'udp', address: options.address, port: options.port };
-    this.socket = dgram.createSocket({
-      type: this.family === 6 ? 'udp6' : 'udp4',
-      recvBufferSize: options.recvBufferSize ?? FOUR_MIB,
-      sendBufferSize: options.sendBufferSize ?? FOUR_MIB,
-      // IP literals are sent at once instead of after a dns.lookup tick (see immediateIpLookup)
-      lookup: immediateIpLookup,
-    });
-    this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
   }
 
   static async listen(options: UdpTransportOptions): Promise<UdpTransport> {
@@ -78,24 +74,29 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
     return this.localAddress;
   }
 
-  private bind(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.socket.close();
-        reject(new UnavailableError(`cannot bind udp ${this.options.address}:${this.options.port}: ${describeError(err)}`, { cause: err }));
-      };
-      this.socket.once('error', onError);
-      this.socket.bind({ address: this.options.address, port: this.options.port }, () => {
-        this.socket.off('error', onError);
-        // errors after binding (ICMP-driven ECONNREFUSED and the like) never crash the process
-        this.socket.on('error', (err) => this.emit('error', err));
-        this.localAddress = { protocol: 'udp', address: this.options.address, port: this.socket.address().port };
-        resolve();
-      });
-    });
+  /** which socket engine carries this listener */
+  get engine(): UdpEngine {
+    return this.socket.engine;
   }
 
-  private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private async bind(): Promise<void> {
+    const spread = this.options.spreadOver;
+    this.socket = await openUdpSocket({
+      address: this.options.address,
+      port: this.options.port,
+      recvBufferSize: this.options.recvBufferSize ?? FOUR_MIB,
+      sendBufferSize: this.options.sendBufferSize ?? FOUR_MIB,
+      engine: this.options.engine,
+      ...(spread !== undefined && spread > 1 ? { reusePort: true, spreadOver: spread } : {}),
+      logger: this.logger,
+    });
+    this.socket.onMessage((msg, address, port) => this.onDatagram(msg, address, port));
+    // errors after binding (ICMP-driven ECONNREFUSED and the like) never crash the process
+    this.socket.onError((err) => this.emit('error', err));
+    this.localAddress = { protocol: 'udp', address: this.options.address, port: this.socket.local.port };
+  }
+
+  private onDatagram(msg: Buffer, address: string, port: number): void {
     if (msg.length > this.maxMessageSize || msg.length === 0) {
       this.droppedDatagrams++;
       return;
@@ -107,7 +108,7 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
     }
     const packet: InboundPacket = {
       data: msg,
-      source: { protocol: 'udp', address: rinfo.address, port: rinfo.port },
+      source: { protocol: 'udp', address, port },
       local: this.localAddress,
       connectionId: undefined,
       framingError: undefined,
@@ -130,17 +131,26 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
         reject(new InvalidInputError(`datagram of ${data.length} bytes over ${this.maxMessageSize}`));
         return;
       }
-      try {
-        // No completion callback: with one, libuv queues every datagram and reports it from the
-        // event loop; without, Node tries a synchronous sendto first, which halved the CPU spent
-        // sending at load. UDP has no delivery report anyway; a failing send surfaces as the
-        // socket's 'error' event.
-        this.socket.send(data, target.port, target.address);
-        resolve();
-      } catch (err) {
-        // invalid port numbers and the like are thrown synchronously by dgram
-        reject(new InvalidInputError(`udp send to ${target.address}:${target.port} refused: ${describeError(err)}`, 400, 400, { cause: err }));
+      if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
+        reject(new InvalidInputError(`udp send to ${target.address}:${target.port} refused: bad port`, 400, 400));
+        return;
       }
+      if (fam === 0) {
+        // a host name (rare: the resolver hands us addresses): look it up in the socket's family
+        dnsLookup(target.address, { family: this.family }, (err, address) => {
+          if (err !== null) reject(new InvalidInputError(`udp send to ${target.address}:${target.port} refused: ${describeError(err)}`, 400, 400, { cause: err }));
+          else if (this.closePromise !== undefined) reject(new ClosedError('udp transport is closed'));
+          else {
+            this.socket.send(data, target.port, address);
+            resolve();
+          }
+        });
+        return;
+      }
+      // queued, and handed to the kernel with whatever else this turn of the event loop sends;
+      // UDP has no delivery report: a send the kernel refuses surfaces as the socket's error
+      this.socket.send(data, target.port, target.address);
+      resolve();
     });
   }
 
@@ -150,13 +160,7 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
   }
 
   close(): Promise<void> {
-    this.closePromise ??= new Promise<void>((resolve) => {
-      try {
-        this.socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
+    this.closePromise ??= this.socket.close().catch(() => undefined);
     return this.closePromise;
   }
 }

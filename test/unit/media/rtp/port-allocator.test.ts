@@ -1,5 +1,5 @@
 /** PortAllocator with a fake binder: which ports it picks, what it skips, when it gives up. */
-import type dgram from 'node:dgram';
+import type { UdpSocket } from '../../../../src/platform/index.js';
 import t from 'tap';
 import { InvalidInputError, UnavailableError } from '../../../../src/lib/index.js';
 import { MediaPortsExhaustedError, PortAllocator, type UdpBinder } from '../../../../src/media/rtp/index.js';
@@ -10,7 +10,7 @@ function fakeBinder(taken: Set<number> = new Set(), failWith?: string) {
     if (failWith !== undefined) throw Object.assign(new Error(failWith), { code: failWith });
     if (taken.has(port) || open.has(port)) throw Object.assign(new Error('in use'), { code: 'EADDRINUSE' });
     open.add(port);
-    return { close: () => open.delete(port) } as unknown as dgram.Socket;
+    return { close: () => Promise.resolve(void open.delete(port)) } as unknown as UdpSocket;
   };
   return { bind, open };
 }

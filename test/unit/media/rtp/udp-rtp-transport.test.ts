@@ -3,8 +3,6 @@
  * the silence rule, garbage accounting, RTCP demux with rtcp-mux (RFC 5761), and the relay's
  * payload-type mapping.
  */
-import type dgram from 'node:dgram';
-import { EventEmitter } from 'node:events';
 import t from 'tap';
 import { FakeScheduler } from '../../../../src/lib/index.js';
 import {
@@ -19,20 +17,33 @@ import {
   type UdpBinder,
 } from '../../../../src/media/rtp/index.js';
 import type { SocketAddress } from '../../../../src/media/types.js';
+import type { UdpMessageHandler, UdpSocket } from '../../../../src/platform/index.js';
 
-class FakeSocket extends EventEmitter {
+/** a UdpSocket that records what is sent and lets the test deliver datagrams */
+class FakeSocket implements UdpSocket {
+  readonly local = { address: '192.0.2.1', port: 0, family: 4 as const };
+  readonly engine = 'dgram' as const;
   readonly sent: { data: Buffer; port: number; address: string }[] = [];
   closed = false;
-  send(data: Uint8Array, port: number, address: string, cb?: () => void): void {
-    this.sent.push({ data: Buffer.from(data), port, address });
-    if (cb) queueMicrotask(cb);
+  private handler: UdpMessageHandler = () => {};
+  onMessage(handler: UdpMessageHandler): void {
+    this.handler = handler;
   }
-  close(): void {
+  onError(): void {}
+  send(data: Uint8Array, port: number, address: string): void {
+    this.sent.push({ data: Buffer.from(data), port, address });
+  }
+  flush(): void {}
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
+  }
+  stats() {
+    return { received: 0, sent: this.sent.length, sendErrors: 0, dropped: 0 };
   }
   /** a datagram arrives */
   deliver(data: Uint8Array, from: { address: string; port: number }): void {
-    this.emit('message', Buffer.from(data), { address: from.address, port: from.port, family: 'IPv4', size: data.length });
+    this.handler(Buffer.from(data), from.address, from.port);
   }
 }
 
@@ -41,7 +52,7 @@ async function setup(options: { rtcpMux?: boolean; latching?: { packets?: number
   const bind: UdpBinder = async () => {
     const s = new FakeSocket();
     sockets.push(s);
-    return s as unknown as dgram.Socket;
+    return s;
   };
   const scheduler = new FakeScheduler();
   const allocator = new PortAllocator({ minPort: 30000, maxPort: 30009, bind, random: () => 0 });

@@ -1,0 +1,123 @@
+/*
+ * Shared by the two halves of the opencx UDP addon: io.c (the socket, its send queue and the
+ * libuv callbacks that move datagrams) and udp.c (the JS-facing module: options, methods, open).
+ */
+#ifndef OPENCX_UDP_H
+#define OPENCX_UDP_H
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+
+/* datagrams per recvmmsg/sendmmsg call */
+#define BATCH 64
+/* one receive slot holds the largest UDP payload */
+#define SLOT 65536
+/* words of metadata per received datagram: offset, length, port, family, address (4 words) */
+#define META_WORDS 8
+/* full batches read per wakeup before other handles get their turn (the poll is level-triggered) */
+#define MAX_ROUNDS 8
+/* errors kept for the error callback between two deliveries; more are only counted */
+#define MAX_PENDING_ERRORS 16
+#define DEFAULT_QUEUE_LIMIT 4096
+#define QUEUE_BYTES_LIMIT (8u * 1024u * 1024u)
+#define MAX_DATAGRAM 65535u
+
+typedef struct udp_env udp_env;
+typedef struct udp_sock udp_sock;
+
+typedef struct {
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  uint32_t off;
+  uint32_t len;
+} tx_entry;
+
+typedef struct {
+  int err;
+  uint16_t port;
+  char address[INET6_ADDRSTRLEN];
+  const char *syscall;
+} pending_error;
+
+struct udp_env {
+  napi_env env;
+  uv_loop_t *loop;
+  /* receive area shared by the sockets of this thread: a batch is handed to JS before the next is read */
+  unsigned char *scratch;
+  napi_ref scratch_ref;
+  uint32_t *meta;
+  napi_ref meta_ref;
+  struct mmsghdr rx_msgs[BATCH];
+  struct iovec rx_iov[BATCH];
+  struct sockaddr_storage rx_addr[BATCH];
+  napi_ref ctor;
+  udp_sock *open_list;
+};
+
+struct udp_sock {
+  udp_env *e;
+  int fd;
+  int family;
+  int closed;
+  int refs;
+  int batch_buffers;
+  int poll_events;
+  int prepare_active;
+  /* calls into JS under way for this socket; close() from inside one defers freeing the JS side */
+  int in_callback;
+  int release_pending;
+  uv_poll_t poll;
+  uv_prepare_t prepare;
+  napi_ref self_ref;
+  napi_ref on_batch;
+  napi_ref on_error;
+  napi_async_context actx;
+  /* send queue: entries[head .. head+count) with their bytes in arena */
+  tx_entry *q;
+  uint32_t q_head, q_count, q_cap, q_limit;
+  unsigned char *arena;
+  size_t arena_len, arena_cap;
+  /* the last destination parsed, so a steady peer costs no inet_pton */
+  char last_text[INET6_ADDRSTRLEN];
+  size_t last_text_len;
+  uint32_t last_port;
+  struct sockaddr_storage last_sa;
+  socklen_t last_sa_len;
+  pending_error errors[MAX_PENDING_ERRORS];
+  int error_count;
+  uint64_t received, sent, send_errors, recv_errors, dropped;
+  udp_sock *next, *prev;
+};
+
+/* io.c */
+int parse_address(int family, const char *text, uint32_t port, struct sockaddr_storage *sa, socklen_t *len);
+void format_address(const struct sockaddr_storage *sa, char *out, size_t out_len, uint16_t *port);
+void sock_unref(udp_sock *s);
+void on_handle_closed(uv_handle_t *h);
+void note_error(udp_sock *s, int err, const struct sockaddr_storage *to, const char *syscall);
+void start_prepare(udp_sock *s);
+void set_poll(udp_sock *s, int events);
+int queue_reserve(udp_sock *s, uint32_t len);
+void flush_queue(udp_sock *s);
+void on_poll(uv_poll_t *h, int status, int events);
+void on_prepare(uv_prepare_t *h);
+void sock_shutdown(udp_sock *s);
+void release_js_refs(udp_sock *s);
+
+#endif

@@ -1,0 +1,87 @@
+/**
+ * Finds and loads the native UDP addon (native/udp, built by scripts/build-native.mjs). Loading
+ * is tried once per thread; the outcome, with the reason when it failed, is kept.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeError } from '../../lib/index.js';
+
+export const ADDON_RELATIVE_PATH = path.join('native', 'udp', 'build', 'Release', 'opencx_udp.node');
+
+/** What the addon's C side exposes (native/udp/udp.c). */
+export interface NativeUdpHandle {
+  /** false when the datagram was dropped (queue full or socket closed); throws on bad arguments */
+  send(data: Uint8Array, port: number, address: string): boolean;
+  flush(): void;
+  close(): void;
+  stats(): { received: number; sent: number; sendErrors: number; recvErrors: number; dropped: number; queued: number };
+  local(): { address: string; port: number };
+}
+
+export interface NativeOpenOptions {
+  family: 4 | 6;
+  address: string;
+  port: number;
+  recvBufferSize?: number | undefined;
+  sendBufferSize?: number | undefined;
+  reusePort?: boolean | undefined;
+  spreadOver?: number | undefined;
+  queueLimit?: number | undefined;
+  batchBuffers: boolean;
+  /** `batch` is undefined when the bytes are in the shared scratch area */
+  onBatch: (batch: Buffer | undefined, count: number) => void;
+  onError: (errno: number, syscall: string, address: string, port: number) => void;
+}
+
+export interface NativeUdpAddon {
+  open(options: NativeOpenOptions): NativeUdpHandle;
+  buffers(): { scratch: ArrayBuffer; meta: Uint32Array };
+  constants: { batch: number; metaWords: number };
+}
+
+export type NativeUdpStatus = { ok: true } | { ok: false; reason: string };
+
+let loaded: { addon: NativeUdpAddon; status: { ok: true } } | { addon: undefined; status: { ok: false; reason: string } } | undefined;
+
+/** The addon file, looked for above this module (dist*\/src/platform/net → repository root). */
+function findAddon(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, ADDON_RELATIVE_PATH);
+    if (existsSync(candidate)) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function isAddon(x: unknown): x is NativeUdpAddon {
+  const a = x as Partial<NativeUdpAddon> | null;
+  return typeof a === 'object' && a !== null && typeof a.open === 'function' && typeof a.buffers === 'function' && typeof a.constants === 'object';
+}
+
+function load(): NonNullable<typeof loaded> {
+  if (process.platform !== 'linux') return { addon: undefined, status: { ok: false, reason: `the native UDP engine is Linux-only (this is ${process.platform})` } };
+  const file = findAddon();
+  if (file === undefined) return { addon: undefined, status: { ok: false, reason: `native UDP addon not built (${ADDON_RELATIVE_PATH} missing; run npm run build:native)` } };
+  try {
+    const addon: unknown = createRequire(import.meta.url)(file);
+    if (!isAddon(addon)) return { addon: undefined, status: { ok: false, reason: `${file} is not the opencx UDP addon` } };
+    return { addon, status: { ok: true } };
+  } catch (err) {
+    return { addon: undefined, status: { ok: false, reason: `cannot load ${file}: ${describeError(err)}` } };
+  }
+}
+
+export function nativeUdpAddon(): NativeUdpAddon | undefined {
+  loaded ??= load();
+  return loaded.addon;
+}
+
+/** Whether the native engine can be used in this thread, and why not. */
+export function nativeUdpAvailable(): NativeUdpStatus {
+  loaded ??= load();
+  return loaded.status;
+}
