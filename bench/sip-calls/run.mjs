@@ -8,6 +8,8 @@
 //        [--ready-timeout S] [--out FILE] [--keep-tmp] [--trace-errors yes]   (SIPp -trace_err into the tmp dir)
 //        [--invite-auth yes|no]   (default yes: INVITEs challenged with 407 and sent again with credentials, on both
 //                                 servers, as opencx always challenges them; no: plain proxy, Kamailio only)
+//        [--opencx-dist DIR]       (run opencx from another build folder than dist/, through bench/lib/opencx-launch.mjs)
+//        [--opencx-cpu-prof DIR]   (opencx servers run with node --cpu-prof, profiles written to DIR on exit)
 //
 // Plain ESM JavaScript, no build. See bench/README.md ("sip-calls").
 import fs from 'node:fs';
@@ -43,7 +45,14 @@ function options() {
     inviteAuth: true,
     kamailioShm: 1024, // tm keeps each finished transaction ~5 s (wait_timer), ~8 KB each: 256 MB ran out at 2,000 calls/s
     opencxRoot: REPO,
-  }, { '--trace-errors': ['traceErrors', (v) => v === 'yes'], '--invite-auth': ['inviteAuth', (v) => v !== 'no'] }, headerHelp(fileURLToPath(import.meta.url)));
+    opencxDist: null,
+    opencxCpuProf: null,
+  }, {
+    '--trace-errors': ['traceErrors', (v) => v === 'yes'],
+    '--invite-auth': ['inviteAuth', (v) => v !== 'no'],
+    '--opencx-dist': ['opencxDist', (v) => path.resolve(v)],
+    '--opencx-cpu-prof': ['opencxCpuProf', (v) => path.resolve(v)],
+  }, headerHelp(fileURLToPath(import.meta.url)));
   opts.out ??= path.join(REPO, 'bench', 'results', opts.inviteAuth ? 'sip-calls.md' : 'sip-calls-noauth.md');
   return opts;
 }
@@ -193,8 +202,12 @@ async function main() {
         const usersCsv = path.join(tmp, 'opencx-users.csv');
         fs.writeFileSync(usersCsv, `${CALLEE.user}@${DOMAIN};${CALLEE.password}\n${CALLER.user}@${DOMAIN};${CALLER.password}\n`);
         // Kamailio's config has no per-source rate limit (pike): opencx's is turned off to compare like with like
-        const env = { OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp', OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0' };
-        const imp = await runBounded(process.execPath, ['bin/opencx.js', 'user', 'import', usersCsv, '--data-dir', dataDir],
+        const env = {
+          OPENCX_SIP__WORKERS: String(workersOf(name)), OPENCX_SIP__TRANSPORTS: 'udp', OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE: '0',
+          ...(opts.opencxDist !== null ? { OCX_DIST: opts.opencxDist } : {}),
+        };
+        const cli = opts.opencxDist === null ? 'bin/opencx.js' : path.join(REPO, 'bench', 'lib', 'opencx-launch.mjs');
+        const imp = await runBounded(process.execPath, [cli, 'user', 'import', usersCsv, '--data-dir', dataDir],
           { cwd: opts.opencxRoot, env, limitS: 60, abortOn: IMPORT_STARTED_SERVER });
         if (imp.code !== 0 || imp.aborted) {
           const why = imp.aborted ? `\`user import\` started a server instead of importing (not implemented yet?): ${imp.aborted.slice(0, 120)}` : `user import failed (exit ${imp.code}): ${imp.out.trim().split('\n').slice(-3).join(' / ')}`;
@@ -202,7 +215,9 @@ async function main() {
           unavailable.set(name, why);
           continue;
         }
-        const args = ['bin/opencx.js', 'start', '--role', 'sip', '--bind', '127.0.0.1',
+        // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line (cluster workers inherit execArgv)
+        const prof = opts.opencxCpuProf === null ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.opencxCpuProf];
+        const args = [...prof, cli, 'start', '--role', 'sip', '--bind', '127.0.0.1',
           '--sip-port', String(p), '--http-port', '0', '--data-dir', dataDir];
         servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, env);
       }
@@ -277,7 +292,9 @@ async function main() {
         `\`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE=0 node bin/opencx.js start --role sip --bind 127.0.0.1 ` +
         '--sip-port P --http-port 0 --data-dir TMP`; the callee registers with digest auth' +
         `${opts.inviteAuth ? ', the caller answers the 407 to each INVITE' : ', the INVITEs carry no credentials (opencx challenges them: expect failures)'}` +
-        `${opts.opencxRoot === REPO ? '' : `; run in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
+        `${opts.opencxRoot === REPO ? '' : `; run in ${path.relative(REPO, opts.opencxRoot) || '.'}`}` +
+        `${opts.opencxDist === null ? '' : `; built in ${path.relative(REPO, opts.opencxDist)}, run through bench/lib/opencx-launch.mjs`}` +
+        `${opts.opencxCpuProf === null ? '' : `; node --cpu-prof, profiles in ${opts.opencxCpuProf} (CPU figures include the profiler)`})`).join('; ')}`,
     '- "achieved" = successful calls / time from SIPp start to the end of its last call; "steady" = success rate between the ' +
       'first and last full 1 s stats rows; "pass" = failed < 0.1 %, steady ≥ 99 % and achieved ≥ 98 % of the target; ' +
       '"server CPU" = utime+stime of the server process tree over the step, per 1,000 calls sent (each call = INVITE and BYE ' +

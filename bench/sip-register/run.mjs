@@ -7,6 +7,7 @@
 //        [--kamailio-children N] [--kamailio-shm MB] [--opencx-workers 1,2] [--opencx-root DIR]
 //        [--no-stop] [--nice N] [--quiet-below PCT] [--quiet-wait S] [--ready-timeout S]
 //        [--out FILE] [--keep-tmp] [--memory-rate 3000] [--settle 35] [--no-steps] [--opencx-dist DIR]
+//        [--opencx-cpu-prof DIR]   (opencx servers run with node --cpu-prof, profiles written to DIR on exit)
 //
 // After the rate steps comes the memory phase: every server is restarted on the same data and
 // registers all --users users at --memory-rate (0 = no memory phase), again for the users a
@@ -52,6 +53,7 @@ function options() {
     steps: true,
     opencxRoot: REPO,
     opencxDist: null,
+    opencxCpuProf: null,
   }, {
     '--users': ['users', Number],
     '--domain': ['domain', String],
@@ -60,6 +62,7 @@ function options() {
     '--settle': ['settle', Number],
     '--no-steps': ['steps', () => false, 0],
     '--opencx-dist': ['opencxDist', (v) => path.resolve(v)],
+    '--opencx-cpu-prof': ['opencxCpuProf', (v) => path.resolve(v)],
   }, headerHelp(fileURLToPath(import.meta.url)));
   opts.out ??= path.join(REPO, 'bench', 'results', 'sip-register.md');
   // auto: as long as the users last for every step (fresh users each step), between 2 and 5 s
@@ -223,7 +226,9 @@ function launch(name, port, opts, tmp, users, workers) {
     server.countAors = async () => kamailioRegistered(ctl);
   } else {
     const dataDir = path.join(tmp, `${name}-data`);
-    const args = [...opencxCli(opts), 'start', '--role', 'sip,control', '--bind', '127.0.0.1',
+    // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line (cluster workers inherit execArgv)
+    const prof = opts.opencxCpuProf === null ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.opencxCpuProf];
+    const args = [...prof, ...opencxCli(opts), 'start', '--role', 'sip,control', '--bind', '127.0.0.1',
       '--sip-port', String(port), '--http-port', '0', '--data-dir', dataDir];
     server = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, opencxEnv(opts, workers));
     server.countAors = async () => opencxRegistered(server.logFile, dataDir);
@@ -450,6 +455,7 @@ async function main() {
       : `${n} (\`node bin/opencx.js user import USERS.csv --data-dir TMP\` then \`OPENCX_SIP__WORKERS=${workersOf(n)} OPENCX_SIP__TRANSPORTS=udp OPENCX_SIP__REGISTRAR__RATE_PER_SOURCE=0 ` +
         'node bin/opencx.js start --role sip,control --bind 127.0.0.1 --sip-port P --http-port 0 --data-dir TMP`' +
         `${opts.opencxDist === null ? '' : ` (built in ${path.relative(REPO, opts.opencxDist)}, run through bench/lib/opencx-launch.mjs)`}` +
+        `${opts.opencxCpuProf === null ? '' : ` (node --cpu-prof, profiles in ${opts.opencxCpuProf}: CPU figures include the profiler)`}` +
         `${opts.opencxRoot === REPO ? '' : ` in ${path.relative(REPO, opts.opencxRoot) || '.'}`})`).join('; ')}`,
     '- SIPp and the servers share the machine. "achieved" = successful registrations / time from SIPp start to the end of ' +
       'its last call; "steady" = success rate between the first and last full 1 s stats rows; "pass" = failed < 0.1 %, ' +

@@ -83,15 +83,33 @@ export function serveRpc(worker: Worker, handlers: RpcHandlers): void {
   });
 }
 
+/** how often a worker looks for calls the primary has not answered in time */
+const SWEEP_MS = 250;
+
 /** Worker side: a function that calls the primary. */
 export function rpcClient(timeoutMs = 5000): (op: string, ...args: unknown[]) => Promise<unknown> {
   let nextId = 1;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; op: string; deadline: number }>();
+  // One sweep for every pending call instead of a timer per call (two calls per REGISTER under
+  // load): a call times out between timeoutMs and timeoutMs + SWEEP_MS after it was made.
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () => {
+    const now = performance.now();
+    // every call gets the same timeout, so the Map (insertion order) is in deadline order
+    for (const [id, p] of pending) {
+      if (p.deadline > now) break;
+      pending.delete(id);
+      p.reject(new TimeoutError(`the primary did not answer ${p.op} within ${timeoutMs} ms`));
+    }
+    if (pending.size === 0 && sweeper !== undefined) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  };
   const settle = (res: RpcResponse) => {
     const p = pending.get(res.id);
     if (p === undefined) return;
     pending.delete(res.id);
-    clearTimeout(p.timer);
     if (res.ok) p.resolve(res.value);
     else {
       const Known = res.errorName !== undefined ? ERRORS[res.errorName] : undefined;
@@ -117,12 +135,11 @@ export function rpcClient(timeoutMs = 5000): (op: string, ...args: unknown[]) =>
         return;
       }
       const id = nextId++;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new TimeoutError(`the primary did not answer ${op} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      pending.set(id, { resolve, reject, timer });
+      pending.set(id, { resolve, reject, op, deadline: performance.now() + timeoutMs });
+      if (sweeper === undefined) {
+        sweeper = setInterval(sweep, Math.min(SWEEP_MS, timeoutMs));
+        sweeper.unref();
+      }
       request({ id, op, args });
     });
 }

@@ -64,6 +64,9 @@ export interface VerifyOptions {
 
 const NC_PATTERN = /^[0-9a-fA-F]{8}$/;
 
+/** stands for the nonce while a challenge template is formatted: quote() leaves it as it is */
+const NONCE_SLOT = '\u0000nonce\u0000';
+
 export class DigestAuthenticator {
   readonly realm: string;
   private readonly scheduler: Scheduler;
@@ -73,6 +76,9 @@ export class DigestAuthenticator {
   private readonly offerAuthInt: boolean;
   private readonly nonces: StatelessNonce;
   private readonly nonceCounts: NonceCountTracker;
+  /** challenge texts split around the nonce (see challenge()), built on first use */
+  private freshTemplates: (readonly [string, string])[] | undefined;
+  private staleTemplates: (readonly [string, string])[] | undefined;
 
   constructor(options: DigestAuthenticatorOptions) {
     this.realm = options.realm;
@@ -87,7 +93,10 @@ export class DigestAuthenticator {
 
   /** Challenges as structured headers, one per configured algorithm, sharing one nonce. */
   challengeHeaders(opts: { stale?: boolean } = {}): AuthHeader[] {
-    const nonce = this.nonces.issue(this.scheduler.wallNow());
+    return this.headersFor(this.nonces.issue(this.scheduler.wallNow()), opts);
+  }
+
+  private headersFor(nonce: string, opts: { stale?: boolean }): AuthHeader[] {
     return this.algorithms.map((algorithm) => {
       const params = new Map<string, string>([
         ['realm', this.realm],
@@ -103,7 +112,23 @@ export class DigestAuthenticator {
 
   /** WWW-Authenticate / Proxy-Authenticate values, SHA-256 first by default (RFC 8760 §2.4). */
   challenge(opts: { stale?: boolean } = {}): string[] {
-    return this.challengeHeaders(opts).map((h) => formatDigestHeader(h, 'challenge'));
+    // Only the nonce differs from one challenge to the next: the text around it is formatted
+    // once per stale flag and the fresh nonce (base64url, nothing to quote) is put in between.
+    const stale = opts.stale === true;
+    let templates = stale ? this.staleTemplates : this.freshTemplates;
+    if (templates === undefined) {
+      templates = this.headersFor(NONCE_SLOT, { stale }).map((h) => {
+        const text = formatDigestHeader(h, 'challenge');
+        const at = text.lastIndexOf(NONCE_SLOT); // after the realm: only fixed tokens follow it
+        return [text.slice(0, at), text.slice(at + NONCE_SLOT.length)] as const;
+      });
+      if (stale) this.staleTemplates = templates;
+      else this.freshTemplates = templates;
+    }
+    const nonce = this.nonces.issue(this.scheduler.wallNow());
+    const out: string[] = [];
+    for (const [before, after] of templates) out.push(before + nonce + after);
+    return out;
   }
 
   /**

@@ -53,7 +53,11 @@ export class StatelessNonce {
   /** a fresh nonce stamped with `wallNow` (ms since epoch) */
   issue(wallNow: number): string {
     const buf = Buffer.alloc(NONCE_BYTES);
-    buf.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(wallNow))), 0);
+    // the 64-bit big-endian millisecond stamp as two 32-bit halves: the same bytes as
+    // writeBigUInt64BE, without a BigInt per challenge
+    const ms = Math.max(0, Math.floor(wallNow));
+    buf.writeUInt32BE(Math.floor(ms / 0x1_0000_0000) >>> 0, 0);
+    buf.writeUInt32BE(ms >>> 0, 4);
     buf.writeUInt32BE(this.saltPrefix, TIMESTAMP_BYTES);
     this.counter = (this.counter + 1) >>> 0;
     buf.writeUInt32BE(this.counter, TIMESTAMP_BYTES + 4);
@@ -68,7 +72,7 @@ export class StatelessNonce {
     if (buf.length !== NONCE_BYTES) return { valid: false };
     const stamp = buf.subarray(0, STAMP_BYTES);
     if (!timingSafeEqual(this.mac(stamp), buf.subarray(STAMP_BYTES))) return { valid: false };
-    const issuedAt = Number(stamp.readBigUInt64BE(0));
+    const issuedAt = stamp.readUInt32BE(0) * 0x1_0000_0000 + stamp.readUInt32BE(4);
     // A nonce from the future (clock skew between nodes beyond a few seconds) is treated as expired.
     const age = wallNow - issuedAt;
     const expired = age > this.ttlMs || age < -5_000;

@@ -36,13 +36,12 @@ export interface UasCheckOptions {
 export function checkUasRequest(req: SipRequest, options: UasCheckOptions): SipResponse | undefined {
   // There is no response to an ACK (§17.2.1, §17.2.3): a bad one is simply dropped by the caller.
   if (req.method === 'ACK') return undefined;
-  const allow = options.allowedMethods.join(', ');
   const respond = (status: number, headers: [string, string][] = []): SipResponse =>
     createResponse(req, status, undefined, { toTag: options.toTag ?? newTag(), headers });
 
   // §8.2.1: unknown method -> 501, known but not allowed here -> 405; both carry Allow
   if (!options.allowedMethods.includes(req.method)) {
-    return respond(KNOWN_METHODS.has(req.method) ? 405 : 501, [['Allow', allow]]);
+    return respond(KNOWN_METHODS.has(req.method) ? 405 : 501, [['Allow', options.allowedMethods.join(', ')]]);
   }
   // Max-Forwards (see the rule in the file comment)
   if (req.maxForwards === 0 && req.method !== 'OPTIONS' && options.needsForwarding?.(req) === true) return respond(483);
@@ -50,7 +49,8 @@ export function checkUasRequest(req: SipRequest, options: UasCheckOptions): SipR
   const schemes = options.supportedSchemes ?? ['sip', 'sips'];
   if (!schemes.includes(req.uri.scheme)) return respond(416);
   // §8.2.2.3: Require with options we do not know -> 420 listing them; never for CANCEL (ACK handled above)
-  if (req.method !== 'CANCEL') {
+  // (the usual request has no Require at all: nothing to build then)
+  if (req.method !== 'CANCEL' && req.require.length > 0) {
     const supported = new Set(options.supportedExtensions.map((s) => s.toLowerCase()));
     const unknown = req.require.filter((tag) => !supported.has(tag.toLowerCase()));
     if (unknown.length > 0) return respond(420, [['Unsupported', unknown.join(', ')]]);

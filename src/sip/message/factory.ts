@@ -1,5 +1,5 @@
 /** Building messages from code: responses to a request (RFC 3261 §8.2.6) and requests from parts. */
-import { HeaderList } from './header-list.js';
+import { HeaderList, cleanValue, headerField, type HeaderField } from './header-list.js';
 import { SipRequestMessage, SipResponseMessage } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
 import { parseUri } from './uri.js';
@@ -15,25 +15,45 @@ export interface CreateResponseOptions {
   contentType?: string;
 }
 
+/** §8.2.6.2: the To of a response, with our tag added when the request had none */
+function toValue(req: SipRequest, value: string, status: number, opts: CreateResponseOptions | undefined): string {
+  const tag = opts?.toTag;
+  return tag !== undefined && status > 100 && req.toTag === undefined ? value + ';tag=' + tag : value;
+}
+
 /**
  * RFC 3261 §8.2.6.2: copy every Via in order, From, To, Call-ID and CSeq; Timestamp on a 100
  * (§8.2.6.1). Content-Length is written by serializeMessage.
  */
 export function createResponse(req: SipRequest, status: number, reason?: string, opts?: CreateResponseOptions): SipResponse {
-  const headers = new HeaderList();
-  for (const [name, value] of req.headers.entries()) {
-    if (name === 'Via' || name === 'From' || name === 'Call-ID' || name === 'CSeq') headers.append(name, value);
-    else if (name === 'To') {
-      const hasTag = req.toTag !== undefined;
-      const tag = opts?.toTag;
-      headers.append(name, tag !== undefined && status > 100 && !hasTag ? value + ';tag=' + tag : value);
-    } else if (name === 'Timestamp' && status === 100) headers.append(name, value);
+  const source = req.headers;
+  const copied: HeaderField[] = [];
+  // our own HeaderList: its fields are already canonical and keyed, only the value is cleaned
+  if (source instanceof HeaderList) {
+    for (const f of source.fields()) {
+      const name = f.name;
+      if (name === 'Via' || name === 'From' || name === 'Call-ID' || name === 'CSeq') copied.push({ name, key: f.key, value: cleanValue(f.value) });
+      else if (name === 'To') copied.push({ name, key: f.key, value: cleanValue(toValue(req, f.value, status, opts)) });
+      else if (name === 'Timestamp' && status === 100) copied.push({ name, key: f.key, value: cleanValue(f.value) });
+    }
+  } else {
+    for (const [name, value] of source.entries()) {
+      if (name === 'Via' || name === 'From' || name === 'Call-ID' || name === 'CSeq') copied.push(headerField(name, cleanValue(value)));
+      else if (name === 'To') copied.push(headerField(name, cleanValue(toValue(req, value, status, opts))));
+      else if (name === 'Timestamp' && status === 100) copied.push(headerField(name, cleanValue(value)));
+    }
   }
+  const headers = HeaderList.adopt(copied);
   if (opts?.headers !== undefined) for (const [name, value] of opts.headers) headers.append(name, value);
   const body = opts?.body ?? Buffer.alloc(0);
   if (opts?.contentType !== undefined) headers.set('Content-Type', opts.contentType);
   headers.set('Content-Length', String(body.length));
-  return new SipResponseMessage({ status, reason: reason ?? reasonPhrase(status), headers, body });
+  const response = new SipResponseMessage({ status, reason: reason ?? reasonPhrase(status), headers, body });
+  // Call-ID and CSeq were copied as they are: their parsed form is the request's (a copy of it,
+  // so neither message can change the other's), and sending (metrics, matching) needs no parse
+  const cseq = req.cseq;
+  if (cseq !== undefined && headers.has('CSeq')) response.primeViews({ callId: req.callId, cseq: { seq: cseq.seq, method: cseq.method } });
+  return response;
 }
 
 export interface CreateRequestOptions {

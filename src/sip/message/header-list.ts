@@ -3,7 +3,7 @@
  * already collapsed to single spaces); typed views are built by the message on demand. Every
  * edit bumps `version`, which is how a message knows its cached typed views are stale.
  */
-import { canonicalHeaderName, headerKey, headerNameInfo, isListHeader } from './header-names.js';
+import { headerKey, headerNameInfo, isListHeader } from './header-names.js';
 import { splitList } from './syntax.js';
 import type { SipHeaderList } from './types.js';
 
@@ -72,9 +72,10 @@ export class HeaderList implements SipHeaderList {
   }
 
   set(name: string, value: string): void {
-    const key = headerKey(name);
+    const info = headerNameInfo(name);
+    const key = info.key;
     const idx = this.#fields.findIndex((f) => f.key === key);
-    const field = { name: canonicalHeaderName(name), key, value: clean(value) };
+    const field = { name: info.name, key, value: cleanValue(value) };
     if (idx === -1) this.#fields.push(field);
     else {
       this.#fields[idx] = field;
@@ -84,14 +85,16 @@ export class HeaderList implements SipHeaderList {
   }
 
   append(name: string, value: string): void {
-    this.#fields.push({ name: canonicalHeaderName(name), key: headerKey(name), value: clean(value) });
+    const info = headerNameInfo(name);
+    this.#fields.push({ name: info.name, key: info.key, value: cleanValue(value) });
     this.version++;
   }
 
   prepend(name: string, value: string): void {
-    const key = headerKey(name);
+    const info = headerNameInfo(name);
+    const key = info.key;
     const idx = this.#fields.findIndex((f) => f.key === key);
-    const field = { name: canonicalHeaderName(name), key, value: clean(value) };
+    const field = { name: info.name, key, value: cleanValue(value) };
     // with no field of that name yet, a prepended Via/Record-Route still goes first
     this.#fields.splice(idx === -1 ? 0 : idx, 0, field);
     this.version++;
@@ -129,7 +132,8 @@ export class HeaderList implements SipHeaderList {
 
   clone(): HeaderList {
     const copy = new HeaderList();
-    copy.#fields = this.#fields.map((f) => ({ ...f }));
+    // field by field rather than a spread: one object shape for every field (a proxy clones per forward)
+    copy.#fields = this.#fields.map((f) => ({ name: f.name, key: f.key, value: f.value }));
     return copy;
   }
 }
@@ -138,8 +142,18 @@ export class HeaderList implements SipHeaderList {
  * Values set from code must not smuggle a line break into the serialized message (header
  * injection): CR/LF become spaces.
  */
-function clean(value: string): string {
-  return /[\r\n]/.test(value) ? value.replace(/\r\n?|\n/g, ' ').trim() : value.trim();
+export function cleanValue(value: string): string {
+  // indexOf instead of a regex: this runs for every header a response or a forwarded request gets
+  if (value.indexOf('\r') !== -1 || value.indexOf('\n') !== -1) return value.replace(/\r\n?|\n/g, ' ').trim();
+  const n = value.length;
+  // most values come already trimmed (parser output, formatted values): skip the copy
+  if (n === 0 || (isVisibleAscii(value.charCodeAt(0)) && isVisibleAscii(value.charCodeAt(n - 1)))) return value;
+  return value.trim();
+}
+
+/** a printable ASCII character: String.prototype.trim() never removes one */
+function isVisibleAscii(c: number): boolean {
+  return c > 32 && c < 127;
 }
 
 /** a field for HeaderList.adopt (name trimmed, value unfolded and trimmed by the caller) */

@@ -53,22 +53,34 @@ export interface HeaderNameInfo {
 const INFO = new Map<string, HeaderNameInfo>();
 for (const [lower, name] of CANONICAL) INFO.set(lower, { name, key: name.toLowerCase() });
 
+/**
+ * Spellings already looked up, as written (code asks for 'Via', 'CSeq'... on every message), so
+ * the usual lookup costs no toLowerCase. Only known headers are kept, and at most
+ * EXACT_CACHE_LIMIT spellings, so odd casings from the network cannot grow it without bound.
+ */
+const EXACT = new Map<string, HeaderNameInfo>();
+const EXACT_CACHE_LIMIT = 2048;
+
 /** canonical name and comparison key in one lookup (the parser's hot path) */
 export function headerNameInfo(name: string): HeaderNameInfo {
+  const exact = EXACT.get(name);
+  if (exact !== undefined) return exact;
   const lower = name.toLowerCase();
-  return INFO.get(lower) ?? { name, key: lower };
+  const known = INFO.get(lower);
+  if (known === undefined) return { name, key: lower };
+  // the key is kept, so not as a slice of the message it came in (see detachedString)
+  if (EXACT.size < EXACT_CACHE_LIMIT) EXACT.set(name === known.name ? known.name : Buffer.from(name, 'utf8').toString('utf8'), known);
+  return known;
 }
 
 /** The name to store and serialize: the canonical long form, or the name as received when unknown. */
 export function canonicalHeaderName(name: string): string {
-  return CANONICAL.get(name.toLowerCase()) ?? name;
+  return headerNameInfo(name).name;
 }
 
 /** The case-insensitive comparison key of a header name (compact forms folded to the long form). */
 export function headerKey(name: string): string {
-  const lower = name.toLowerCase();
-  const canonical = CANONICAL.get(lower);
-  return canonical === undefined ? lower : canonical.toLowerCase();
+  return headerNameInfo(name).key;
 }
 
 export function isListHeader(key: string): boolean {

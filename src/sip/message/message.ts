@@ -63,11 +63,42 @@ function flatList<T>(values: string[], parse: (s: string) => T[] | undefined): T
   return out;
 }
 
+/** marks a view not computed yet (undefined is a valid computed value: a missing header) */
+const UNSET: unique symbol = Symbol('unset');
+type Slot<T> = T | typeof UNSET;
+
+/**
+ * The computed views of one header-list version. A class with every slot present from the start
+ * keeps one object shape, so each accessor is a plain property load (a Partial object filled in
+ * whatever order the accessors ran made those loads polymorphic).
+ */
+class ViewCache {
+  vias: Slot<Via[]> = UNSET;
+  callId: Slot<string | undefined> = UNSET;
+  cseq: Slot<CSeq | undefined> = UNSET;
+  from: Slot<NameAddr | undefined> = UNSET;
+  to: Slot<NameAddr | undefined> = UNSET;
+  maxForwards: Slot<number | undefined> = UNSET;
+  contacts: Slot<Contact[]> = UNSET;
+  routes: Slot<NameAddr[]> = UNSET;
+  recordRoutes: Slot<NameAddr[]> = UNSET;
+  contentLength: Slot<number | undefined> = UNSET;
+  contentType: Slot<string | undefined> = UNSET;
+  expires: Slot<number | undefined> = UNSET;
+  require: Slot<string[]> = UNSET;
+  supported: Slot<string[]> = UNSET;
+  proxyRequire: Slot<string[]> = UNSET;
+}
+
+function setSlot<K extends ViewName>(c: ViewCache, name: K, value: Slot<HeaderViews[K]>): void {
+  (c as unknown as Record<ViewName, unknown>)[name] = value;
+}
+
 abstract class SipMessageObject {
   headers: SipHeaderList;
   body: Buffer;
   version: string;
-  #views: Partial<HeaderViews> = {};
+  #cache: ViewCache | undefined;
   #viewsOf: SipHeaderList | undefined;
   #viewsVersion = -1;
 
@@ -77,31 +108,32 @@ abstract class SipMessageObject {
     this.version = version ?? 'SIP/2.0';
   }
 
-  #view<K extends ViewName>(name: K): HeaderViews[K] {
+  /** the views of the current headers: a fresh cache when the list was replaced or edited */
+  #current(): ViewCache {
     const h = this.headers;
     const version = h instanceof HeaderList ? h.version : -2;
-    if (this.#viewsOf !== h || this.#viewsVersion !== version || version === -2) {
-      this.#views = {};
+    let c = this.#cache;
+    if (c === undefined || this.#viewsOf !== h || this.#viewsVersion !== version || version === -2) {
+      c = new ViewCache();
+      this.#cache = c;
       this.#viewsOf = h;
       this.#viewsVersion = version;
     }
-    const views = this.#views;
-    if (name in views) return views[name] as HeaderViews[K];
-    const value = COMPUTE[name](h);
-    views[name] = value;
-    return value;
+    return c;
   }
 
-  /** Seed views already computed while validating (the parser), so accessors cost nothing. Takes ownership. */
+  /** Seed views already computed while validating (the parser), so accessors cost nothing. */
   primeViews(views: Partial<HeaderViews>): void {
     const h = this.headers;
-    this.#views = views;
+    const c = new ViewCache();
+    for (const name of Object.keys(views) as ViewName[]) setSlot(c, name, views[name] as HeaderViews[typeof name]);
+    this.#cache = c;
     this.#viewsOf = h;
     this.#viewsVersion = h instanceof HeaderList ? h.version : -2;
   }
 
   invalidate(): void {
-    this.#views = {};
+    this.#cache = undefined;
     this.#viewsOf = undefined;
   }
 
@@ -110,69 +142,86 @@ abstract class SipMessageObject {
    * other typed view: only Via changed, so nothing else needs parsing again.
    */
   replaceTopVia(via: Via): void {
-    const vias = this.#view('vias');
-    const kept = this.#views;
+    const vias = this.vias;
+    // the cache belongs to this message alone: it is updated in place
+    const kept = this.#current();
     this.headers.removeFirst('Via');
     this.headers.prepend('Via', formatVia(via));
     const h = this.headers;
-    this.#views = { ...kept, vias: [via, ...vias.slice(1)] };
+    kept.vias = [via, ...vias.slice(1)];
+    this.#cache = kept;
     this.#viewsOf = h;
     this.#viewsVersion = h instanceof HeaderList ? h.version : -2;
   }
 
   get vias(): Via[] {
-    return this.#view('vias');
-  }
-  get topVia(): Via | undefined {
-    return this.#view('vias')[0];
+    const c = this.#current();
+    return c.vias !== UNSET ? c.vias : (c.vias = COMPUTE.vias(this.headers));
   }
   get callId(): string | undefined {
-    return this.#view('callId');
+    const c = this.#current();
+    return c.callId !== UNSET ? c.callId : (c.callId = COMPUTE.callId(this.headers));
   }
   get cseq(): CSeq | undefined {
-    return this.#view('cseq');
+    const c = this.#current();
+    return c.cseq !== UNSET ? c.cseq : (c.cseq = COMPUTE.cseq(this.headers));
   }
   get from(): NameAddr | undefined {
-    return this.#view('from');
+    const c = this.#current();
+    return c.from !== UNSET ? c.from : (c.from = COMPUTE.from(this.headers));
   }
   get to(): NameAddr | undefined {
-    return this.#view('to');
-  }
-  get fromTag(): string | undefined {
-    return tagOf(this.#view('from'));
-  }
-  get toTag(): string | undefined {
-    return tagOf(this.#view('to'));
+    const c = this.#current();
+    return c.to !== UNSET ? c.to : (c.to = COMPUTE.to(this.headers));
   }
   get maxForwards(): number | undefined {
-    return this.#view('maxForwards');
+    const c = this.#current();
+    return c.maxForwards !== UNSET ? c.maxForwards : (c.maxForwards = COMPUTE.maxForwards(this.headers));
   }
   get contacts(): Contact[] {
-    return this.#view('contacts');
+    const c = this.#current();
+    return c.contacts !== UNSET ? c.contacts : (c.contacts = COMPUTE.contacts(this.headers));
   }
   get routes(): NameAddr[] {
-    return this.#view('routes');
+    const c = this.#current();
+    return c.routes !== UNSET ? c.routes : (c.routes = COMPUTE.routes(this.headers));
   }
   get recordRoutes(): NameAddr[] {
-    return this.#view('recordRoutes');
+    const c = this.#current();
+    return c.recordRoutes !== UNSET ? c.recordRoutes : (c.recordRoutes = COMPUTE.recordRoutes(this.headers));
   }
   get contentLength(): number | undefined {
-    return this.#view('contentLength');
+    const c = this.#current();
+    return c.contentLength !== UNSET ? c.contentLength : (c.contentLength = COMPUTE.contentLength(this.headers));
   }
   get contentType(): string | undefined {
-    return this.#view('contentType');
+    const c = this.#current();
+    return c.contentType !== UNSET ? c.contentType : (c.contentType = COMPUTE.contentType(this.headers));
   }
   get expires(): number | undefined {
-    return this.#view('expires');
+    const c = this.#current();
+    return c.expires !== UNSET ? c.expires : (c.expires = COMPUTE.expires(this.headers));
   }
   get require(): string[] {
-    return this.#view('require');
+    const c = this.#current();
+    return c.require !== UNSET ? c.require : (c.require = COMPUTE.require(this.headers));
   }
   get supported(): string[] {
-    return this.#view('supported');
+    const c = this.#current();
+    return c.supported !== UNSET ? c.supported : (c.supported = COMPUTE.supported(this.headers));
   }
   get proxyRequire(): string[] {
-    return this.#view('proxyRequire');
+    const c = this.#current();
+    return c.proxyRequire !== UNSET ? c.proxyRequire : (c.proxyRequire = COMPUTE.proxyRequire(this.headers));
+  }
+  get topVia(): Via | undefined {
+    return this.vias[0];
+  }
+  get fromTag(): string | undefined {
+    return tagOf(this.from);
+  }
+  get toTag(): string | undefined {
+    return tagOf(this.to);
   }
 
   authorizations(proxy = false): AuthHeader[] {

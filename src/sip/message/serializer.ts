@@ -2,8 +2,13 @@
  * serializeMessage: canonical header names, one field per line, CRLF line ends, and a
  * Content-Length that always matches the body (RFC 3261 §7.4.2, §18.3, §20.14).
  */
+import { HeaderList } from './header-list.js';
 import { formatUri } from './uri.js';
 import type { SipMessage } from './types.js';
+
+function* entryFields(entries: Iterable<[string, string]>): Generator<{ name: string; value: string }> {
+  for (const [name, value] of entries) yield { name, value };
+}
 
 export function serializeMessage(msg: SipMessage): Buffer {
   let head =
@@ -11,7 +16,10 @@ export function serializeMessage(msg: SipMessage): Buffer {
       ? msg.method + ' ' + formatUri(msg.uri) + ' ' + msg.version + '\r\n'
       : msg.version + ' ' + String(msg.status) + ' ' + msg.reason + '\r\n';
   let wroteLength = false;
-  for (const [name, value] of msg.headers.entries()) {
+  const headers = msg.headers;
+  // our own HeaderList is read field by field: no generator and no [name, value] pair per header
+  const fields: Iterable<{ name: string; value: string }> = headers instanceof HeaderList ? headers.fields() : entryFields(headers.entries());
+  for (const { name, value } of fields) {
     if (name === 'Content-Length') {
       // keep its position (the first one) but write the real length, once
       if (!wroteLength) head += 'Content-Length: ' + String(msg.body.length) + '\r\n';

@@ -82,6 +82,18 @@ type Rejected = Rejection & { challenge?: 'fresh' | 'stale' };
 
 const LOCKED_REASON = 'Forbidden (too many failed authentications)';
 
+/** The RFC 1123 date has one-second resolution: one formatting per second is enough. */
+let dateSecond = Number.NaN;
+let dateText = '';
+function httpDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
 export class Registrar implements SipService {
   readonly name = 'registrar';
   readonly methods = ['REGISTER'] as const;
@@ -309,7 +321,7 @@ export class Registrar implements SipService {
       if (req.supported.includes('path')) for (const p of req.headers.getAll('Path')) headers.push(['Path', p]);
       if (result.flows) headers.push(['Require', 'outbound']); // RFC 5626 §6
       headers.push(['Supported', 'path, outbound']);
-      headers.push(['Date', new Date(now).toUTCString()]); // §10.3 step 8, RFC 1123 date
+      headers.push(['Date', httpDate(now)]); // §10.3 step 8, RFC 1123 date
     } else {
       if (result.challenge !== undefined) {
         const realm = this.directory.realmFor(req.uri.host.toLowerCase());

@@ -53,6 +53,9 @@ export interface PacketAffinity {
 /** Media types the server takes in a body. */
 const ACCEPTED_CONTENT_TYPES = ['application/sdp'];
 
+/** Request-URI schemes the server serves (RFC 3261 §8.2.2.1; tel per RFC 3966) */
+const SUPPORTED_SCHEMES: readonly string[] = ['sip', 'sips', 'tel'];
+
 /**
  * The SIP role's core: transports in, parser, Via stamping, transaction layer, UAS checks
  * (RFC 3261 §8.2), then the chain of services. Bad input never leaves this class as an
@@ -292,7 +295,7 @@ export class SipServer {
       allowedMethods: this.allow,
       supportedExtensions: this.supported,
       acceptedContentTypes: ACCEPTED_CONTENT_TYPES,
-      supportedSchemes: ['sip', 'sips', 'tel'],
+      supportedSchemes: SUPPORTED_SCHEMES,
     });
     if (rejection !== undefined) {
       this.respondSafely(txn, rejection);

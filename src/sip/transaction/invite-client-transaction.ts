@@ -79,6 +79,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
           this.cancelTimers();
           this.armLifetime(64 * this.host.timers.t1, this.onTimerM);
           this.deliver(response);
+          if (!this.terminated) this.shedViews(undefined);
         } else {
           // §17.1.1.2: 300-699 -> Completed, ACK it, report it, Timer D (0 over reliable).
           this.transition('completed');
@@ -88,7 +89,10 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
           this.deliver(response);
           if (this.terminated) return;
           if (this.reliable) this.finish('terminated');
-          else this.armLifetime(this.host.timers.timerD, this.onTimerD);
+          else {
+            this.armLifetime(this.host.timers.timerD, this.onTimerD);
+            this.shedViews(this.ack);
+          }
         }
         return;
       case 'accepted':

@@ -73,6 +73,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
           this.transition('accepted');
           this.armLifetime(64 * this.host.timers.t1, this.onTimerL);
           this.host.send(response, this.target, this);
+          if (!this.terminated) this.shedViews(response);
         } else {
           // §17.2.1: 300-699 -> Completed; Timer G (unreliable only) and Timer H (always).
           this.transition('completed');
@@ -80,6 +81,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
           if (!this.reliable) this.armRetransmit(t.t1, this.onTimerG);
           this.armLifetime(64 * t.t1, this.onTimerH);
           this.host.send(response, this.target, this);
+          if (!this.terminated) this.shedViews(response);
         }
         return;
       case 'accepted':

@@ -67,7 +67,10 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
         this.deliver(response);
         if (this.terminated) return;
         if (this.reliable) this.finish('terminated');
-        else this.armLifetime(this.host.timers.t4, this.onTimerK);
+        else {
+          this.armLifetime(this.host.timers.t4, this.onTimerK);
+          this.shedViews(undefined);
+        }
         return;
       case 'completed':
         // §17.1.2.2: Completed buffers final response retransmissions.

@@ -97,7 +97,10 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
   private completed(): void {
     if (this.terminated) return;
     if (this.reliable) this.finish('terminated');
-    else this.armLifetime(64 * this.host.timers.t1, this.onTimerJ);
+    else {
+      this.armLifetime(64 * this.host.timers.t1, this.onTimerJ);
+      this.shedViews(this.last);
+    }
   }
 
   /** A retransmission of the request (§17.2.2). */

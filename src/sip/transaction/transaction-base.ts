@@ -4,7 +4,7 @@
  * machine keeps its own state union and transition table (STYLE.md §3).
  */
 import { ConflictError, type TimerHandle } from '../../lib/index.js';
-import type { SipRequest } from '../message/types.js';
+import type { SipMessage, SipRequest } from '../message/types.js';
 import type { Transaction, TransactionHost, TransactionKind } from './types.js';
 
 let sequence = 0;
@@ -78,6 +78,18 @@ export abstract class TransactionBase<S extends string> implements Transaction {
     this.retransmitTimer = undefined;
     this.lifetimeTimer?.cancel();
     this.lifetimeTimer = undefined;
+  }
+
+  /**
+   * Entering a state that only absorbs retransmissions (Completed, Confirmed, Accepted): the
+   * typed views of the messages the transaction keeps (parsed Vias, URIs, name-addrs) are
+   * dropped. Their header text stays, so a later reader gets them parsed again; meanwhile the
+   * tens of thousands of transactions that wait out Timers J, K, L, M and D hold only text,
+   * which keeps the old generation small and garbage collection cheap.
+   */
+  protected shedViews(kept: SipMessage | undefined): void {
+    this.request.invalidate();
+    kept?.invalidate();
   }
 
   /** Move to the terminal state, stop every timer and let the owner forget the transaction. */

@@ -28,3 +28,16 @@ t.test('detachedString copies a long slice and returns what it was given', async
   t.equal(message.detachedString(undefined), undefined);
   t.equal(message.detachedString('Ünïcödé Çall-ID ✓ 12345'), 'Ünïcödé Çall-ID ✓ 12345');
 });
+
+t.test('the time stamp is the 64-bit big-endian millisecond count, and reads back the same', async (t) => {
+  const nonces = new StatelessNonce('s3cret', 'example.com', 300_000);
+  // around the 32-bit boundary, today, and far in the future
+  for (const now of [0, 0xffff_ffff, 0x1_0000_0000, 1_764_300_000_123, 2 ** 52 + 7]) {
+    const raw = Buffer.from(nonces.issue(now), 'base64url');
+    t.equal(raw.readBigUInt64BE(0), BigInt(now), `stamp of ${now}`);
+    const check = nonces.check(raw.toString('base64url'), now);
+    t.same(check, { valid: true, issuedAt: now, expired: false });
+  }
+  const raw = Buffer.from(nonces.issue(1_764_300_000_123.9), 'base64url');
+  t.equal(raw.readBigUInt64BE(0), 1_764_300_000_123n, 'fractions of a millisecond are dropped');
+});

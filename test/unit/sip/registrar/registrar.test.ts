@@ -369,3 +369,17 @@ t.test('non-REGISTER is not taken; close stops timers', async (t) => {
   t.equal(scheduler.pending, 0);
   t.throws(() => new Registrar({ store, directory, scheduler, nodeId: 'n' }), /authSecret/);
 });
+
+t.test('the Date of a 200 is the RFC 1123 date of that very second (formatted once a second)', async (t) => {
+  const h = await harness(t);
+  const first = await registerWithAuth(h, { expires: 600 });
+  t.equal(first.status, 200);
+  t.equal(first.headers.get('Date'), new Date(h.scheduler.wallNow()).toUTCString());
+  h.scheduler.advance(400);
+  const same = await registerWithAuth(h, { expires: 600 });
+  t.equal(same.headers.get('Date'), new Date(h.scheduler.wallNow()).toUTCString());
+  h.scheduler.advance(2500);
+  const later = await registerWithAuth(h, { expires: 600 });
+  t.equal(later.headers.get('Date'), new Date(h.scheduler.wallNow()).toUTCString());
+  t.not(later.headers.get('Date'), first.headers.get('Date'), 'a later second gets its own Date');
+});
