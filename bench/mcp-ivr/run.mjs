@@ -5,6 +5,7 @@
 //
 //   node bench/mcp-ivr/run.mjs [--calls 1000] [--rate 40] [--fallback 800,600,400,200] [--max-minutes 12]
 //        [--dist dist] [--out FILE] [--probe-every 1.5] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
+//        [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
 //
 // 1. starts opencx (every role, `opencx start` via bench/lib/opencx-launch.mjs from the build folder
 //    --dist), SIP/HTTP on free 127.0.0.1 ports, media on 127.0.0.1 with a port range sized for the load,
@@ -53,13 +54,15 @@ const MESSAGE_MAX_S = 16; // the sample's <record maxtime="20s">
 function options(argv) {
   const o = {
     calls: 1000, rate: 40, fallback: [800, 600, 400, 200], maxMinutes: 12, dist: 'dist', out: path.join(REPO, 'bench', 'results', 'mcp-ivr.md'),
-    probeEvery: 1.5, keep: false, quietBelow: 30, quietWait: 10,
+    probeEvery: 1.5, keep: false, quietBelow: 30, quietWait: 10, nodeArgs: [],
   };
   const list = (v) => v.split(',').filter(Boolean).map((s) => Number(s.trim()));
   const spec = {
     '--calls': ['calls', Number], '--rate': ['rate', Number], '--fallback': ['fallback', list], '--max-minutes': ['maxMinutes', Number],
     '--dist': ['dist', String], '--out': ['out', (v) => path.resolve(v)], '--probe-every': ['probeEvery', Number],
     '--quiet-below': ['quietBelow', Number], '--quiet-wait': ['quietWait', Number],
+    // extra node flags for the opencx process (e.g. --cpu-prof, --trace-gc), split on spaces
+    '--node-args': ['nodeArgs', (v) => v.split(' ').filter(Boolean)],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -286,7 +289,7 @@ async function main() {
     // ---- opencx
     const dataDir = path.join(tmp, 'data');
     fs.mkdirSync(dataDir);
-    const startArgs = [LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
+    const startArgs = [...opts.nodeArgs, LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
       '--wss-port', '0', '--http-port', String(httpPort), '--data-dir', dataDir];
     server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), 0, env);
     let ready = false;

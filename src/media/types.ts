@@ -30,6 +30,11 @@ export interface AudioEncoder {
   readonly info: CodecInfo;
   /** pcm holds one frame at info.sampleRate (20 ms = sampleRate / 50 samples) */
   encode(pcm: Int16Array): Uint8Array;
+  /**
+   * Optional: encode into `out` (reused by the caller frame after frame) and return the bytes
+   * written, a view of `out`; undefined when `out` is too small. Same bytes as encode().
+   */
+  encodeInto?(pcm: Int16Array, out: Uint8Array): Uint8Array | undefined;
   close(): void;
 }
 
@@ -116,6 +121,10 @@ export interface MediaTransport {
   /** where we send; undefined until known */
   readonly remote: SocketAddress | undefined;
   setRemote(rtp: SocketAddress, rtcp?: SocketAddress): void;
+  /**
+   * Send one packet. The packet and its payload are the caller's again when this returns (the
+   * engine encodes every frame into the same buffer): serialize or copy before returning.
+   */
   sendRtp(packet: RtpPacket): void;
   sendRtcp(packet: Uint8Array): void;
   stats(): StreamStats;

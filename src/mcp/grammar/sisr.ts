@@ -107,10 +107,52 @@ function compact(node: RuleNode, format: RuleSet['tagFormat']): CompactNode {
   };
 }
 
+/** A tag that only assigns a plain string literal to out (no escapes), e.g. `out = 'message';`. */
+const LITERAL_ASSIGNMENT = /^\s*out\s*=\s*(?:'([^'\\\n]*)'|"([^"\\\n]*)")\s*;?\s*$/;
+
+/** Every tag in the tree is a LITERAL_ASSIGNMENT. */
+function onlyLiteralTags(node: CompactNode): boolean {
+  for (const e of node.e) {
+    if ('t' in e && !LITERAL_ASSIGNMENT.test(e.t)) return false;
+    if ('r' in e && !onlyLiteralTags(e.r)) return false;
+  }
+  return true;
+}
+
+function matchedText(node: CompactNode, separator: string): string {
+  const words: string[] = [];
+  const collect = (n: CompactNode): void => {
+    for (const e of n.e) {
+      if ('w' in e) words.push(e.w);
+      else if ('r' in e) collect(e.r);
+    }
+  };
+  collect(node);
+  return words.join(separator);
+}
+
+/**
+ * What the driver computes for a tree whose tags all assign string literals, without QuickJS: the
+ * root's last assignment (its children's outs cannot reach it without a tag reading them), or its
+ * text when it has no tag. A keypad menu's `<tag>out = 'message';</tag>` is the common case, and
+ * a QuickJS runtime per match cost every key press a millisecond or more of main-thread time.
+ */
+function literalInterpretation(tree: CompactNode, separator: string): string {
+  let out: string | undefined;
+  for (const e of tree.e) {
+    if (!('t' in e)) continue;
+    const m = LITERAL_ASSIGNMENT.exec(e.t);
+    out = m?.[1] ?? m?.[2] ?? '';
+  }
+  return out ?? matchedText(tree, separator);
+}
+
 export async function interpret(
   tree: RuleNode,
   options: { format: RuleSet['tagFormat']; headerTags: readonly string[]; separator: string; grammarId: string },
 ): Promise<unknown> {
+  const compacted = compact(tree, options.format);
+  if (options.headerTags.length === 0 && onlyLiteralTags(compacted)) return literalInterpretation(compacted, options.separator);
   const quick = await loadQuickJs();
   const deadline = Date.now() + SISR_BUDGET_MS;
   const runtime = quick.newRuntime({
@@ -122,7 +164,7 @@ export async function interpret(
     const context = runtime.newContext();
     try {
       const header = options.headerTags.length > 0 ? `(0, eval)(${JSON.stringify(options.headerTags.join('\n;\n'))});\n` : '';
-      const code = `${DRIVER}\n${header}__sisr(${JSON.stringify(compact(tree, options.format))}, ${JSON.stringify(options.separator)});`;
+      const code = `${DRIVER}\n${header}__sisr(${JSON.stringify(compacted)}, ${JSON.stringify(options.separator)});`;
       let result: ReturnType<typeof context.evalCode>;
       try {
         result = context.evalCode(code, 'sisr.js');

@@ -2,13 +2,15 @@
  * Caller audio for speech recognition and for <record finalsilence>: the media engine forks an
  * endpoint's audio (src/media/fork wire format: one JSON start message, then 16-bit little-endian
  * PCM frames) to this loopback WebSocket server. Forking works the same with the engine in
- * process and on a media node, so the MCP never needs to sit in the RTP path.
+ * process and on a media node, so the MCP never needs to sit in the RTP path. When the engine
+ * runs in this very process it hands the frames over directly instead (LocalAudioTaps): the same
+ * audio without a socket, framing and copies for every 20 ms of every tapped call.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { describeError, type Logger } from '../../lib/index.js';
-import type { MediaEngineApi } from '../../media/index.js';
+import { hasLocalAudioTaps, type MediaEngineApi } from '../../media/index.js';
 
 export interface AudioTapHandle {
   /** stop the fork; idempotent */
@@ -47,6 +49,23 @@ export class AudioTapServer {
 
   /** fork an endpoint's incoming audio to onFrame (PCM at sampleRate, 20 ms frames) */
   async tap(endpointId: string, sampleRate: 8000 | 16000, onFrame: (pcm: Int16Array) => void): Promise<AudioTapHandle> {
+    const engine = this.engine;
+    if (hasLocalAudioTaps(engine)) {
+      const local = engine.tapAudio(endpointId, sampleRate, (pcm) => {
+        try {
+          onFrame(pcm);
+        } catch (err) {
+          this.logger.warn({ err: describeError(err) }, 'audio tap consumer threw');
+        }
+      });
+      await Promise.resolve();
+      return {
+        close: async () => {
+          local.close();
+          await Promise.resolve();
+        },
+      };
+    }
     await this.start();
     const token = randomBytes(12).toString('hex');
     this.taps.set(token, { onFrame });

@@ -322,7 +322,15 @@ export class MediaPlatform implements Platform {
   }
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * L16 little-endian bytes of a prompt for writeStream. On a little-endian host the samples'
+ * memory already is that: a view, no copy (the engine copies what it keeps; cached prompts are
+ * shared by every call and never written to).
+ */
 function toBytes(pcm: Int16Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   const out = Buffer.allocUnsafe(pcm.length * 2);
   for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i] as number, i * 2);
   return out;

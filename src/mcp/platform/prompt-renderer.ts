@@ -22,13 +22,42 @@ export class PromptRenderError extends Error {
   override readonly name = 'PromptRenderError';
 }
 
+/**
+ * Segments by SSML text, per segmenter: every call of an application queues the same prompts, and
+ * parsing their SSML again on each call (an XML parse per prompt) is main-thread time per call
+ * for the same answer. The segments are only read here, never changed, so one copy serves all.
+ */
+const SEGMENTS_CACHE_ENTRIES = 512;
+/** longer SSML is segmented every time rather than held */
+const SEGMENTS_CACHE_MAX_CHARS = 16 * 1024;
+const segmentsCache = new WeakMap<SsmlSegmenter, Map<string, readonly PromptSegment[]>>();
+
+function cachedSegments(segmenter: SsmlSegmenter, ssml: string, language: string): readonly PromptSegment[] {
+  if (ssml.length > SEGMENTS_CACHE_MAX_CHARS) return segmenter(ssml, { language });
+  let cache = segmentsCache.get(segmenter);
+  if (cache === undefined) {
+    cache = new Map();
+    segmentsCache.set(segmenter, cache);
+  }
+  const key = `${language}\u0000${ssml}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const segments = segmenter(ssml, { language });
+  if (cache.size >= SEGMENTS_CACHE_ENTRIES) {
+    const oldest = cache.keys().next();
+    if (oldest.done !== true) cache.delete(oldest.value);
+  }
+  cache.set(key, segments);
+  return segments;
+}
+
 export class PromptRenderer {
   constructor(private readonly options: PromptRendererOptions) {}
 
   async render(prompt: QueuedPrompt, sampleRate: 8000 | 16000, signal?: AbortSignal): Promise<Int16Array> {
-    let segments: PromptSegment[];
+    let segments: readonly PromptSegment[];
     try {
-      segments = this.options.segments(prompt.ssml, { language: this.options.language ?? 'en-US' });
+      segments = cachedSegments(this.options.segments, prompt.ssml, this.options.language ?? 'en-US');
     } catch (err) {
       this.options.logger.warn({ err: describeError(err) }, 'prompt SSML not understood; speaking its text');
       segments = prompt.text === '' ? [] : [{ kind: 'text', text: prompt.text }];

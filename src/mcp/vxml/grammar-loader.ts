@@ -8,11 +8,29 @@ import { attr, childElements } from './dom.js';
 import type { XmlElement } from './dom.js';
 import { resolveUri } from './documents.js';
 import { inlineGrammarText } from './executable.js';
+import type { GrammarFactory } from './grammar-port.js';
 import type { ActiveGrammar } from './input-collector.js';
 import { VxmlEvent } from './signals.js';
 import type { VoiceXmlSession } from './session.js';
 
 const grammarCache = new WeakMap<VoiceXmlSession, Map<string, Grammar>>();
+
+/**
+ * Inline grammars that needed nothing fetched, compiled once for every session (per grammar
+ * factory): each call of an application would otherwise parse and compile the same <grammar>
+ * again. A compiled grammar is only read when matching, so sessions can share it.
+ */
+const SHARED_INLINE_ENTRIES = 256;
+const sharedInline = new WeakMap<GrammarFactory, Map<string, Grammar>>();
+
+function sharedInlineCache(factory: GrammarFactory): Map<string, Grammar> {
+  let c = sharedInline.get(factory);
+  if (c === undefined) {
+    c = new Map();
+    sharedInline.set(factory, c);
+  }
+  return c;
+}
 
 export interface MenuChoice {
   el: XmlElement;
@@ -42,6 +60,14 @@ export class GrammarLoader {
     const key = src !== undefined ? `src:${resolveUri(src, this.s.baseUri())}:${mode ?? ''}` : `inline:${this.s.baseUri()}:${inlineGrammarText(g, this.s.language())}`;
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
+    const shared = src === undefined ? sharedInlineCache(this.s.grammars) : undefined;
+    const sharedKey = `${key}\u0000${type ?? ''}\u0000${mode ?? ''}\u0000${weight}`;
+    const sharedHit = shared?.get(sharedKey);
+    if (sharedHit !== undefined) {
+      this.cache.set(key, sharedHit);
+      return sharedHit;
+    }
+    let fetched = false;
     let text: string;
     let baseUri = this.s.baseUri();
     let contentType = type;
@@ -58,12 +84,21 @@ export class GrammarLoader {
         { text, baseUri, ...(contentType !== undefined ? { contentType } : {}), ...(mode !== undefined ? { mode } : {}), ...(Number.isFinite(weight) ? { weight } : {}) },
         {
           fetch: async (uri) => {
+            fetched = true;
             const r = await this.s.loader.fetchText(uri, { kind: 'grammar' });
             return { text: r.text, contentType: r.contentType };
           },
         },
       );
       this.cache.set(key, grammar);
+      // a grammar with external rulerefs depends on what this session's fetch saw: not shared
+      if (shared !== undefined && !fetched) {
+        if (shared.size >= SHARED_INLINE_ENTRIES) {
+          const oldest = shared.keys().next();
+          if (oldest.done !== true) shared.delete(oldest.value);
+        }
+        shared.set(sharedKey, grammar);
+      }
       return grammar;
     } catch (err) {
       if (err instanceof VxmlEvent) throw err;

@@ -149,6 +149,13 @@ export class G711Encoder implements AudioEncoder {
     return encodeG711(this.law, pcm);
   }
 
+  encodeInto(pcm: Int16Array, out: Uint8Array): Uint8Array | undefined {
+    if (out.length < pcm.length) return undefined;
+    const table = TABLES[this.law].encode;
+    for (let i = 0; i < pcm.length; i++) out[i] = table[(pcm[i] as number) & 0xffff] as number;
+    return out.subarray(0, pcm.length);
+  }
+
   close(): void {}
 }
 

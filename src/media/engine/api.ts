@@ -141,3 +141,23 @@ export interface MediaEngineApi {
   onEvent(listener: (event: MediaEvent) => void): () => void;
   close(): Promise<void>;
 }
+
+/** A tap of an endpoint's received audio in this process; close() is idempotent. */
+export interface LocalAudioTap {
+  close(): void;
+}
+
+/**
+ * What an engine running in the caller's own process can add to MediaEngineApi: an endpoint's
+ * received audio handed to a function, 20 ms frame by frame, with no socket in between (a fork
+ * to a loopback WebSocket costs framing, masking and two copies per frame for the same audio).
+ */
+export interface LocalAudioTaps {
+  /** onFrame gets every tick's received audio at sampleRate (silence when none arrived); the array is the consumer's to keep */
+  tapAudio(endpointId: string, sampleRate: 8000 | 16000, onFrame: (pcm: Int16Array) => void): LocalAudioTap;
+}
+
+/** True when `engine` runs in this process and can hand audio to a function directly. */
+export function hasLocalAudioTaps(engine: MediaEngineApi): engine is MediaEngineApi & LocalAudioTaps {
+  return typeof (engine as Partial<LocalAudioTaps>).tapAudio === 'function';
+}

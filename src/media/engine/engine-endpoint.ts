@@ -3,7 +3,7 @@ import type { Logger } from '../../lib/index.js';
 import { describeError } from '../../lib/index.js';
 import { codecInfo, createDecoder, createEncoder } from '../codec/index.js';
 import { InbandDtmfDetector, Rfc4733Receiver, Rfc4733Sender } from '../dtmf/index.js';
-import { JitterBuffer } from '../rtp/index.js';
+import { JitterBuffer, parseRtp, readPayloadType } from '../rtp/index.js';
 import type { SdpSession } from '../sdp/index.js';
 import type { AudioDecoder, AudioEncoder, CodecInfo, CodecName, DtmfEvent, MediaTransport, NegotiatedCodec, NegotiatedStream, RtpPacket } from '../types.js';
 import type { EndpointKind } from './api.js';
@@ -14,6 +14,15 @@ export { FRAME_MS };
 
 /** Comfort noise (RFC 3389) carries no audio to decode. */
 const PT_COMFORT_NOISE = 13;
+
+/** A transport that also hands out each received RTP packet as bytes, before parsing it (UDP). */
+interface RawRtpSource {
+  onRawRtp(listener: (packet: Uint8Array) => void): () => void;
+}
+
+function hasRawRtp(transport: MediaTransport): transport is MediaTransport & RawRtpSource {
+  return typeof (transport as Partial<RawRtpSource>).onRawRtp === 'function';
+}
 
 export interface EndpointInit {
   id: string;
@@ -51,6 +60,8 @@ export class EngineEndpoint {
   private readonly logger: Logger;
   private readonly jitterBufferMaxMs: number;
   private encoder: AudioEncoder | undefined;
+  /** where encodeInto() puts each frame's payload (serializing the packet copies it out) */
+  private readonly payloadScratch = new Uint8Array(1280);
   private readonly decoders = new Map<number, AudioDecoder>();
   private jitter: JitterBuffer | undefined;
   private readonly dtmfReceiver = new Rfc4733Receiver();
@@ -120,11 +131,16 @@ export class EngineEndpoint {
     return d === 'sendrecv' || d === 'recvonly';
   }
 
-  /** Listen to parsed packets unless a raw relay carries them and nobody needs audio or DTMF. */
+  /**
+   * Listen to received packets unless a raw relay carries them and nobody needs audio or DTMF.
+   * Where the transport offers the bytes, only the packets used here are parsed: an IVR call's
+   * voice packets are dropped unparsed while nothing consumes its audio, its keys still counted.
+   */
   updateListening(): void {
     const want = !this.relayed || this.consumers > 0;
     if (want && this.offRtp === undefined) {
-      this.offRtp = this.transport.on('rtp', (packet) => this.onRtp(packet));
+      const transport = this.transport;
+      this.offRtp = hasRawRtp(transport) ? transport.onRawRtp((bytes) => this.onRawRtp(bytes)) : transport.on('rtp', (packet) => this.onRtp(packet));
     } else if (!want && this.offRtp !== undefined) {
       this.offRtp();
       this.offRtp = undefined;
@@ -140,6 +156,14 @@ export class EngineEndpoint {
     this.consumers = Math.max(0, this.consumers - 1);
     if (this.consumers === 0) this.jitter?.reset();
     this.updateListening();
+  }
+
+  private onRawRtp(bytes: Uint8Array): void {
+    const payloadType = readPayloadType(bytes);
+    // what onRtp() would drop without looking further: no need to parse it
+    if (payloadType !== this.stream?.telephoneEvent?.payloadType && (this.consumers === 0 || payloadType === PT_COMFORT_NOISE)) return;
+    const parsed = parseRtp(bytes);
+    if (parsed.ok) this.onRtp(parsed.packet);
   }
 
   private onRtp(packet: RtpPacket): void {
@@ -262,7 +286,7 @@ export class EngineEndpoint {
     if (frame !== undefined && this.canSend && !this.relayOwnsTx) {
       try {
         if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
-        const payload = this.encoder.encode(frame);
+        const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
         this.send({ marker: !this.sentLastTick, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: this.timestamp, ssrc: this.ssrc, csrcs: [], payload });
         sent = true;
       } catch (err) {

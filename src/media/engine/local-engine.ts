@@ -18,6 +18,8 @@ import type {
   EndpointDescription,
   EndpointStatsView,
   ForkRequest,
+  LocalAudioTap,
+  LocalAudioTaps,
   MediaEngineApi,
   MediaEvent,
   PlayRequest,
@@ -62,6 +64,8 @@ interface ActivePlay {
   player: Player;
   bargeIn: boolean;
   streamIds: string[];
+  /** the player writes each frame here: it is encoded and sent in the same tick, then reused */
+  frame: Int16Array;
 }
 
 interface ActiveRecording {
@@ -95,6 +99,13 @@ interface ActiveFork {
   playback: boolean;
 }
 
+/** An in-process consumer of an endpoint's received audio (tapAudio). */
+interface ActiveTap {
+  endpoint: EngineEndpoint;
+  rate: 8000 | 16000;
+  onFrame: (pcm: Int16Array) => void;
+}
+
 const CONFERENCE_RATE = 16000;
 const DEFAULT_CODECS: CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
 
@@ -104,7 +115,7 @@ const DEFAULT_CODECS: CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
  * conferences, DTMF and audio forks, all driven by one 20 ms tick. Ids are strings so the same
  * API serves the bus (MediaNode).
  */
-export class LocalMediaEngine implements MediaEngineApi {
+export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
   readonly allocator: PortAllocator;
   private readonly scheduler: Scheduler;
   private readonly logger: Logger;
@@ -123,6 +134,9 @@ export class LocalMediaEngine implements MediaEngineApi {
   private readonly conferences = new Map<string, Conference>();
   private readonly conferenceOf = new Map<string, Conference>();
   private readonly forks = new Map<string, ActiveFork>();
+  /** the forks that play audio back, per endpoint id, oldest first (looked up for every endpoint on every tick) */
+  private readonly playbackForksOf = new Map<string, ActiveFork[]>();
+  private readonly taps = new Set<ActiveTap>();
   private ticker: TimerHandle | undefined;
   private nextTickAt = 0;
   /** frames the tick dropped because the process stalled, and frames it sent a frame or more late (metrics) */
@@ -283,6 +297,7 @@ export class LocalMediaEngine implements MediaEngineApi {
     const conference = this.conferenceOf.get(id);
     if (conference !== undefined) this.leave(conference, endpoint);
     for (const fork of [...this.forks.values()]) if (fork.endpoint === endpoint) this.closeFork(fork, 'endpoint deleted');
+    for (const tap of [...this.taps]) if (tap.endpoint === endpoint) this.closeTap(tap);
     for (const rec of [...this.recordings.values()]) if (rec.endpoints.includes(endpoint)) void this.finishRecording(rec, 'ended');
     const closed = endpoint.close();
     if (this.endpoints.delete(id)) this.emit({ type: 'endpoint.closed', endpointId: id });
@@ -423,6 +438,7 @@ export class LocalMediaEngine implements MediaEngineApi {
       player,
       bargeIn: request.bargeIn ?? false,
       streamIds: request.items.flatMap((i) => (i.kind === 'stream' ? [i.streamId] : [])),
+      frame: new Int16Array(player.frameSamples),
     };
     this.plays.set(play.id, play);
     this.playOf.set(endpoint.id, play);
@@ -617,6 +633,11 @@ export class LocalMediaEngine implements MediaEngineApi {
     const active: ActiveFork = { id, endpoint, fork, rate, playback: request.playback ?? false };
     fork.on('closed', (reason) => this.closeFork(active, reason));
     this.forks.set(id, active);
+    if (active.playback) {
+      const list = this.playbackForksOf.get(endpoint.id);
+      if (list === undefined) this.playbackForksOf.set(endpoint.id, [active]);
+      else list.push(active);
+    }
     endpoint.addConsumer();
     if (active.playback && endpoint.relayed) endpoint.relayOwnsTx = false;
     await Promise.resolve();
@@ -625,6 +646,12 @@ export class LocalMediaEngine implements MediaEngineApi {
 
   private closeFork(active: ActiveFork, reason: string): void {
     if (!this.forks.delete(active.id)) return;
+    if (active.playback) {
+      const list = this.playbackForksOf.get(active.endpoint.id) ?? [];
+      const left = list.filter((f) => f !== active);
+      if (left.length === 0) this.playbackForksOf.delete(active.endpoint.id);
+      else this.playbackForksOf.set(active.endpoint.id, left);
+    }
     active.endpoint.removeConsumer();
     active.fork.close();
     this.emit({ type: 'fork.closed', forkId: active.id, endpointId: active.endpoint.id, reason });
@@ -634,6 +661,24 @@ export class LocalMediaEngine implements MediaEngineApi {
     const active = this.forks.get(forkId);
     if (active !== undefined) this.closeFork(active, 'stopped');
     await Promise.resolve();
+  }
+
+  /**
+   * The endpoint's received audio to `onFrame`, one frame per tick, in this process (see
+   * LocalAudioTaps). A consumer that throws is logged and keeps its tap.
+   */
+  tapAudio(endpointId: string, sampleRate: 8000 | 16000, onFrame: (pcm: Int16Array) => void): LocalAudioTap {
+    const endpoint = this.endpoint(endpointId);
+    if (sampleRate !== 8000 && sampleRate !== 16000) throw new InvalidInputError(`tap sample rate must be 8000 or 16000, got ${String(sampleRate)}`);
+    const tap: ActiveTap = { endpoint, rate: sampleRate, onFrame };
+    this.taps.add(tap);
+    endpoint.addConsumer();
+    return { close: () => this.closeTap(tap) };
+  }
+
+  private closeTap(tap: ActiveTap): void {
+    if (!this.taps.delete(tap)) return;
+    tap.endpoint.removeConsumer();
   }
 
   // --- events, lifecycle
@@ -743,13 +788,26 @@ export class LocalMediaEngine implements MediaEngineApi {
     for (const rec of this.recordings.values()) this.writeRecording(rec);
     for (const fork of this.forks.values()) fork.fork.write(fork.endpoint.frameAt(fork.rate));
     for (const ep of active) ep.endTick(this.outgoingFrame(ep), nowMs);
+    // after every packet of this tick is out: a consumer may take its time, or stop a recording
+    if (this.taps.size > 0) this.deliverTaps();
+  }
+
+  private deliverTaps(): void {
+    for (const tap of [...this.taps]) {
+      if (!this.taps.has(tap)) continue; // closed by an earlier consumer of this tick
+      try {
+        tap.onFrame(tap.endpoint.frameAt(tap.rate).slice());
+      } catch (err) {
+        this.logger.warn({ err: describeError(err), endpointId: tap.endpoint.id }, 'audio tap consumer threw');
+      }
+    }
   }
 
   private outgoingFrame(ep: EngineEndpoint): Int16Array | undefined {
     const rate = ep.sendRate;
     const play = this.playOf.get(ep.id);
     if (play !== undefined) {
-      const frame = play.player.nextFrame();
+      const frame = play.player.nextFrame(play.frame);
       if (frame !== undefined) return frame;
       const outcome = play.player.outcome;
       this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
@@ -766,8 +824,9 @@ export class LocalMediaEngine implements MediaEngineApi {
       const partner = bridge.a === ep ? bridge.b : bridge.a;
       return partner.frameAt(rate);
     }
-    for (const fork of this.forks.values()) {
-      if (fork.endpoint === ep && fork.playback) {
+    const playbackForks = this.playbackForksOf.get(ep.id);
+    if (playbackForks !== undefined) {
+      for (const fork of playbackForks) {
         const back = fork.fork.readPlayback((fork.rate * FRAME_MS) / 1000);
         if (back !== undefined) return ep.toSendRate(back, fork.rate);
       }
@@ -776,8 +835,7 @@ export class LocalMediaEngine implements MediaEngineApi {
   }
 
   private hasPlaybackFork(ep: EngineEndpoint): boolean {
-    for (const fork of this.forks.values()) if (fork.endpoint === ep && fork.playback) return true;
-    return false;
+    return this.playbackForksOf.has(ep.id);
   }
 
   private mixConference(conference: Conference): void {

@@ -110,15 +110,22 @@ export class Player {
 
   /**
    * The next frame (frameSamples samples), or undefined once playback has ended. Silence while
-   * paused or while waiting for a file or a stream.
+   * paused or while waiting for a file or a stream. With `into` (frameSamples long) the frame is
+   * written there and `into` returned, for a caller that uses each frame before asking for the next.
    */
-  nextFrame(): Int16Array | undefined {
+  nextFrame(into?: Int16Array): Int16Array | undefined {
     if (this.result !== undefined) return undefined;
     if (this.exhausted) {
       this.finish(this.errorList.length > 0 ? { reason: 'error', error: this.errorList[0]?.message ?? '' } : { reason: 'finished' });
       return undefined;
     }
-    const out = new Int16Array(this.frameSamples);
+    let out: Int16Array;
+    if (into !== undefined && into.length === this.frameSamples) {
+      out = into;
+      out.fill(0);
+    } else {
+      out = new Int16Array(this.frameSamples);
+    }
     if (this.paused) return out;
     let written = 0;
     while (written < out.length) {
@@ -134,7 +141,7 @@ export class Player {
         break;
       }
     }
-    if (this.exhausted && written === 0) return this.nextFrame();
+    if (this.exhausted && written === 0) return this.nextFrame(into);
     return out;
   }
 

@@ -32,7 +32,8 @@ export class RecordingWriter {
   readonly channels: 1 | 2;
   private readonly flushBytes: number;
   private readonly headerBytes: number;
-  private pending: Uint8Array[] = [];
+  /** the batch being filled: frames are laid out here directly, and it is handed out whole when due */
+  private batch = new Uint8Array(0);
   private pendingBytes = 0;
   /** data bytes handed out in writes so far */
   private committed = 0;
@@ -66,9 +67,12 @@ export class RecordingWriter {
    * right (a missing or short frame is silence). Returns the writes due now, often none.
    */
   frame(a: Int16Array, b?: Int16Array): FileWrite[] {
-    const bytes = this.channels === 1 ? monoBytes(a, b) : stereoBytes(a, b);
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
+    const n = Math.max(a.length, b?.length ?? 0);
+    const bytes = n * 2 * this.channels;
+    this.reserve(bytes);
+    if (this.channels === 1) writeMono(this.batch, this.pendingBytes, n, a, b);
+    else writeStereo(this.batch, this.pendingBytes, n, a, b);
+    this.pendingBytes += bytes;
     return this.pendingBytes >= this.flushBytes ? this.drain(false) : [];
   }
 
@@ -77,18 +81,22 @@ export class RecordingWriter {
     return this.drain(true);
   }
 
+  /** room for `more` bytes after what is batched (a batch holds a flush and a frame without growing) */
+  private reserve(more: number): void {
+    const need = this.pendingBytes + more;
+    if (need <= this.batch.length) return;
+    const grown = new Uint8Array(Math.max(need, this.flushBytes + more));
+    grown.set(this.batch.subarray(0, this.pendingBytes));
+    this.batch = grown;
+  }
+
   private drain(forceHeader: boolean): FileWrite[] {
     const writes: FileWrite[] = [];
     if (this.pendingBytes > 0) {
-      const joined = new Uint8Array(this.pendingBytes);
-      let at = 0;
-      for (const chunk of this.pending) {
-        joined.set(chunk, at);
-        at += chunk.length;
-      }
-      writes.push({ offset: WAV_HEADER_BYTES + this.committed, bytes: joined });
+      // the batch goes to the file as it is; the next frame starts a new one (the write is not done yet)
+      writes.push({ offset: WAV_HEADER_BYTES + this.committed, bytes: this.batch.subarray(0, this.pendingBytes) });
       this.committed += this.pendingBytes;
-      this.pending = [];
+      this.batch = new Uint8Array(0);
       this.pendingBytes = 0;
     }
     if (forceHeader || this.committed - this.headerSays >= this.headerBytes) {
@@ -100,23 +108,26 @@ export class RecordingWriter {
   }
 }
 
-function monoBytes(a: Int16Array, b: Int16Array | undefined): Uint8Array {
-  const n = Math.max(a.length, b?.length ?? 0);
-  const out = new Uint8Array(n * 2);
-  const view = new DataView(out.buffer);
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** n mono samples at byte `at` of `out`: `a`, or a and b mixed (16-bit little-endian) */
+function writeMono(out: Uint8Array, at: number, n: number, a: Int16Array, b: Int16Array | undefined): void {
+  if (b === undefined && LITTLE_ENDIAN_HOST && (out.byteOffset + at) % 2 === 0) {
+    // one party on a little-endian host: the samples' memory is the file's format already
+    new Int16Array(out.buffer, out.byteOffset + at, n).set(a);
+    return;
+  }
+  const view = new DataView(out.buffer, out.byteOffset + at, n * 2);
   for (let i = 0; i < n; i++) view.setInt16(i * 2, clamp16((a[i] ?? 0) + (b?.[i] ?? 0)), true);
-  return out;
 }
 
-function stereoBytes(a: Int16Array, b: Int16Array | undefined): Uint8Array {
-  const n = Math.max(a.length, b?.length ?? 0);
-  const out = new Uint8Array(n * 4);
-  const view = new DataView(out.buffer);
+/** n stereo sample frames at byte `at` of `out`: a left, b right (a missing or short party is silence) */
+function writeStereo(out: Uint8Array, at: number, n: number, a: Int16Array, b: Int16Array | undefined): void {
+  const view = new DataView(out.buffer, out.byteOffset + at, n * 4);
   for (let i = 0; i < n; i++) {
     view.setInt16(i * 4, a[i] ?? 0, true);
     view.setInt16(i * 4 + 2, b?.[i] ?? 0, true);
   }
-  return out;
 }
 
 /**

@@ -252,9 +252,17 @@ export function wavSizePatches(dataBytes: number): { offset: number; bytes: Uint
   ];
 }
 
-/** Little-endian bytes of 16-bit samples, whatever the host byte order. */
+/** true where typed arrays are little-endian already (every platform Node runs on today) */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Little-endian bytes of 16-bit samples, whatever the host byte order (a new array, never a view). */
 export function pcm16Bytes(samples: Int16Array): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
+  // on a little-endian host the samples' memory is the wire format: one block copy
+  if (LITTLE_ENDIAN_HOST) {
+    out.set(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+    return out;
+  }
   const view = new DataView(out.buffer);
   for (let i = 0; i < samples.length; i++) view.setInt16(i * 2, samples[i] as number, true);
   return out;
@@ -263,6 +271,11 @@ export function pcm16Bytes(samples: Int16Array): Uint8Array {
 /** 16-bit samples from little-endian bytes (L16 from the engine API's writeStream); an odd last byte is dropped. */
 export function pcm16FromBytes(bytes: Uint8Array): Int16Array {
   const out = new Int16Array(bytes.length >> 1);
+  if (LITTLE_ENDIAN_HOST) {
+    // a prompt is tens of thousands of samples per call: one block copy instead of a read per sample
+    new Uint8Array(out.buffer).set(bytes.subarray(0, out.length * 2));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true);
   return out;

@@ -52,5 +52,6 @@ export function toWeriftPacket(packet: RtpPacket, ssrc: number): WeriftRtpPacket
     csrc: [...packet.csrcs],
     csrcLength: packet.csrcs.length,
   });
-  return new WeriftRtpPacket(header, Buffer.from(packet.payload.buffer, packet.payload.byteOffset, packet.payload.byteLength));
+  // a copy: werift sends asynchronously, and the engine reuses its payload buffer on the next frame
+  return new WeriftRtpPacket(header, Buffer.from(packet.payload));
 }

@@ -80,6 +80,17 @@ t.test('no tags anywhere: the interpretation is the utterance', async (t) => {
   t.equal(await interpret('#ABNF 1.0; tag-format <semantics/1.0>; root $r; $r = Hello World;', 'HELLO, world!'), 'hello world');
 });
 
+t.test('tags that only assign string literals: the same results (the interpreter skips QuickJS for them)', async (t) => {
+  const menu = '#ABNF 1.0; tag-format <semantics/1.0>; root $main; $main = $digit $digit {out = \'pair\'}; $digit = one {out = \'x\'} | two;';
+  t.equal(await interpret(menu, 'one two'), 'pair', 'the root\'s own tag decides, whatever its rules gave');
+  const plain = '#ABNF 1.0; tag-format <semantics/1.0>; root $main; $main = $digit and $digit; $digit = one {out = "x"} | two {out = "y"};';
+  t.equal(await interpret(plain, 'one and two'), 'one and two', 'a root without a tag gives its text');
+  t.equal(await interpret('#ABNF 1.0; tag-format <semantics/1.0>; root $r; $r = a {out = \'first\'} b {out = "second"};', 'a b'), 'second', 'the last assignment wins');
+  const reads = '#ABNF 1.0; tag-format <semantics/1.0>; root $main; $main = $digit {out = rules.latest() + \'!\'}; $digit = one {out = \'1\'};';
+  t.equal(await interpret(reads, 'one'), '1!', 'a tag that reads its rules still runs as script');
+  t.equal(await interpret("#ABNF 1.0; tag-format <semantics/1.0>; root $r; $r = a {out = 'it\\'s'};", 'a'), "it's", 'an escaped literal runs as script');
+});
+
 t.test('JSON-compatible values come back: numbers, booleans, arrays, nested objects', async (t) => {
   const abnf = "#ABNF 1.0; tag-format <semantics/1.0>; root $r; $r = go {out = {a: [1, 'two', true, null], b: {c: 3.5}, f: function () {}}};";
   t.same(await interpret(abnf, 'go'), { a: [1, 'two', true, null], b: { c: 3.5 } });
