@@ -83,6 +83,7 @@ export async function recoverRecordings(config: Config, logger: Logger): Promise
 export function localEngine(config: Config, blobs: BlobStore, nodeId: string, metrics: Metrics | undefined, scheduler: Scheduler, log: Logger): LocalMediaEngine {
   const engine = new LocalMediaEngine({
     bindAddress: config.media.bind,
+    udpEngine: config.net.udpEngine,
     ...(config.media.advertisedAddress !== undefined ? { advertisedAddress: config.media.advertisedAddress } : {}),
     portMin: config.media.portMin,
     portMax: config.media.portMax,

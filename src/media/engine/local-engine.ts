@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
 import { ClosedError, InvalidInputError, NotFoundError, SystemScheduler, TypedEmitter, describeError, firstExternalAddress, randomToken, silentLogger } from '../../lib/index.js';
-import type { BlobStore } from '../../platform/index.js';
+import type { BlobStore, UdpEngine } from '../../platform/index.js';
 import { AudioFork } from '../fork/index.js';
 import { ConferenceMixer } from '../mixer/index.js';
 import { Player } from '../player/index.js';
@@ -33,6 +33,8 @@ import { FRAME_MS, FrameResamplers } from './frame-resampler.js';
 export interface LocalMediaEngineOptions {
   /** address RTP sockets bind to (default 0.0.0.0) */
   bindAddress?: string;
+  /** the RTP sockets' engine (default 'auto': the native batched one when its addon is built) */
+  udpEngine?: UdpEngine | 'auto';
   /** address written in SDP; default the bind address, or this host's first external IPv4 when binding a wildcard */
   advertisedAddress?: string;
   portMin?: number;
@@ -156,7 +158,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     this.advertisedAddress = options.advertisedAddress ?? defaultAdvertised(this.bindAddress);
     this.codecs = options.codecs ?? DEFAULT_CODECS;
     this.idPrefix = options.idPrefix ?? '';
-    this.allocator = new PortAllocator({ minPort: options.portMin ?? 20000, maxPort: options.portMax ?? 45000 });
+    this.allocator = new PortAllocator({ minPort: options.portMin ?? 20000, maxPort: options.portMax ?? 45000, engine: options.udpEngine ?? 'auto' });
   }
 
   // --- endpoints
