@@ -5,7 +5,11 @@
 //
 //   node bench/mcp-ivr/run.mjs [--calls 1000] [--rate 40] [--fallback 800,600,400,200] [--max-minutes 12]
 //        [--dist dist] [--out FILE] [--probe-every 1.5] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
-//        [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
+//        [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof'] [--sip-workers N] [--nice N]
+//
+// --sip-workers: opencx's sip.workers (default: the machine's cores): with more than one, every SIP
+// worker process runs an MCP with its own media engine (src/cli/mcp-worker.ts). --nice: opencx's
+// niceness (default 0; -10 keeps SIPp and the probes from pre-empting it on a 2-core box).
 //
 // 1. starts opencx (every role, `opencx start` via bench/lib/opencx-launch.mjs from the build folder
 //    --dist), SIP/HTTP on free 127.0.0.1 ports, media on 127.0.0.1 with a port range sized for the load,
@@ -55,6 +59,7 @@ function options(argv) {
   const o = {
     calls: 1000, rate: 40, fallback: [800, 600, 400, 200], maxMinutes: 12, dist: 'dist', out: path.join(REPO, 'bench', 'results', 'mcp-ivr.md'),
     probeEvery: 1.5, keep: false, quietBelow: 30, quietWait: 10, nodeArgs: [],
+    sipWorkers: os.availableParallelism(), nice: 0,
   };
   const list = (v) => v.split(',').filter(Boolean).map((s) => Number(s.trim()));
   const spec = {
@@ -63,6 +68,7 @@ function options(argv) {
     '--quiet-below': ['quietBelow', Number], '--quiet-wait': ['quietWait', Number],
     // extra node flags for the opencx process (e.g. --cpu-prof, --trace-gc), split on spaces
     '--node-args': ['nodeArgs', (v) => v.split(' ').filter(Boolean)],
+    '--sip-workers': ['sipWorkers', Number], '--nice': ['nice', Number],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -74,7 +80,8 @@ function options(argv) {
     if (v === undefined) throw new Error(`${a} needs a value`);
     o[s[0]] = s[1](v);
   }
-  for (const k of ['calls', 'rate', 'maxMinutes', 'probeEvery']) if (!(o[k] > 0)) throw new Error(`--${k} must be > 0`);
+  for (const k of ['calls', 'rate', 'maxMinutes', 'probeEvery', 'sipWorkers']) if (!(o[k] > 0)) throw new Error(`--${k} must be > 0`);
+  if (!Number.isInteger(o.nice) || o.nice < -20 || o.nice > 19) throw new Error('--nice must be an integer in -20..19');
   if (o.fallback.some((n) => !(n > 0))) throw new Error('bad --fallback');
   o.fallback = o.fallback.filter((n) => n < o.calls).sort((a, b) => b - a);
   o.distAbs = path.resolve(REPO, o.dist);
@@ -159,6 +166,7 @@ async function main() {
     OPENCX_MEDIA__PORT_MAX: String(portMax),
     OPENCX_MCP__ASR_PROVIDER: 'none',
     OPENCX_LOG__LEVEL: 'warn',
+    OPENCX_SIP__WORKERS: String(opts.sipWorkers),
   };
   let server = null;
   const runs = [];
@@ -291,7 +299,7 @@ async function main() {
     fs.mkdirSync(dataDir);
     const startArgs = [...opts.nodeArgs, LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
       '--wss-port', '0', '--http-port', String(httpPort), '--data-dir', dataDir];
-    server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), 0, env);
+    server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), opts.nice, env);
     let ready = false;
     for (let i = 0; i < 160 && !server.exited && !ready; i++) {
       try { ready = (await fetch(vxmlUrl, { signal: AbortSignal.timeout(1000) })).ok; } catch { /* not yet */ }
@@ -372,8 +380,9 @@ async function main() {
     `- machine: ${m.nproc} CPUs (${m.model}), ${fmt(m.memGb, 1)} GB RAM, ${m.kernel}, node ${m.node}, ${m.sipp}`,
     `- background load before the run: ${fmt(background, 0)} % of all CPUs busy (2 s sample of /proc/stat)`,
     `- command: \`${cmd}\` (from the repository root; opencx from the build folder \`${opts.dist}\`)`,
-    `- opencx: \`OPENCX_MEDIA__BIND=127.0.0.1 OPENCX_MEDIA__PORT_MIN=${portMin} OPENCX_MEDIA__PORT_MAX=${portMax} OPENCX_MCP__ASR_PROVIDER=none OPENCX_LOG__LEVEL=warn ` +
-      'opencx start --bind 127.0.0.1 --sip-port P --sip-tls-port 0 --ws-port 0 --wss-port 0 --http-port H --data-dir TMP` (every role in one process tree); ' +
+    `- opencx: \`OPENCX_MEDIA__BIND=127.0.0.1 OPENCX_MEDIA__PORT_MIN=${portMin} OPENCX_MEDIA__PORT_MAX=${portMax} OPENCX_MCP__ASR_PROVIDER=none OPENCX_LOG__LEVEL=warn OPENCX_SIP__WORKERS=${opts.sipWorkers} ` +
+      `${opts.nice !== 0 ? `nice -n ${opts.nice} ` : ''}opencx start --bind 127.0.0.1 --sip-port P --sip-tls-port 0 --ws-port 0 --wss-port 0 --http-port H --data-dir TMP\` (every role in one process tree; ` +
+      `${opts.sipWorkers > 1 ? `${opts.sipWorkers} SIP worker processes, each with an MCP and a media engine on its own slice of the port range` : 'one process'}); ` +
       'the first start installs the DTMF sample (apps/samples/dtmf-menu) in the default tenant; calls enter it with RFC 5552: ' +
       '`sip:dialog@127.0.0.1:P;voicexml=http://127.0.0.1:H/vxml/default/dtmf-menu/main.vxml`.',
     '- load: SIPp (bench/mcp-ivr/ivr-uac.xml) offers PCMU + telephone-event 101, ptime 20; after the ACK it streams µ-law speech for the whole call ' +
