@@ -1,6 +1,6 @@
 // The contract both UDP engines (native batched, node:dgram) pass, on real sockets over
 // 127.0.0.1 and ::1. The native half FAILS, never skips, when the addon is not built.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -237,6 +237,9 @@ t.test("without the addon, engine 'auto' falls back to dgram and warns once; 'na
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(path.join(srcDir, 'lib'), path.join(dir, 'src', 'lib'), { recursive: true });
   cpSync(path.join(srcDir, 'platform', 'net'), path.join(dir, 'src', 'platform', 'net'), { recursive: true });
+  // the copies are ES modules: say so, rather than leave it to syntax detection (which depends on
+  // whatever package.json happens to sit above the temporary directory)
+  writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   const net = (await import(pathToFileURL(path.join(dir, 'src', 'platform', 'net', 'index.js')).href)) as typeof import('../../../../src/platform/net/index.js');
   const status = net.nativeUdpAvailable();
   t.equal(status.ok, false);
