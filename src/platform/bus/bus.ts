@@ -70,6 +70,12 @@ export interface Bus {
   // --- pub/sub: fire-and-forget, only live subscribers see a message
   publish(topic: string, message: string): Promise<void>;
   subscribe(topic: string, handler: MessageHandler): Promise<Subscription>;
+  /**
+   * false only when a message published now is certain to reach nobody, so a publisher may skip
+   * building it (hot paths that encode an event per request). It never needs a round trip: an
+   * adapter whose subscribers may live in other processes answers true.
+   */
+  hasSubscribers(topic: string): boolean;
 
   // --- streams
   append(stream: string, fields: Record<string, string>, options?: AppendOptions): Promise<string>;

@@ -113,6 +113,11 @@ export class MemoryBus implements Bus {
     }
   }
 
+  /** every subscriber of the in-process bus is in this map, so the answer is exact */
+  hasSubscribers(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
   async subscribe(topic: string, handler: MessageHandler): Promise<Subscription> {
     this.assertOpen();
     let set = this.topics.get(topic);

@@ -158,6 +158,11 @@ export class RedisBus implements Bus {
     await this.call('publish', () => this.cmd.call('PUBLISH', [topic, message]));
   }
 
+  /** subscribers on other nodes are invisible without a PUBSUB NUMSUB round trip: assume some */
+  hasSubscribers(_topic: string): boolean {
+    return true;
+  }
+
   async subscribe(topic: string, handler: MessageHandler): Promise<Subscription> {
     this.assertOpen();
     if (!this.subReady) throw this.unavailable('subscribe');

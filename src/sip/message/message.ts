@@ -8,7 +8,7 @@ import { HeaderList } from './header-list.js';
 import { parseContactList, parseNameAddr, parseNameAddrList } from './name-addr.js';
 import { parseCSeq, parseDeltaSeconds, parseMaxForwards, parseTokenList } from './scalars.js';
 import { formatVia, parseViaList } from './via.js';
-import type { AuthHeader, CSeq, Contact, NameAddr, SipHeaderList, SipRequest, SipResponse, SipUri, Via } from './types.js';
+import type { AuthHeader, CSeq, Contact, NameAddr, SipHeaderList, SipMessage, SipRequest, SipResponse, SipUri, Via } from './types.js';
 
 /** The typed views, as computed from the headers. */
 export interface HeaderViews {
@@ -130,6 +130,80 @@ abstract class SipMessageObject {
     this.#cache = c;
     this.#viewsOf = h;
     this.#viewsVersion = h instanceof HeaderList ? h.version : -2;
+  }
+
+  /** the cache when it still describes the current headers, without creating one */
+  #valid(): ViewCache | undefined {
+    const h = this.headers;
+    const c = this.#cache;
+    if (c === undefined || this.#viewsOf !== h || !(h instanceof HeaderList) || this.#viewsVersion !== h.version) return undefined;
+    return c;
+  }
+
+  /** the views of `source` that stay true for a copy whose edits leave these headers alone */
+  #adoptUnedited(source: SipMessage): ViewCache | undefined {
+    const from = source instanceof SipMessageObject ? source.#valid() : undefined;
+    if (from === undefined) return undefined;
+    const c = new ViewCache();
+    c.callId = from.callId;
+    c.cseq = from.cseq;
+    c.from = from.from;
+    c.to = from.to;
+    c.contacts = from.contacts;
+    c.contentLength = from.contentLength;
+    c.contentType = from.contentType;
+    c.expires = from.expires;
+    c.require = from.require;
+    c.supported = from.supported;
+    c.proxyRequire = from.proxyRequire;
+    return c;
+  }
+
+  #adopt(c: ViewCache): void {
+    const h = this.headers;
+    this.#cache = c;
+    this.#viewsOf = h;
+    this.#viewsVersion = h instanceof HeaderList ? h.version : -2;
+  }
+
+  /**
+   * A request copy being forwarded (RFC 3261 §16.6) keeps the views its source already computed:
+   * Call-ID, CSeq, From, To, Contact and the rest are the same text. Only what forwarding edits
+   * differs: our Via on top of the source's Vias, the new Max-Forwards, and the Route and
+   * Record-Route sets (parsed again on demand). Parsed values are shared with the source.
+   */
+  inheritForwardedViews(source: SipMessage, topVia: Via | undefined, maxForwards: number): void {
+    const c = this.#adoptUnedited(source);
+    if (c === undefined) return;
+    const vias = source instanceof SipMessageObject ? source.#valid()?.vias : undefined;
+    if (topVia !== undefined && vias !== undefined && vias !== UNSET) c.vias = [topVia, ...vias];
+    c.maxForwards = maxForwards;
+    this.#adopt(c);
+  }
+
+  /** A response copy without the top Via (a proxy sending it upstream, §16.7 item 3) keeps the other views. */
+  inheritViewsWithoutTopVia(source: SipMessage): void {
+    const c = this.#adoptUnedited(source);
+    if (c === undefined) return;
+    const from = source instanceof SipMessageObject ? source.#valid() : undefined;
+    if (from !== undefined) {
+      if (from.vias !== UNSET) c.vias = from.vias.slice(1);
+      c.maxForwards = from.maxForwards;
+      c.routes = from.routes;
+      c.recordRoutes = from.recordRoutes;
+    }
+    this.#adopt(c);
+  }
+
+  /**
+   * Remove the top Route value (a proxy popping its own entry, RFC 3261 §16.4) while keeping every
+   * other typed view; the Route view is parsed again on demand.
+   */
+  removeTopRoute(): void {
+    const kept = this.#current();
+    this.headers.removeFirst('Route');
+    kept.routes = UNSET;
+    this.#adopt(kept);
   }
 
   invalidate(): void {

@@ -115,6 +115,8 @@ interface SipMessageBase {
   invalidate(): void;
   /** replace the top Via, keeping the other cached views (Via stamping on the hot path) */
   replaceTopVia(via: Via): void;
+  /** remove the top Route value, keeping the other cached views (a proxy popping its own Route) */
+  removeTopRoute(): void;
 }
 
 export interface SipRequest extends SipMessageBase {

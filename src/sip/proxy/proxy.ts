@@ -396,7 +396,7 @@ export class Proxy implements SipService {
     for (;;) {
       const top = req.routes[0];
       if (top === undefined || !(await this.isUs(top.uri))) break;
-      req.headers.removeFirst('Route');
+      req.removeTopRoute();
       poppedOurs = true;
     }
     return { inDialog: poppedOurs && req.toTag !== undefined, poppedOurs };
@@ -407,7 +407,7 @@ export class Proxy implements SipService {
     for (;;) {
       const top = req.routes[0];
       if (top === undefined || !this.isUsSync(top.uri)) break;
-      req.headers.removeFirst('Route');
+      req.removeTopRoute();
       poppedOurs = true;
     }
     return { inDialog: poppedOurs && req.toTag !== undefined, poppedOurs };

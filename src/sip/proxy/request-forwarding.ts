@@ -4,7 +4,7 @@
  * §16.3 item 4), Record-Route values (§16.6 item 4, RFC 5658 double record-routing).
  */
 import { BRANCH_MAGIC_COOKIE, stableToken } from '../../lib/index.js';
-import { createRequest, formatUri, parseAuthHeader, SipRequestMessage, SipResponseMessage, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
+import { createRequest, formatUri, parseAuthHeader, parseVia, SipRequestMessage, SipResponseMessage, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { TransportProtocol } from '../transport/index.js';
 
 
@@ -61,7 +61,8 @@ export function buildForwardedRequest(req: SipRequest, opts: ForwardOptions): Si
   const headers = req.headers.clone();
   // §16.6 item 3: decrement Max-Forwards, or add it with 70 when absent
   const mf = req.maxForwards;
-  headers.set('Max-Forwards', String(mf === undefined ? 70 : Math.max(0, mf - 1)));
+  const maxForwards = mf === undefined ? 70 : Math.max(0, mf - 1);
+  headers.set('Max-Forwards', String(maxForwards));
   for (const rr of opts.recordRoutes) headers.prepend('Record-Route', rr);
   for (let i = opts.routes.length - 1; i >= 0; i--) headers.prepend('Route', opts.routes[i] as string);
   headers.prepend('Via', opts.via);
@@ -70,7 +71,10 @@ export function buildForwardedRequest(req: SipRequest, opts: ForwardOptions): Si
     headers.remove('Proxy-Authorization');
     for (const v of kept) headers.append('Proxy-Authorization', v);
   }
-  return new SipRequestMessage({ method: req.method, uri: opts.uri, headers, body: req.body, version: req.version });
+  const forwarded = new SipRequestMessage({ method: req.method, uri: opts.uri, headers, body: req.body, version: req.version });
+  // the copy reuses what was parsed on the way in: the client transaction reads its top Via at once
+  forwarded.inheritForwardedViews(req, parseVia(opts.via), maxForwards);
+  return forwarded;
 }
 
 /**
@@ -95,7 +99,9 @@ export function buildCancel(invite: SipRequest): SipRequest {
 export function withoutTopVia(response: SipResponse): SipResponse {
   const headers = response.headers.clone();
   headers.removeFirst('Via');
-  return new SipResponseMessage({ status: response.status, reason: response.reason, headers, body: response.body, version: response.version });
+  const upstream = new SipResponseMessage({ status: response.status, reason: response.reason, headers, body: response.body, version: response.version });
+  upstream.inheritViewsWithoutTopVia(response);
+  return upstream;
 }
 
 /** §16.6 item 8 for a stateless forward (§16.11): a retransmission must get the same branch. */

@@ -34,7 +34,7 @@ import { aorOf } from './aor.js';
 import { applyContacts, contactHeaderValue, isRejection, parseContacts, type ParsedContacts, type Rejection } from './binding-update.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { isExpiringLocationStore, type Binding, type BindingSource, type LocationStore } from './location-store.js';
-import { publishRegistrationEvents, registrationEvent, type RegistrationEvent } from './registration-events.js';
+import { publishRegistrationEvents, registrationEvent, REGISTRATIONS_TOPIC, type RegistrationEvent } from './registration-events.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 
 export interface AuthFailureLimits {
@@ -175,6 +175,7 @@ export class Registrar implements SipService {
     this.housekeeping = this.scheduler.setInterval(() => this.sweepBrakes(), options.housekeepingMs ?? 30_000);
     if (isExpiringLocationStore(this.store)) {
       this.stopExpiredListener = this.store.onExpired((expired) => {
+        if (!this.eventsHeard()) return;
         const at = this.scheduler.wallNow();
         this.publish(expired.bindings.map((b) => registrationEvent('expired', b, this.nodeId, at)));
       });
@@ -293,7 +294,7 @@ export class Registrar implements SipService {
         if (err instanceof ConflictError && attempt < this.maxConflictRetries) continue;
         throw err;
       }
-      this.publish(result.changes.map((c) => registrationEvent(c.type, c.binding, this.nodeId, now)));
+      if (this.eventsHeard()) this.publish(result.changes.map((c) => registrationEvent(c.type, c.binding, this.nodeId, now)));
       return { status: 200, bindings: result.bindings, flows: false };
     }
   }
@@ -347,6 +348,11 @@ export class Registrar implements SipService {
     }
     this.log.error({ err: describeError(err), callId: req.callId }, 'registrar failed on a REGISTER');
     return { status: 500, reason: 'Server Internal Error' };
+  }
+
+  /** building and JSON-encoding an event per REGISTER is wasted when no one subscribes (the bus knows) */
+  private eventsHeard(): boolean {
+    return this.bus !== undefined && this.bus.hasSubscribers(REGISTRATIONS_TOPIC);
   }
 
   private publish(events: RegistrationEvent[]): void {

@@ -102,6 +102,16 @@ export function busContract(t: Test, h: BusHarness): void {
     t.same(seen, [], 'nothing after unsubscribe');
   });
 
+  withBus('pub/sub: hasSubscribers is true while a local subscription is live', async (t, bus, n) => {
+    const topic = n('watched');
+    const sub = await bus.subscribe(topic, () => {});
+    t.equal(bus.hasSubscribers(topic), true, 'a live local subscriber is always seen');
+    const other = await bus.subscribe(topic, () => {});
+    await sub.unsubscribe();
+    t.equal(bus.hasSubscribers(topic), true, 'one subscriber left');
+    await other.unsubscribe();
+  });
+
   withBus('pub/sub: a throwing handler does not stop the others', async (t, bus, n) => {
     await bus.subscribe(n('topic'), () => {
       throw new Error('boom');

@@ -17,6 +17,20 @@ t.test('bus contract (memory)', async (t) => {
   });
 });
 
+t.test('hasSubscribers is exact in process: false before the first and after the last subscription', async (t) => {
+  const bus = new MemoryBus({ scheduler: new FakeScheduler() });
+  t.teardown(() => bus.close());
+  t.equal(bus.hasSubscribers('events'), false, 'nobody yet');
+  const a = await bus.subscribe('events', () => {});
+  const b = await bus.subscribe('events', () => {});
+  t.equal(bus.hasSubscribers('events'), true);
+  t.equal(bus.hasSubscribers('other'), false, 'per topic');
+  await a.unsubscribe();
+  t.equal(bus.hasSubscribers('events'), true, 'one left');
+  await b.unsubscribe();
+  t.equal(bus.hasSubscribers('events'), false, 'after the last unsubscribe');
+});
+
 t.test('stream ids stay monotonic when the wall clock stands still or goes back', async (t) => {
   const scheduler = new FakeScheduler({ wallStart: 5000 });
   const bus = new MemoryBus({ scheduler });

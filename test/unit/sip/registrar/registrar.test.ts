@@ -383,3 +383,38 @@ t.test('the Date of a 200 is the RFC 1123 date of that very second (formatted on
   t.equal(later.headers.get('Date'), new Date(h.scheduler.wallNow()).toUTCString());
   t.not(later.headers.get('Date'), first.headers.get('Date'), 'a later second gets its own Date');
 });
+
+t.test('registration events are built only when the bus has a subscriber for them', async (t) => {
+  const scheduler = new FakeScheduler();
+  const store = new MemoryLocationStore({ scheduler, sweepIntervalMs: 1000 });
+  // the real in-process bus, counting what reaches publish()
+  class CountingBus extends MemoryBus {
+    published = 0;
+    override async publish(topic: string, message: string): Promise<void> {
+      this.published++;
+      return super.publish(topic, message);
+    }
+  }
+  const bus = new CountingBus({ scheduler });
+  const registrar = new Registrar({ store, directory, scheduler, bus, nodeId: 'node-1', authSecret: 'shared-secret' });
+  t.teardown(async () => {
+    registrar.close();
+    await store.close();
+    await bus.close();
+  });
+  const h: Harness = { scheduler, store, bus, registrar, events: [] };
+  t.equal((await registerWithAuth(h, { expires: 600 })).status, 200);
+  t.equal(bus.published, 0, 'nobody listens: nothing encoded or published');
+  t.equal((await store.bindings('sip:alice@example.com')).length, 1, 'the binding is stored all the same');
+  const sub = await bus.subscribe(REGISTRATIONS_TOPIC, (m) => {
+    const e = parseRegistrationEvent(m);
+    if (e !== undefined) h.events.push(e);
+  });
+  t.equal((await registerWithAuth(h, { user: 'bob', expires: 600 })).status, 200);
+  await tick();
+  t.equal(bus.published, 1, 'a subscriber: the event goes out');
+  t.same(h.events.map((e) => [e.type, e.aor]), [['registered', 'sip:bob@example.com']]);
+  await sub.unsubscribe();
+  t.equal((await registerWithAuth(h, { user: 'bob', expires: 0 })).status, 200);
+  t.equal(bus.published, 1, 'unsubscribed again: nothing more');
+});
