@@ -89,7 +89,6 @@ async function bridge(
     headers,
     ...(target !== undefined ? { target } : {}),
   });
-  invite.start();
   if (request.transferaudio === undefined) {
     ringback = (await deps.engine.play({ endpointId: session.endpointId, items: [{ kind: 'tone', frequenciesHz: [440, 480], durationMs: 2000 }, { kind: 'silence', durationMs: 4000 }], loop: true }).catch(() => undefined))?.playId;
   }

@@ -111,6 +111,7 @@ export class OutgoingInvite extends TypedEmitter<Events> {
   #cancelPending = false;
   #cancelCause: FailureCause = 'cancelled';
   #timerC: TimerHandle | undefined;
+  #started = false;
   #responseTimer: TimerHandle | undefined;
   /** gave up for want of any response (responseTimeoutMs); a late 1xx is CANCELled */
   #abandoned: SipRequest | undefined;
@@ -149,7 +150,10 @@ export class OutgoingInvite extends TypedEmitter<Events> {
   }
 
   /** @internal */
+  /** Sends the INVITE; idempotent (the user agent starts every call it creates). */
   start(): void {
+    if (this.#started) return;
+    this.#started = true;
     if (this.#options.timeoutMs !== undefined) {
       this.#timerC = this.#host.scheduler.setTimeout(() => this.#cancel('no-answer'), this.#options.timeoutMs);
     }

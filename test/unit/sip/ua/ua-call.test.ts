@@ -341,3 +341,19 @@ t.test('close() ends every dialog and pending INVITE; idempotent', async (t) => 
   t.equal(b.ua.dialogCount, 0);
   a.close();
 });
+
+t.test('starting an outgoing INVITE again sends nothing more (the user agent already started it)', async (t) => {
+  const { a, b, flush } = setup();
+  const calls = callee(b);
+  const out = a.ua.invite({ requestUri: URI, from: FROM, to: URI, sdp: OFFER });
+  out.start();
+  out.start();
+  await flush();
+  t.equal(a.requests('INVITE').length, 1, 'one INVITE on the wire');
+  t.equal(calls.length, 1, 'the UAS sees one call');
+  calls[0]!.accept({ sdp: ANSWER }).catch(() => undefined);
+  await flush();
+  const result = await out.done;
+  t.ok(result.ok, 'answered once');
+  t.equal(a.ua.dialogCount, 1, 'one dialog, not a second one from a duplicate INVITE');
+});
