@@ -3,7 +3,7 @@
 // install: without a compiler, Python, Node's headers or node-gyp it prints why and exits 0,
 // and opencx runs on node:dgram (openUdpSocket's 'auto' engine says so in one log line).
 //
-//   node scripts/build-native.mjs        (npm run build:native; also run by `npm ci` via prepare)
+//   node scripts/build-native.mjs        (npm run build:native; also run by `npm ci` through the package's install script, and by `npm test`)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -48,6 +48,8 @@ function step(name, cmd, args) {
 }
 
 step('test tools', 'bash', ['scripts/install-test-deps.sh']);
+// the native UDP addon: npm ci builds it, but on a fresh machine the compiler may only have come with the step above
+step('native UDP addon', 'node', ['scripts/build-native.mjs']);
 const built = step('build', 'npx', ['tsc', '-p', 'tsconfig.json']);
 step('lint', 'npx', ['eslint', '.']);
 step('layering', 'npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs']);
