@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
 import { describeError, immediateIpLookup, UnavailableError, type Logger } from '../../lib/index.js';
-import { udpError } from './native-udp-socket.js';
+import { deliverUdpError, udpError } from './native-udp-socket.js';
 import type { OpenUdpSocketOptions, UdpMessageHandler, UdpSocket, UdpStats } from './types.js';
 
 export class DgramUdpSocket implements UdpSocket {
@@ -122,15 +122,6 @@ export class DgramUdpSocket implements UdpSocket {
   }
 
   private report(err: Error): void {
-    const h = this.errorHandler;
-    if (h === undefined) {
-      this.logger.warn({ err, local: this.local }, 'udp socket error');
-      return;
-    }
-    try {
-      h(err);
-    } catch (thrown) {
-      this.logger.error({ err: thrown, local: this.local }, 'udp error handler threw');
-    }
+    deliverUdpError(this.errorHandler, err, this.logger, this.local);
   }
 }

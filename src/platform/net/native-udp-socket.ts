@@ -47,6 +47,19 @@ export function udpError(code: string, message: string, syscall: string, address
   return err;
 }
 
+/** Hands a socket error to its handler, or logs it when there is none; a throwing handler is logged, never rethrown. */
+export function deliverUdpError(handler: ((err: Error) => void) | undefined, err: Error, logger: Logger, local: UdpSocket['local']): void {
+  if (handler === undefined) {
+    logger.warn({ err, local }, 'udp socket error');
+    return;
+  }
+  try {
+    handler(err);
+  } catch (thrown) {
+    logger.error({ err: thrown, local }, 'udp error handler threw');
+  }
+}
+
 export class NativeUdpSocket implements UdpSocket {
   readonly engine = 'native' as const;
   private handler: UdpMessageHandler = noHandler;
@@ -159,15 +172,6 @@ export class NativeUdpSocket implements UdpSocket {
   }
 
   private report(err: Error): void {
-    const h = this.errorHandler;
-    if (h === undefined) {
-      this.logger.warn({ err, local: this.local }, 'udp socket error');
-      return;
-    }
-    try {
-      h(err);
-    } catch (thrown) {
-      this.logger.error({ err: thrown, local: this.local }, 'udp error handler threw');
-    }
+    deliverUdpError(this.errorHandler, err, this.logger, this.local);
   }
 }
