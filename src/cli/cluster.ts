@@ -234,8 +234,12 @@ export async function runSipWorker(loaded: Config, logger: Logger, version: stri
       if (owner === index) return false;
       const port = relayPorts[owner];
       if (port === undefined || port === 0) return false;
-      const head = Buffer.from(`${packet.source.address} ${packet.source.port} ${packet.local.address} ${packet.local.port}\n`, 'latin1');
-      relay.send(Buffer.concat([head, packet.data]), port, '127.0.0.1');
+      // one buffer: the socket copies the bytes into its send queue anyway
+      const head = `${packet.source.address} ${packet.source.port} ${packet.local.address} ${packet.local.port}\n`;
+      const out = Buffer.allocUnsafe(head.length + packet.data.length);
+      out.write(head, 0, 'latin1');
+      packet.data.copy(out, head.length);
+      relay.send(out, port, '127.0.0.1');
       return true;
     },
   };
@@ -252,10 +256,11 @@ export async function runSipWorker(loaded: Config, logger: Logger, version: stri
   process.on('message', (m: unknown) => {
     if (isClusterMessage(m) && m.type === 'sip-directory-changed') directory.invalidate();
   });
+  const secret = await authSecret(config);
   const services = subscriberServices({
     location,
     directory,
-    secret: await authSecret(config),
+    secret,
     algorithms: config.sip.authAlgorithms,
     registrar: config.sip.registrar,
     scheduler,
@@ -273,7 +278,7 @@ export async function runSipWorker(loaded: Config, logger: Logger, version: stri
         metrics: config.metrics.enabled ? metrics : undefined,
         scheduler,
         logger: log,
-        secret: await authSecret(config),
+        secret,
         sipListener: () => {
           const udp = bound.find((b) => b.protocol === 'udp');
           return udp === undefined ? undefined : { protocol: 'udp', address: udp.address === '0.0.0.0' ? '127.0.0.1' : udp.address === '::' ? '::1' : udp.address, port: udp.port };

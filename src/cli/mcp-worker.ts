@@ -13,7 +13,6 @@
  * VoiceXML targets, bridge transfers) runs only with one SIP process, so a worker's MCP serves the
  * SIP entries (`dialog@`, `annc@`) and blind transfers.
  */
-import os from 'node:os';
 import type { Logger, Scheduler } from '../lib/index.js';
 import { openBlobStore, type Config, type Metrics } from '../platform/index.js';
 import type { SipService } from '../sip/index.js';
@@ -34,14 +33,15 @@ export async function startWorkerMcp(options: {
   sipListener: () => { protocol: 'udp' | 'tcp'; address: string; port: number } | undefined;
 }): Promise<WorkerMcp> {
   const { config, index, count, scheduler } = options;
-  const [{ localEngine, workerPortRange }, { startMcpRole }, { localSipHost }] = await Promise.all([
+  const [{ localEngine, processNodeId, workerPortRange }, { startMcpRole }, { localSipHost }] = await Promise.all([
     import('./media-role.js'),
     import('./mcp-role.js'),
     import('./calls-role.js'),
   ]);
   const log = options.logger.child({ component: 'media' });
   const range = workerPortRange(config.media.portMin, config.media.portMax, index, count);
-  const nodeId = `${config.media.nodeId ?? os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`;
+  // unique per worker even when media.nodeId is configured: every worker is an engine of its own
+  const nodeId = processNodeId(config.media.nodeId);
   const workerConfig: Config = { ...config, media: { ...config.media, ...range } };
   const blobs = openBlobStore(config.blobs, config.dataDir, log);
   const engine = localEngine(workerConfig, blobs, nodeId, options.metrics, scheduler, log);

@@ -26,7 +26,7 @@ export async function startMediaRole(config: Config, bus: Bus, metrics: Metrics 
   const log = logger.child({ component: 'media' });
   const blobs = openBlobStore(config.blobs, config.dataDir, log);
   await recoverSpoolInto(config, blobs, log);
-  const nodeId = config.media.nodeId ?? `${os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`;
+  const nodeId = config.media.nodeId ?? processNodeId();
   const engine = localEngine(config, blobs, nodeId, metrics, scheduler, log);
   const node = new MediaNode({
     nodeId,
@@ -53,6 +53,11 @@ export async function startMediaRole(config: Config, bus: Bus, metrics: Metrics 
       await blobs.close();
     },
   };
+}
+
+/** This host and process as a media node id (host names reduced to id-safe characters). */
+export function processNodeId(prefix = os.hostname().replace(/[^A-Za-z0-9._-]/g, '-')): string {
+  return `${prefix}-${process.pid}`;
 }
 
 /** Repair and upload the recordings a crash left in the spool. */
