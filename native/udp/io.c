@@ -329,6 +329,8 @@ static void list_remove(udp_sock *s) {
 /* stop the handles before the fd goes away (libuv requires the poll closed first) */
 void sock_shutdown(udp_sock *s) {
   if (s->closed) return;
+  /* first take this socket's scheduled datagrams away from the pacer thread, so it never sends on the fd once closed */
+  pacer_forget_sock(s);
   s->closed = 1;
   list_remove(s);
   uv_poll_stop(&s->poll);

@@ -84,6 +84,7 @@ static void env_cleanup(void *arg) {
     s->actx = NULL;
     sock_shutdown(s);
   }
+  pacer_env_gone(e);
 }
 
 static void finalize_sock(napi_env env, void *data, void *hint) {
@@ -102,7 +103,7 @@ static void finalize_env(napi_env env, void *data, void *hint) {
 
 /* ---------------------------------------------------------------- methods */
 
-static udp_sock *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+udp_sock *unwrap_sock(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   napi_value self;
   void *p = NULL;
   if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
@@ -113,64 +114,67 @@ static udp_sock *unwrap_this(napi_env env, napi_callback_info info, size_t *argc
   return (udp_sock *)p;
 }
 
-/* send(data: Uint8Array, port: number, address: string): boolean (false = dropped, queue full) */
-static napi_value m_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  udp_sock *s = unwrap_this(env, info, &argc, argv);
-  if (s == NULL) return NULL;
-  if (argc < 3) {
-    napi_throw_type_error(env, "ERR_MISSING_ARGS", "send(data, port, address)");
-    return NULL;
-  }
+/* the (data, port, address) arguments of send() and sendAt(): 1 = valid, with the destination in
+ * s->last_sa; 0 = the socket is closed (the caller drops the datagram); -1 = a JS error was thrown */
+int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data, size_t *length) {
   bool is_ta = false;
   napi_typedarray_type ta_type;
-  size_t length = 0;
-  void *data = NULL;
   if (napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[0], &ta_type, &length, &data, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[0], &ta_type, length, data, NULL, NULL) != napi_ok ||
       (ta_type != napi_uint8_array && ta_type != napi_int8_array && ta_type != napi_uint8_clamped_array)) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "data must be a Uint8Array or Buffer");
-    return NULL;
+    return -1;
   }
-  if (length > MAX_DATAGRAM) {
+  if (*length > MAX_DATAGRAM) {
     napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "a UDP datagram holds at most 65535 bytes");
-    return NULL;
+    return -1;
   }
   double port_d;
   napi_valuetype t;
   if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_number || napi_get_value_double(env, argv[1], &port_d) != napi_ok ||
       !(port_d >= 1 && port_d <= 65535) || port_d != (double)(uint32_t)port_d) {
     napi_throw_range_error(env, "ERR_SOCKET_BAD_PORT", "port must be a whole number from 1 to 65535");
-    return NULL;
+    return -1;
   }
   uint32_t port = (uint32_t)port_d;
   char text[INET6_ADDRSTRLEN + 8];
   size_t text_len = 0;
   if (napi_get_value_string_latin1(env, argv[2], text, sizeof text, &text_len) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "address must be a string");
-    return NULL;
+    return -1;
   }
-  if (s->closed) {
-    s->dropped++;
-    napi_value r;
-    napi_get_boolean(env, false, &r);
-    return r;
-  }
+  if (s->closed) return 0;
   if (text_len != s->last_text_len || port != s->last_port || memcmp(text, s->last_text, text_len) != 0) {
     if (text_len >= INET6_ADDRSTRLEN || !parse_address(s->family, text, port, &s->last_sa, &s->last_sa_len)) {
       s->last_text_len = 0;
       char msg[128];
       snprintf(msg, sizeof msg, "not an IPv%d address literal: %.*s", s->family == AF_INET ? 4 : 6, (int)(text_len > 64 ? 64 : text_len), text);
       napi_throw_error(env, "ERR_INVALID_ADDRESS", msg);
-      return NULL;
+      return -1;
     }
     memcpy(s->last_text, text, text_len);
     s->last_text_len = text_len;
     s->last_port = port;
   }
+  return 1;
+}
+
+/* send(data: Uint8Array, port: number, address: string): boolean (false = dropped, queue full) */
+static napi_value m_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  udp_sock *s = unwrap_sock(env, info, &argc, argv);
+  if (s == NULL) return NULL;
+  if (argc < 3) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "send(data, port, address)");
+    return NULL;
+  }
+  void *data = NULL;
+  size_t length = 0;
+  int ok = take_datagram_args(env, s, argv, &data, &length);
+  if (ok < 0) return NULL;
   napi_value result;
-  if (!queue_reserve(s, (uint32_t)length)) {
+  if (ok == 0 || !queue_reserve(s, (uint32_t)length)) {
     s->dropped++;
     napi_get_boolean(env, false, &result);
     return result;
@@ -191,7 +195,7 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
 
 static napi_value m_flush(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  udp_sock *s = unwrap_this(env, info, &argc, NULL);
+  udp_sock *s = unwrap_sock(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   if (!s->closed && !(s->poll_events & UV_WRITABLE)) flush_queue(s);
   /* errors seen here reach JS from the next loop turn, never from inside this call */
@@ -201,7 +205,7 @@ static napi_value m_flush(napi_env env, napi_callback_info info) {
 
 static napi_value m_close(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  udp_sock *s = unwrap_this(env, info, &argc, NULL);
+  udp_sock *s = unwrap_sock(env, info, &argc, NULL);
   if (s == NULL || s->closed) return NULL;
   /* one last non-blocking attempt for what is queued; what the kernel will not take is dropped */
   if (!(s->poll_events & UV_WRITABLE)) flush_queue(s);
@@ -221,22 +225,26 @@ static void set_stat(napi_env env, napi_value obj, const char *name, uint64_t v)
 
 static napi_value m_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  udp_sock *s = unwrap_this(env, info, &argc, NULL);
+  udp_sock *s = unwrap_sock(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   napi_value o;
   CHECK_NAPI(env, napi_create_object(env, &o), NULL);
+  uint64_t pace_sent, pace_errors, pace_dropped;
+  uint32_t waiting;
+  pacer_counts(s, &pace_sent, &pace_errors, &pace_dropped, &waiting);
   set_stat(env, o, "received", s->received);
-  set_stat(env, o, "sent", s->sent);
-  set_stat(env, o, "sendErrors", s->send_errors);
+  set_stat(env, o, "sent", s->sent + pace_sent);
+  set_stat(env, o, "sendErrors", s->send_errors + pace_errors);
   set_stat(env, o, "recvErrors", s->recv_errors);
-  set_stat(env, o, "dropped", s->dropped);
+  set_stat(env, o, "dropped", s->dropped + pace_dropped);
   set_stat(env, o, "queued", s->q_count);
+  set_stat(env, o, "scheduled", waiting);
   return o;
 }
 
 static napi_value m_local(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  udp_sock *s = unwrap_this(env, info, &argc, NULL);
+  udp_sock *s = unwrap_sock(env, info, &argc, NULL);
   if (s == NULL) return NULL;
   if (s->closed) {
     napi_throw_error(env, "ERR_SOCKET_DGRAM_NOT_RUNNING", "socket is closed");
@@ -276,12 +284,16 @@ static int attach_spread_program(int fd, uint32_t n) {
     BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),
     BPF_STMT(BPF_RET | BPF_A, 0),
   };
-  struct sock_fprog prog = {.len = sizeof code / sizeof code[0], .filter = code};
+  struct sock_fprog prog;
+  /* zeroed first: the padding after `len` goes to the kernel too */
+  memset(&prog, 0, sizeof prog);
+  prog.len = sizeof code / sizeof code[0];
+  prog.filter = code;
   return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
 }
 
 /* open({ family, address, port, recvBufferSize?, sendBufferSize?, reusePort?, spreadOver?,
- *        queueLimit?, batchBuffers?, onBatch, onError }) -> socket */
+ *        queueLimit?, scheduleLimit?, batchBuffers?, onBatch, onError }) -> socket */
 static napi_value m_open(napi_env env, napi_callback_info info) {
   udp_env *e = NULL;
   CHECK_NAPI(env, napi_get_instance_data(env, (void **)&e), NULL);
@@ -293,7 +305,7 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "open() takes an options object");
     return NULL;
   }
-  double family_d = 0, port_d = 0, rcvbuf = 0, sndbuf = 0, spread = 0, qlimit = DEFAULT_QUEUE_LIMIT;
+  double family_d = 0, port_d = 0, rcvbuf = 0, sndbuf = 0, spread = 0, qlimit = DEFAULT_QUEUE_LIMIT, slimit = DEFAULT_SCHEDULE_LIMIT;
   if (get_int_prop(env, opts, "family", 4, 6, &family_d) != 1 || (family_d != 4 && family_d != 6)) {
     bool pending = false;
     napi_is_exception_pending(env, &pending);
@@ -305,6 +317,7 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
   if (get_int_prop(env, opts, "sendBufferSize", 0, 1 << 30, &sndbuf) < 0) return NULL;
   if (get_int_prop(env, opts, "spreadOver", 0, 4096, &spread) < 0) return NULL;
   if (get_int_prop(env, opts, "queueLimit", 1, 1 << 20, &qlimit) < 0) return NULL;
+  if (get_int_prop(env, opts, "scheduleLimit", 1, 1 << 20, &slimit) < 0) return NULL;
 
   napi_value v;
   char address[INET6_ADDRSTRLEN + 8];
@@ -374,6 +387,7 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
   s->family = family;
   s->batch_buffers = batch_buffers;
   s->q_limit = (uint32_t)qlimit;
+  s->pace_limit = (uint32_t)slimit;
   s->refs = 1;
 
   napi_value ctor, self, name;
@@ -467,6 +481,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor methods[] = {
     {"send", NULL, m_send, NULL, NULL, NULL, napi_default_method, NULL},
     {"flush", NULL, m_flush, NULL, NULL, NULL, napi_default_method, NULL},
+    {"sendAt", NULL, m_send_at, NULL, NULL, NULL, napi_default_method, NULL},
+    {"cancelScheduled", NULL, m_cancel_scheduled, NULL, NULL, NULL, napi_default_method, NULL},
     {"close", NULL, m_close, NULL, NULL, NULL, napi_default_method, NULL},
     {"stats", NULL, m_stats, NULL, NULL, NULL, napi_default_method, NULL},
     {"local", NULL, m_local, NULL, NULL, NULL, napi_default_method, NULL},

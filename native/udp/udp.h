@@ -1,6 +1,7 @@
 /*
- * Shared by the two halves of the opencx UDP addon: io.c (the socket, its send queue and the
- * libuv callbacks that move datagrams) and udp.c (the JS-facing module: options, methods, open).
+ * Shared by the parts of the opencx UDP addon: io.c (the socket, its send queue and the libuv
+ * callbacks that move datagrams), udp.c (the JS-facing module: options, methods, open) and
+ * pacer.c (sendAt: datagrams sent at their due time by one native thread per process).
  */
 #ifndef OPENCX_UDP_H
 #define OPENCX_UDP_H
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +39,9 @@
 #define DEFAULT_QUEUE_LIMIT 4096
 #define QUEUE_BYTES_LIMIT (8u * 1024u * 1024u)
 #define MAX_DATAGRAM 65535u
+#define DEFAULT_SCHEDULE_LIMIT 4096
+/* the pacer thread wakes on this grain: datagrams due within one grain leave together, none early */
+#define PACE_GRAIN_NS 1000000u
 
 typedef struct udp_env udp_env;
 typedef struct udp_sock udp_sock;
@@ -68,6 +73,11 @@ struct udp_env {
   struct sockaddr_storage rx_addr[BATCH];
   napi_ref ctor;
   udp_sock *open_list;
+  /* pacer (pacer.c): set on this thread's first sendAt; the async handle wakes this loop when the
+     pacer thread has errors for one of its sockets, listed in pace_err_head (pacer send lock) */
+  int pace_user;
+  uv_async_t *pace_async;
+  udp_sock *pace_err_head;
 };
 
 struct udp_sock {
@@ -103,6 +113,16 @@ struct udp_sock {
   int error_count;
   uint64_t received, sent, send_errors, recv_errors, dropped;
   udp_sock *next, *prev;
+  /* sendAt (pacer.c). pace_used and pace_limit belong to the socket's thread; pace_waiting is
+     guarded by the pacer's queue lock; the rest by its send lock (the pacer thread writes them) */
+  int pace_used;
+  uint32_t pace_limit;
+  uint32_t pace_waiting;
+  uint64_t pace_sent, pace_send_errors, pace_dropped;
+  pending_error pace_errors[MAX_PENDING_ERRORS];
+  int pace_error_count;
+  int pace_err_listed;
+  udp_sock *pace_err_next;
 };
 
 /* io.c */
@@ -119,5 +139,16 @@ void on_poll(uv_poll_t *h, int status, int events);
 void on_prepare(uv_prepare_t *h);
 void sock_shutdown(udp_sock *s);
 void release_js_refs(udp_sock *s);
+
+/* udp.c */
+udp_sock *unwrap_sock(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv);
+int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data, size_t *length);
+
+/* pacer.c */
+napi_value m_send_at(napi_env env, napi_callback_info info);
+napi_value m_cancel_scheduled(napi_env env, napi_callback_info info);
+void pacer_forget_sock(udp_sock *s);
+void pacer_env_gone(udp_env *e);
+void pacer_counts(udp_sock *s, uint64_t *sent, uint64_t *send_errors, uint64_t *dropped, uint32_t *waiting);
 
 #endif

@@ -14,9 +14,13 @@ export const ADDON_RELATIVE_PATH = path.join('native', 'udp', 'build', 'Release'
 export interface NativeUdpHandle {
   /** false when the datagram was dropped (queue full or socket closed); throws on bad arguments */
   send(data: Uint8Array, port: number, address: string): boolean;
+  /** false when the datagram was dropped (socket closed, scheduleLimit reached); throws on bad arguments or a bad delay */
+  sendAt(data: Uint8Array, port: number, address: string, delayMs: number): boolean;
+  /** how many of this socket's scheduled datagrams were taken back */
+  cancelScheduled(): number;
   flush(): void;
   close(): void;
-  stats(): { received: number; sent: number; sendErrors: number; recvErrors: number; dropped: number; queued: number };
+  stats(): { received: number; sent: number; sendErrors: number; recvErrors: number; dropped: number; queued: number; scheduled: number };
   local(): { address: string; port: number };
 }
 
@@ -29,6 +33,7 @@ export interface NativeOpenOptions {
   reusePort?: boolean | undefined;
   spreadOver?: number | undefined;
   queueLimit?: number | undefined;
+  scheduleLimit?: number | undefined;
   batchBuffers: boolean;
   /** `batch` is undefined when the bytes are in the shared scratch area */
   onBatch: (batch: Buffer | undefined, count: number) => void;

@@ -62,6 +62,8 @@ export function deliverUdpError(handler: ((err: Error) => void) | undefined, err
 
 export class NativeUdpSocket implements UdpSocket {
   readonly engine = 'native' as const;
+  /** sendAt() datagrams leave from the addon's pacer thread (native/udp/pacer.c) */
+  readonly schedulesOffThread = true;
   private handler: UdpMessageHandler = noHandler;
   private errorHandler: ((err: Error) => void) | undefined;
   private handle!: NativeUdpHandle;
@@ -90,6 +92,7 @@ export class NativeUdpSocket implements UdpSocket {
       reusePort: options.reusePort,
       spreadOver: options.spreadOver,
       queueLimit: options.sendQueueLimit,
+      scheduleLimit: options.scheduleLimit,
       batchBuffers: (options.receiveBuffers ?? 'batch') === 'batch',
       onBatch: (batch, count) => socket.deliver(batch, count),
       onError: (errno, syscall, address, port) => socket.kernelError(errno, syscall, address, port),
@@ -113,10 +116,20 @@ export class NativeUdpSocket implements UdpSocket {
       this.handle.send(data, port, address);
     } catch (err) {
       // bad arguments are the caller's bug, but they must not take the process down (STYLE.md §8)
-      this.refusedSends++;
-      const code = (err as { code?: unknown }).code;
-      this.reportLater(udpError(typeof code === 'string' ? code : 'EINVAL', `udp send to ${String(address)}:${String(port)} refused: ${describeError(err)}`, 'send', String(address), Number(port)));
+      this.refuse(err, 'send', address, port);
     }
+  }
+
+  sendAt(data: Uint8Array, port: number, address: string, delayMs: number): void {
+    try {
+      this.handle.sendAt(data, port, address, delayMs);
+    } catch (err) {
+      this.refuse(err, 'sendAt', address, port);
+    }
+  }
+
+  cancelScheduled(): number {
+    return this.handle.cancelScheduled();
   }
 
   flush(): void {
@@ -133,7 +146,13 @@ export class NativeUdpSocket implements UdpSocket {
 
   stats(): UdpStats {
     const s = this.handle.stats();
-    return { received: s.received, sent: s.sent, sendErrors: s.sendErrors + this.refusedSends, dropped: s.dropped };
+    return { received: s.received, sent: s.sent, sendErrors: s.sendErrors + this.refusedSends, dropped: s.dropped, scheduled: s.scheduled };
+  }
+
+  private refuse(err: unknown, syscall: string, address: unknown, port: unknown): void {
+    this.refusedSends++;
+    const code = (err as { code?: unknown }).code;
+    this.reportLater(udpError(typeof code === 'string' ? code : 'EINVAL', `udp ${syscall} to ${String(address)}:${String(port)} refused: ${describeError(err)}`, syscall, String(address), Number(port)));
   }
 
   private deliver(batch: Buffer | undefined, count: number): void {

@@ -12,8 +12,14 @@ export interface UdpStats {
   sent: number;
   /** sends refused: by the kernel, or before it (not an address literal, bad port, wrong family) */
   sendErrors: number;
-  /** datagrams given up: send queue full, still queued at close, sent after close, truncated on receive */
+  /**
+   * datagrams given up: send queue full, still queued at close, sent after close, truncated on
+   * receive; scheduled ones over the scheduleLimit, still waiting at close, or refused by a full
+   * socket buffer when their time came
+   */
   dropped: number;
+  /** sendAt() datagrams waiting for their time now */
+  scheduled: number;
 }
 
 /**
@@ -36,6 +42,19 @@ export interface UdpSocket {
   send(data: Uint8Array, port: number, address: string): void;
   /** Send what is queued now instead of at the end of this event-loop turn (native engine). */
   flush(): void;
+  /** true when sendAt() datagrams are sent by a native thread at their time (native engine); false: dgram fallback */
+  readonly schedulesOffThread: boolean;
+  /**
+   * Queue a datagram to go out `delayMs` from now (≤ 0: as soon as possible). The bytes are copied at once.
+   * Datagrams scheduled on one socket leave in the order of their due times (ties: in call order). They are
+   * independent of send(): a send() may overtake them. Never throws (a refused one is counted and reported
+   * like send()). At most `scheduleLimit` (default 4096) may wait per socket; more are dropped and counted.
+   * A datagram never leaves before its time; it may leave up to about a millisecond after it (the
+   * native sender wakes on a 1 ms grain), later when the thread is starved of CPU.
+   */
+  sendAt(data: Uint8Array, port: number, address: string, delayMs: number): void;
+  /** Drop every datagram of this socket that sendAt() queued and that has not left yet; returns how many. */
+  cancelScheduled(): number;
   /** Stop receiving and release the port; what the kernel does not take at once is dropped. Safe to call twice. */
   close(): Promise<void>;
   stats(): UdpStats;
@@ -65,5 +84,7 @@ export interface OpenUdpSocketOptions {
   receiveBuffers?: 'batch' | 'copy' | undefined;
   /** datagrams the native send queue holds before dropping (default 4096) */
   sendQueueLimit?: number | undefined;
+  /** sendAt() datagrams that may wait per socket; more are dropped and counted (default 4096) */
+  scheduleLimit?: number | undefined;
   logger?: Logger | undefined;
 }

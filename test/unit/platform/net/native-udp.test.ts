@@ -1,15 +1,15 @@
 // What only the native engine does: SO_REUSEPORT with a random spread over the sockets of a
 // port (in one process and across cluster workers), worker threads with their own loops, the
-// bounded send queue, and sends the kernel refuses. FAILS, never skips, when the addon is not built.
+// bounded send queue, sends the kernel refuses, and sendAt() datagrams that leave from the
+// addon's own thread while the JS thread is blocked. FAILS, never skips, when the addon is not built.
 import cluster from 'node:cluster';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { recordingLogger, UnavailableError } from '../../../../src/lib/index.js';
 import { nativeUdpAvailable, openUdpSocket } from '../../../../src/platform/index.js';
-import { fixture, repoRoot } from '../../../helpers/paths.js';
-import { open, turn } from './udp-test-support.js';
+import { nativeUdpAddon } from '../../../../src/platform/net/native-addon.js';
+import { fixture } from '../../../helpers/paths.js';
+import { open, turn, type Received } from './udp-test-support.js';
 
 const native = { engine: 'native' } as const;
 const moduleUrl = new URL('../../../../src/platform/net/index.js', import.meta.url).href;
@@ -25,6 +25,111 @@ t.test("engine 'auto' takes the native engine when it is built, without a warnin
   t.equal(s.engine, 'native');
   t.same(logger.records, []);
   await s.close();
+});
+
+// first of the sendAt tests, so the pacer thread is stopped with the last worker that used it and started again
+t.test('worker threads schedule on the shared pacer; terminating one with datagrams waiting is safe, the next one starts it again', async (t) => {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.moduleUrl).then(async ({ openUdpSocket }) => {
+      const s = await openUdpSocket({ engine: 'native', address: '127.0.0.1', port: 0 });
+      for (let i = 0; i < 50; i++) s.sendAt(Buffer.from('far ' + i), workerData.port, '127.0.0.1', 60000);
+      s.sendAt(Buffer.from(workerData.word), workerData.port, '127.0.0.1', 5);
+      parentPort.postMessage(s.stats().scheduled);
+    });`;
+  const rx = await open(native, '127.0.0.1');
+  for (const word of ['first', 'second']) {
+    const worker = new Worker(code, { eval: true, workerData: { moduleUrl, port: rx.socket.local.port, word } });
+    const scheduled = await new Promise<number>((resolve) => worker.once('message', resolve));
+    t.ok(scheduled >= 50, `${scheduled} waiting in the worker`);
+    while (!rx.got.some((r) => r.data.toString() === word)) await rx.until(rx.got.length + 1);
+    t.equal(await worker.terminate(), 1, 'terminated with 50 datagrams still waiting');
+  }
+  t.same(rx.got.map((r) => r.data.toString()).filter((w) => w === 'first' || w === 'second'), ['first', 'second']);
+  await rx.socket.close();
+});
+
+t.test('sendAt datagrams leave from a native thread while the JS thread is blocked', async (t) => {
+  // the receiver runs on its own thread and loop, and stamps arrivals with the process-wide monotonic clock
+  const receiver = new Worker(
+    `
+    const { parentPort } = require('node:worker_threads');
+    const dgram = require('node:dgram');
+    const s = dgram.createSocket('udp4');
+    const arrivals = [];
+    s.on('message', (m) => {
+      if (!m.toString().startsWith('paced ')) return;
+      arrivals.push(process.hrtime.bigint().toString());
+      if (arrivals.length === 20) parentPort.postMessage(arrivals);
+    });
+    s.bind(0, '127.0.0.1', () => parentPort.postMessage(s.address().port));`,
+    { eval: true },
+  );
+  const next = (): Promise<unknown> => new Promise((resolve) => receiver.once('message', resolve));
+  const port = (await next()) as number;
+  const arrivalsMessage = next();
+  const tx = await open(native, '127.0.0.1');
+  t.equal(tx.socket.schedulesOffThread, true);
+  for (let i = 0; i < 20; i++) tx.socket.sendAt(Buffer.from(`paced ${i}`), port, '127.0.0.1', 20 * (i + 1));
+  const blockedFrom = process.hrtime.bigint();
+  // the JS thread does nothing for 300 ms: no timer, no I/O callback, no prepare handle runs
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+  const blockedUntil = process.hrtime.bigint();
+  const arrivals = ((await arrivalsMessage) as string[]).map((a) => BigInt(a));
+  const during = arrivals.filter((a) => a >= blockedFrom && a <= blockedUntil).length;
+  t.ok(during >= 10, `${during} of 20 datagrams arrived while the JS thread was blocked`);
+  t.same(tx.socket.stats(), { received: 0, sent: 20, sendErrors: 0, dropped: 0, scheduled: 0 });
+  await receiver.terminate();
+  await tx.socket.close();
+});
+
+t.test('a scheduled datagram the kernel refuses is counted and reported on the JS thread', async (t) => {
+  const tx = await open(native, '127.0.0.1');
+  // broadcast without SO_BROADCAST: the kernel says EACCES, to the pacer thread
+  tx.socket.sendAt(Buffer.from('x'), 9, '255.255.255.255', 0);
+  tx.socket.sendAt(Buffer.from('y'), 9, '255.255.255.255', 2);
+  await tx.untilErrors(2);
+  t.match(tx.errors, [
+    { code: 'EACCES', syscall: 'sendmmsg', address: '255.255.255.255', port: 9 },
+    { code: 'EACCES', syscall: 'sendmmsg', address: '255.255.255.255', port: 9 },
+  ]);
+  t.match(tx.socket.stats(), { sendErrors: 2, sent: 0, scheduled: 0 });
+  await tx.socket.close();
+});
+
+t.test('many sockets schedule at once: each gets its own datagrams, in order; close and cancel take back the rest', async (t) => {
+  const rx = await open(native, '127.0.0.1', 0, { recvBufferSize: 1 << 22 });
+  const senders = [];
+  for (let i = 0; i < 40; i++) senders.push(await open(native, '127.0.0.1'));
+  const ports = new Map(senders.map((s, i) => [s.socket.local.port, i]));
+  // frames 0-4 of every sender are due within 12 ms, frames 5-9 in a minute
+  for (let f = 0; f < 10; f++) {
+    for (const s of senders) s.socket.sendAt(Buffer.from([f]), rx.socket.local.port, '127.0.0.1', f < 5 ? f * 3 : 60_000 + f);
+  }
+  const ours = (): Received[] => rx.got.filter((r) => ports.has(r.port));
+  while (ours().length < senders.length * 5) await rx.until(rx.got.length + 1);
+  const closing = senders.filter((_, i) => i % 2 === 1);
+  for (const s of closing) await s.socket.close();
+  t.same(
+    closing.map((s) => s.socket.stats()),
+    closing.map(() => ({ received: 0, sent: 5, sendErrors: 0, dropped: 5, scheduled: 0 })),
+    'each closed sender dropped its last five',
+  );
+  const cancelling = senders.filter((_, i) => i % 2 === 0);
+  t.same(
+    cancelling.map((s) => s.socket.cancelScheduled()),
+    cancelling.map(() => 5),
+    'each open sender took back its last five',
+  );
+  // a marker due after everything that was sent: what arrived before it is all there is
+  const marker = await open(native, '127.0.0.1');
+  marker.socket.sendAt(Buffer.from('end'), rx.socket.local.port, '127.0.0.1', 20);
+  while (!rx.got.some((r) => r.port === marker.socket.local.port)) await rx.until(rx.got.length + 1);
+  const frames = new Map<number, number[]>();
+  for (const r of ours()) frames.set(ports.get(r.port)!, [...(frames.get(ports.get(r.port)!) ?? []), r.data[0]!]);
+  const wrong = senders.flatMap((_, i) => ((frames.get(i) ?? []).join() === '0,1,2,3,4' ? [] : [`${i}: ${(frames.get(i) ?? []).join()}`]));
+  t.same(wrong, [], 'every sender: its own first five frames, in order, nothing more');
+  for (const s of [...cancelling, marker, rx]) await s.socket.close();
 });
 
 t.test('reusePort + spreadOver spreads one peer over the sockets of a port', async (t) => {
@@ -153,8 +258,9 @@ t.test('a send the kernel refuses is counted and reported, asynchronously', asyn
 });
 
 t.test('the raw addon refuses bad arguments with JS errors, never a crash', async (t) => {
-  const addon = createRequire(import.meta.url)(path.join(repoRoot(), 'native', 'udp', 'build', 'Release', 'opencx_udp.node')) as {
-    open(o?: unknown): { send(...a: unknown[]): boolean; local(): unknown; close(): void; stats(): unknown };
+  // the addon file the engine itself loaded (the repository's build, or one beside this build's output)
+  const addon = nativeUdpAddon() as unknown as {
+    open(o?: unknown): { send(...a: unknown[]): boolean; sendAt(...a: unknown[]): boolean; cancelScheduled(): number; local(): unknown; close(): void; stats(): unknown };
   };
   const ok = { family: 4, address: '127.0.0.1', port: 0, onBatch: () => {}, onError: () => {} };
   const badOpens: unknown[] = [
@@ -188,10 +294,17 @@ t.test('the raw addon refuses bad arguments with JS errors, never a crash', asyn
     [Buffer.alloc(70_000), 9, '127.0.0.1'],
   ];
   for (const a of badSends) t.throws(() => h.send(...a), Error, `send(${a.length} args)`);
+  const badSendAts: unknown[][] = [...badSends.map((a) => [...a, 0]), [Buffer.alloc(1), 9, '127.0.0.1'], [Buffer.alloc(1), 9, '127.0.0.1', NaN], [Buffer.alloc(1), 9, '127.0.0.1', -Infinity], [Buffer.alloc(1), 9, '127.0.0.1', '1']];
+  for (const a of badSendAts) t.throws(() => h.sendAt(...a), Error, `sendAt(${a.length} args)`);
+  t.throws(() => h.cancelScheduled.call({}), TypeError);
+  t.equal(h.sendAt(Buffer.alloc(1), 9, '127.0.0.1', 60000), true);
+  t.equal(h.cancelScheduled(), 1);
   t.throws(() => h.send.call({}, Buffer.alloc(1), 9, '127.0.0.1'), TypeError);
   t.throws(() => h.stats.call(null));
   h.close();
   h.close();
   t.throws(() => h.local(), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
   t.equal(h.send(Buffer.alloc(1), 9, '127.0.0.1'), false, 'a send after close is refused quietly');
+  t.equal(h.sendAt(Buffer.alloc(1), 9, '127.0.0.1', 0), false, 'a sendAt after close is refused quietly');
+  t.equal(h.cancelScheduled(), 0);
 });

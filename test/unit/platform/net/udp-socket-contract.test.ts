@@ -3,6 +3,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { recordingLogger } from '../../../../src/lib/index.js';
@@ -54,8 +55,8 @@ for (const engine of ENGINE_CASES) {
         t.same([...a.got[0]!.data], [1, 2, 3]);
         t.equal(a.got[1]!.data.length, 0, 'an empty datagram arrives as an empty buffer');
         t.equal(a.got[0]!.port, b.socket.local.port);
-        t.same(a.socket.stats(), { received: 2, sent: 1, sendErrors: 0, dropped: 0 });
-        t.same(b.socket.stats(), { received: 1, sent: 2, sendErrors: 0, dropped: 0 });
+        t.same(a.socket.stats(), { received: 2, sent: 1, sendErrors: 0, dropped: 0, scheduled: 0 });
+        t.same(b.socket.stats(), { received: 1, sent: 2, sendErrors: 0, dropped: 0, scheduled: 0 });
         await closeAll(a, b);
       });
     }
@@ -113,6 +114,143 @@ for (const engine of ENGINE_CASES) {
         await closeAll(rx, tx);
       });
     }
+
+    t.test('sendAt: datagrams leave in due order (ties in call order), never before their time, and count as sent', async (t) => {
+      const rx = await open(o, '127.0.0.1');
+      const tx = await open(o, '127.0.0.1');
+      rx.onlyFrom = tx.socket.local.port;
+      t.equal(tx.socket.schedulesOffThread, o.engine === 'native');
+      // [id, delayMs]; ≤ 0 means as soon as possible
+      const plan: [number, number][] = [[0, 45], [1, 10], [2, 25], [3, 0], [4, 10], [5, -5], [6, 25], [7, 45], [8, 1.5], [9, 30], [10, 5]];
+      // then the same delay from a tight loop: due times equal or increasing with the call order
+      for (let i = 0; i < 20; i++) plan.push([100 + i, 35]);
+      // each one's due time lies in [called + delay, returned + delay]
+      const due = new Map<number, { from: number; to: number; delay: number }>();
+      for (const [id, delay] of plan) {
+        const called = performance.now();
+        // id 9 is larger than the native engine's reused entries (512 bytes): its own allocation
+        tx.socket.sendAt(id === 9 ? Buffer.alloc(9000, 9) : Buffer.from([id]), rx.socket.local.port, '127.0.0.1', delay);
+        due.set(id, { from: called + Math.max(0, delay), to: performance.now() + Math.max(0, delay), delay });
+      }
+      await rx.until(plan.length);
+      const ids = rx.got.map((r) => r.data[0]!);
+      t.same([...ids].sort((a, b) => a - b), plan.map(([id]) => id).sort((a, b) => a - b), 'each arrived once');
+      // out of order = one arrived after another that was certainly due later (exact in a normal
+      // run, where the calls take microseconds and the due times are at least 1.5 ms apart)
+      const outOfOrder = ids.flatMap((later, j) => ids.slice(0, j).flatMap((earlier) => (due.get(later)!.to < due.get(earlier)!.from ? [`${earlier} before ${later}`] : [])));
+      t.same(outOfOrder, [], 'in the order of their due times');
+      t.same(
+        ids.filter((id) => id >= 100),
+        plan.filter(([id]) => id >= 100).map(([id]) => id),
+        'equal delays in call order',
+      );
+      const early = rx.got.flatMap((r) => {
+        const d = due.get(r.data[0]!)!;
+        return r.at >= d.from - 1 ? [] : [`${r.data[0]!}: delay ${d.delay} ms, arrived ${(d.from - r.at).toFixed(2)} ms before its time`];
+      });
+      t.same(early, [], 'none arrived before its time');
+      t.ok(rx.got.find((r) => r.data[0] === 9)?.data.equals(Buffer.alloc(9000, 9)), 'the large one arrived whole');
+      t.same(tx.socket.stats(), { received: 0, sent: plan.length, sendErrors: 0, dropped: 0, scheduled: 0 });
+      await closeAll(rx, tx);
+    });
+
+    t.test('sendAt is independent of send(): a send() overtakes what is scheduled', async (t) => {
+      const rx = await open(o, '127.0.0.1');
+      const tx = await open(o, '127.0.0.1');
+      rx.onlyFrom = tx.socket.local.port;
+      tx.socket.sendAt(Buffer.from('later'), rx.socket.local.port, '127.0.0.1', 200);
+      tx.socket.send(Buffer.from('now'), rx.socket.local.port, '127.0.0.1');
+      t.equal(tx.socket.stats().scheduled, 1);
+      await rx.until(2);
+      t.same(rx.got.map((r) => r.data.toString()), ['now', 'later']);
+      t.equal(tx.socket.stats().sent, 2);
+      await closeAll(rx, tx);
+    });
+
+    t.test('cancelScheduled drops what has not left, says how many, and those never arrive', async (t) => {
+      const rx = await open(o, '127.0.0.1');
+      const tx = await open(o, '127.0.0.1');
+      rx.onlyFrom = tx.socket.local.port;
+      t.equal(tx.socket.cancelScheduled(), 0, 'nothing scheduled yet');
+      for (let i = 0; i < 5; i++) tx.socket.sendAt(Buffer.from(`cancelled ${i}`), rx.socket.local.port, '127.0.0.1', 300 + i);
+      t.equal(tx.socket.stats().scheduled, 5);
+      t.equal(tx.socket.cancelScheduled(), 5);
+      t.equal(tx.socket.stats().scheduled, 0);
+      t.equal(tx.socket.cancelScheduled(), 0, 'a second cancel finds nothing');
+      // due after the cancelled ones: had any of them left, it would be received first
+      tx.socket.sendAt(Buffer.from('marker'), rx.socket.local.port, '127.0.0.1', 350);
+      await rx.until(1);
+      t.same(rx.got.map((r) => r.data.toString()), ['marker']);
+      t.match(tx.socket.stats(), { sent: 1, dropped: 0, scheduled: 0 });
+      await closeAll(rx, tx);
+    });
+
+    t.test('close drops the datagrams still scheduled (counted), and later sendAt calls', async (t) => {
+      const rx = await open(o, '127.0.0.1');
+      const tx = await open(o, '127.0.0.1');
+      const other = await open(o, '127.0.0.1');
+      const ours = new Set([tx.socket.local.port, other.socket.local.port]);
+      for (let i = 0; i < 7; i++) tx.socket.sendAt(Buffer.from(`dropped ${i}`), rx.socket.local.port, '127.0.0.1', 300);
+      // due after the dropped ones, from another socket: had any of them left, it would be received first
+      other.socket.sendAt(Buffer.from('marker'), rx.socket.local.port, '127.0.0.1', 350);
+      t.equal(tx.socket.stats().scheduled, 7);
+      await tx.socket.close();
+      t.match(tx.socket.stats(), { sent: 0, dropped: 7, scheduled: 0 });
+      t.doesNotThrow(() => tx.socket.sendAt(Buffer.from('late'), rx.socket.local.port, '127.0.0.1', 0));
+      t.equal(tx.socket.stats().dropped, 8, 'a sendAt after close is dropped');
+      t.equal(tx.socket.cancelScheduled(), 0);
+      while (!rx.got.some((r) => r.port === other.socket.local.port)) await rx.until(rx.got.length + 1);
+      t.same(rx.got.filter((r) => ours.has(r.port)).map((r) => r.data.toString()), ['marker']);
+      await closeAll(rx, other);
+    });
+
+    t.test('at most scheduleLimit datagrams wait per socket; more are dropped and counted', async (t) => {
+      const rx = await open(o, '127.0.0.1');
+      const tx = await open(o, '127.0.0.1', 0, { scheduleLimit: 5 });
+      const free = await open(o, '127.0.0.1');
+      rx.onlyFrom = tx.socket.local.port;
+      for (let i = 0; i < 8; i++) tx.socket.sendAt(Buffer.from([i]), rx.socket.local.port, '127.0.0.1', 200);
+      t.match(tx.socket.stats(), { scheduled: 5, dropped: 3 });
+      // the limit is per socket
+      for (let i = 0; i < 8; i++) free.socket.sendAt(Buffer.from([i]), rx.socket.local.port, '127.0.0.1', 200);
+      t.match(free.socket.stats(), { scheduled: 8, dropped: 0 });
+      t.equal(free.socket.cancelScheduled(), 8);
+      await rx.until(5);
+      t.same(rx.got.map((r) => r.data[0]), [0, 1, 2, 3, 4]);
+      t.same(tx.socket.stats(), { received: 0, sent: 5, sendErrors: 0, dropped: 3, scheduled: 0 });
+      await closeAll(rx, tx, free);
+    });
+
+    t.test('bad sendAt calls are errors on the error handler, not throws', async (t) => {
+      const a = await open(o, '127.0.0.1');
+      const b = await open(o, '127.0.0.1');
+      b.onlyFrom = a.socket.local.port;
+      const port = b.socket.local.port;
+      const bad: [unknown, unknown, unknown, unknown][] = [
+        [Buffer.from('x'), port, 'not-an-ip', 0],
+        [Buffer.from('x'), port, '::1', 0],
+        [Buffer.from('x'), 0, '127.0.0.1', 0],
+        [Buffer.from('x'), 1.5, '127.0.0.1', 0],
+        [Buffer.from('x'), port, '127.0.0.1', Number.NaN],
+        [Buffer.from('x'), port, '127.0.0.1', Infinity],
+        [Buffer.from('x'), port, '127.0.0.1', '10'],
+        [Buffer.from('x'), port, '127.0.0.1', 2 ** 31],
+        ['x', port, '127.0.0.1', 0],
+      ];
+      for (const [data, p, address, delay] of bad) {
+        t.doesNotThrow(() => a.socket.sendAt(data as Uint8Array, p as number, address as string, delay as number));
+      }
+      await a.untilErrors(bad.length);
+      t.equal(a.errors.length, bad.length);
+      t.ok(a.errors.every((e) => typeof (e as { code?: unknown }).code === 'string'), 'each error has a code');
+      t.match(a.errors[0]!.message, /not-an-ip/);
+      t.match(a.errors[4], { code: 'ERR_OUT_OF_RANGE' });
+      t.match(a.socket.stats(), { sendErrors: bad.length, scheduled: 0 });
+      a.socket.sendAt(Buffer.from('still here'), port, '127.0.0.1', 1);
+      await b.until(1);
+      t.equal(b.got[0]!.data.toString(), 'still here');
+      await closeAll(a, b);
+    });
 
     t.test('bad sends are errors on the error handler, not throws, and the socket goes on working', async (t) => {
       const a = await open(o, '127.0.0.1');

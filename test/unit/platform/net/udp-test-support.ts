@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { openUdpSocket, type OpenUdpSocketOptions, type UdpSocket } from '../../../../src/platform/index.js';
 
 export type EngineCase = { name: string; options: Partial<OpenUdpSocketOptions> };
@@ -13,6 +14,8 @@ export interface Received {
   data: Buffer;
   address: string;
   port: number;
+  /** performance.now() when the handler got it */
+  at: number;
 }
 
 /** A socket that keeps what it receives; `until(n)` resolves once n datagrams are in. */
@@ -30,7 +33,7 @@ export class Collector {
   constructor(readonly socket: UdpSocket) {
     socket.onMessage((data, address, port) => {
       if (this.onlyFrom !== undefined && port !== this.onlyFrom) return;
-      this.got.push({ data, address, port });
+      this.got.push({ data, address, port, at: performance.now() });
       this.wake();
     });
     socket.onError((err) => {
