@@ -95,6 +95,7 @@ export function localEngine(config: Config, blobs: BlobStore, nodeId: string, me
     codecs: [...config.media.codecs],
     noRtpTimeoutMs: config.media.noRtpTimeoutMs,
     jitterBufferMaxMs: config.media.jitterBufferMaxMs,
+    promptLeadMs: config.media.promptLeadMs,
     spoolDir: spoolDirOf(config),
     blobs,
     idPrefix: `${nodeId}~`,

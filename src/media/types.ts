@@ -114,6 +114,14 @@ export type MediaTransportEvents = {
  * Moves RTP for one media stream: a plain UDP RTP endpoint, an SRTP one, or a WebRTC peer
  * connection (ICE-lite + DTLS-SRTP). The engine sees them all through this.
  */
+/** Packets sent later, at their time, from another thread (MediaTransport.pacer). */
+export interface RtpPacer {
+  /** Send `packet` `delayMs` from now (≤ 0: at once); serialized before this returns, like sendRtp(). */
+  sendAt(packet: RtpPacket, delayMs: number): void;
+  /** Drop what sendAt() queued that has not left yet; returns how many packets that was. */
+  cancel(): number;
+}
+
 export interface MediaTransport {
   readonly kind: 'rtp' | 'srtp' | 'webrtc';
   /** where we receive (what goes in our SDP) */
@@ -127,6 +135,12 @@ export interface MediaTransport {
    */
   sendRtp(packet: RtpPacket): void;
   sendRtcp(packet: Uint8Array): void;
+  /**
+   * Present where packets can be handed over ahead of their time and are sent at it by a thread
+   * that no JavaScript work holds up (the native UDP engine): prompts then play on through a
+   * stalled event loop.
+   */
+  readonly pacer?: RtpPacer | undefined;
   stats(): StreamStats;
   on<K extends keyof MediaTransportEvents>(event: K, listener: (...args: MediaTransportEvents[K]) => void): () => void;
   /** idempotent; frees the ports */

@@ -45,6 +45,10 @@ interface ActivePlay {
   playId: string | undefined;
   stopped: boolean;
   resolve: () => void;
+  /** the engine finished the play with this much audio still queued for sending */
+  pendingMs: number;
+  /** ends the wait for that audio early (stop) */
+  endWait: (() => void) | undefined;
 }
 
 const FINAL_SILENCE_LEVEL = 300;
@@ -82,6 +86,7 @@ export class MediaPlatform implements Platform {
         for (const p of this.plays) {
           if (p.playId === event.playId) {
             this.plays.delete(p);
+            p.pendingMs = event.pendingMs ?? 0;
             p.resolve();
           }
         }
@@ -122,7 +127,7 @@ export class MediaPlatform implements Platform {
   }
 
   private playSources(rendered: Promise<Int16Array>[], controller: AbortController, texts: string[] = []): PlayHandle {
-    const active: ActivePlay = { playId: undefined, stopped: false, resolve: () => undefined };
+    const active: ActivePlay = { playId: undefined, stopped: false, resolve: () => undefined, pendingMs: 0, endWait: undefined };
     // a failed render must not surface as an unhandled rejection while earlier prompts still play
     for (const r of rendered) r.catch(() => undefined);
     const run = async (): Promise<void> => {
@@ -160,19 +165,39 @@ export class MediaPlatform implements Platform {
         if (!active.stopped) this.options.logger.warn({ err: describeError(err) }, 'prompt playback failed');
       }
     };
-    const done = this.tail.then(run);
-    this.tail = done.catch(() => undefined);
+    const ran = this.tail.then(run);
+    // the next prompts start as soon as the engine has all of this one's audio (no gap between
+    // them); this one is done for the caller when its audio has been heard
+    this.tail = ran.catch(() => undefined);
+    const done = ran.then(() => this.untilHeard(active));
     return {
       done,
       stop: () => {
         if (active.stopped) return;
         active.stopped = true;
+        active.endWait?.();
         controller.abort();
         if (active.playId !== undefined) void this.options.engine.stopPlay(active.playId).catch(() => undefined);
         this.plays.delete(active);
         active.resolve();
       },
     };
+  }
+
+  /** Waits out the audio the engine still had queued when the play ended (cut short by stop()). */
+  private untilHeard(active: ActivePlay): Promise<void> {
+    if (active.stopped || active.pendingMs <= 0 || this.hungUp || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.options.scheduler.setTimeout(() => {
+        active.endWait = undefined;
+        resolve();
+      }, active.pendingMs);
+      active.endWait = () => {
+        timer.cancel();
+        active.endWait = undefined;
+        resolve();
+      };
+    });
   }
 
   startRecognition(request: RecognitionRequest): void {
@@ -223,7 +248,8 @@ export class MediaPlatform implements Platform {
     if (request.beep) {
       const beep = await this.options.engine.play({ endpointId: this.options.endpointId, items: [{ kind: 'tone', frequenciesHz: [1000], durationMs: 250 }] });
       await new Promise<void>((resolve) => {
-        const active: ActivePlay = { playId: beep.playId, stopped: false, resolve };
+        // recording starts once the beep has been heard, also when its end was queued ahead
+        const active: ActivePlay = { playId: beep.playId, stopped: false, pendingMs: 0, endWait: undefined, resolve: () => void this.untilHeard(active).then(resolve) };
         this.plays.add(active);
         this.options.scheduler.setTimeout(resolve, 600);
       });

@@ -83,7 +83,11 @@ export interface ForkRequest {
 
 export type MediaEvent =
   | { type: 'dtmf'; endpointId: string; digit: DtmfDigit; durationMs: number; source: 'rfc4733' | 'inband' }
-  | { type: 'play.done'; playId: string; endpointId: string; reason: 'finished' | 'stopped' | 'barge-in' | 'error'; error?: string }
+  /**
+   * pendingMs: the play's last audio is still queued for sending (taken ahead of its time) and is
+   * heard for this much longer; stopPlay(playId) still cuts it off.
+   */
+  | { type: 'play.done'; playId: string; endpointId: string; reason: 'finished' | 'stopped' | 'barge-in' | 'error'; error?: string; pendingMs?: number }
   | { type: 'record.done'; recordingId: string; key: string; durationMs: number; bytes: number; reason: 'stopped' | 'ended' | 'error'; error?: string }
   | { type: 'endpoint.timeout'; endpointId: string }
   | { type: 'endpoint.latched'; endpointId: string; address: string; port: number }

@@ -72,7 +72,14 @@ export class EngineEndpoint {
   private readonly ssrc = randomInt(1, 0xffffffff);
   private seq = randomInt(0, 0x10000);
   private timestamp = randomInt(0, 0xffffffff);
-  private sentLastTick = false;
+  /** the tick of the last audio packet sent: the next one after a pause carries the marker bit */
+  private lastSentSlot = -2;
+  /**
+   * Frames handed to the transport's pacer for ticks after the current one (prompt audio taken
+   * ahead of time), and the play they came from.
+   */
+  private ahead = 0;
+  private aheadFrom: { playId: string; bargeIn: boolean } | undefined;
 
   // the received audio of the current tick, and its resampled views
   private tickNo = -1;
@@ -214,7 +221,18 @@ export class EngineEndpoint {
   skipTick(): void {
     const info = this.sendInfo;
     if (info !== undefined) this.timestamp = (this.timestamp + (info.rtpClockRate * FRAME_MS) / 1000) >>> 0;
-    this.sentLastTick = false;
+  }
+
+  /**
+   * The process stalled and the engine skipped `frames` ticks: the RTP clock moves on by as much,
+   * and audio queued ahead for those ticks has been sent by the pacer meanwhile.
+   */
+  skipFrames(frames: number): void {
+    const info = this.sendInfo;
+    if (info !== undefined) this.timestamp = (this.timestamp + frames * ((info.rtpClockRate * FRAME_MS) / 1000)) >>> 0;
+    this.lastSentSlot -= frames;
+    this.ahead = Math.max(0, this.ahead - frames);
+    if (this.ahead === 0) this.aheadFrom = undefined;
   }
 
   /** Start a tick: decode this tick's received frame when someone listens; DTMF end timeouts. */
@@ -272,6 +290,16 @@ export class EngineEndpoint {
     const codec = this.sendCodec;
     if (info === undefined || codec === undefined) return;
     const step = (info.rtpClockRate * FRAME_MS) / 1000;
+    if (this.ahead > 0) {
+      // a prompt's tail is still queued: whatever else wants to send now cuts it off
+      if ((frame !== undefined || this.dtmfSender !== undefined) && this.canSend && !this.relayOwnsTx) this.dropAhead();
+      if (this.ahead > 0) {
+        // this tick's frame has left the pacer already
+        this.ahead--;
+        this.timestamp = (this.timestamp + step) >>> 0;
+        return;
+      }
+    }
     let sent = false;
     if (this.dtmfSender !== undefined && this.canSend && !this.relayOwnsTx) {
       const te = this.stream?.telephoneEvent;
@@ -287,14 +315,83 @@ export class EngineEndpoint {
       try {
         if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
         const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
-        this.send({ marker: !this.sentLastTick, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: this.timestamp, ssrc: this.ssrc, csrcs: [], payload });
+        this.send({ marker: this.lastSentSlot !== this.tickNo - 1, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: this.timestamp, ssrc: this.ssrc, csrcs: [], payload });
         sent = true;
       } catch (err) {
         this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
       }
     }
-    this.sentLastTick = sent;
+    if (sent) this.lastSentSlot = this.tickNo;
     this.timestamp = (this.timestamp + step) >>> 0;
+  }
+
+  /** Can this tick's frame and the next ones go through the transport's pacer (see leadTick)? */
+  get canLead(): boolean {
+    return this.transport.pacer !== undefined && this.sendInfo !== undefined && this.canSend && !this.relayed && this.dtmfSender === undefined;
+  }
+
+  /**
+   * End a tick whose audio comes from a play, taking frames ahead of their time: this tick's
+   * frame (if not queued already) and the following ones until `leadFrames` are queued past this
+   * tick, each handed to the transport's pacer with the time it is due. While the event loop is
+   * held up (a garbage collection, a burst of call set-ups) the pacer's thread keeps sending.
+   * `ready()` says whether the next frame holds real audio rather than silence for audio still
+   * to come (only this tick's frame is taken then). Returns false when `next()` ended the play.
+   */
+  leadTick(nowMs: number, leadFrames: number, playId: string, bargeIn: boolean, ready: () => boolean, next: () => Int16Array | undefined): boolean {
+    const info = this.sendInfo;
+    const codec = this.sendCodec;
+    const pacer = this.transport.pacer;
+    if (info === undefined || codec === undefined || pacer === undefined) return true;
+    const step = (info.rtpClockRate * FRAME_MS) / 1000;
+    let playing = true;
+    if (this.aheadFrom?.playId !== playId && this.ahead === 0) this.aheadFrom = undefined;
+    while (this.ahead <= leadFrames) {
+      if (this.ahead > 0 && !ready()) break;
+      const frame = next();
+      if (frame === undefined) {
+        playing = false;
+        break;
+      }
+      const slot = this.tickNo + this.ahead;
+      try {
+        if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
+        const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
+        const packet = { marker: this.lastSentSlot !== slot - 1, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: (this.timestamp + this.ahead * step) >>> 0, ssrc: this.ssrc, csrcs: [], payload };
+        pacer.sendAt(packet, nowMs + this.ahead * FRAME_MS - this.now());
+        this.lastSentSlot = slot;
+      } catch (err) {
+        this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
+      }
+      this.ahead++;
+      this.aheadFrom = { playId, bargeIn };
+    }
+    if (this.ahead > 0) this.ahead--;
+    this.timestamp = (this.timestamp + step) >>> 0;
+    return playing;
+  }
+
+  /** Milliseconds of audio still queued in the pacer after the current tick's frame. */
+  get aheadMs(): number {
+    return this.ahead * FRAME_MS;
+  }
+
+  /** The play whose audio is still queued ahead, if any. */
+  get aheadPlay(): { playId: string; bargeIn: boolean } | undefined {
+    return this.ahead > 0 ? this.aheadFrom : undefined;
+  }
+
+  /**
+   * Drop the audio queued ahead (a prompt stopped or barged in): the sequence numbers go on from
+   * the first packet that did not leave. Packets the pacer sent already keep their ticks.
+   */
+  dropAhead(): void {
+    if (this.ahead === 0) return;
+    const dropped = Math.min(this.transport.pacer?.cancel() ?? 0, this.ahead);
+    this.seq = (this.seq - dropped) & 0xffff;
+    this.ahead -= dropped;
+    this.lastSentSlot -= dropped;
+    if (this.ahead === 0) this.aheadFrom = undefined;
   }
 
   private send(packet: RtpPacket): void {

@@ -42,6 +42,12 @@ export interface LocalMediaEngineOptions {
   codecs?: CodecName[];
   noRtpTimeoutMs?: number;
   jitterBufferMaxMs?: number;
+  /**
+   * How far ahead of its time prompt audio is handed to the socket's sending thread (native UDP
+   * engine, plain RTP): a prompt plays on through event-loop stalls up to this long. Stopping a
+   * play drops what is queued. 0 = every frame at its tick. Default 300 ms.
+   */
+  promptLeadMs?: number;
   /** where recordings are written while running; required for record() */
   spoolDir?: string;
   /** where finished recordings go; required for record() and for 'blob' play items */
@@ -109,6 +115,7 @@ interface ActiveTap {
 }
 
 const CONFERENCE_RATE = 16000;
+const DEFAULT_PROMPT_LEAD_MS = 300;
 const DEFAULT_CODECS: CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
 
 /**
@@ -145,6 +152,8 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
   private skippedFrames = 0;
   private lateFrames = 0;
   private tickNo = 0;
+  /** frames taken ahead of their tick for plays (promptLeadMs) */
+  private readonly leadFrames: number;
   private counter = 0;
   private closed = false;
   /** totals for metrics */
@@ -158,6 +167,8 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     this.advertisedAddress = options.advertisedAddress ?? defaultAdvertised(this.bindAddress);
     this.codecs = options.codecs ?? DEFAULT_CODECS;
     this.idPrefix = options.idPrefix ?? '';
+    const leadMs = options.promptLeadMs ?? DEFAULT_PROMPT_LEAD_MS;
+    this.leadFrames = Number.isFinite(leadMs) && leadMs > 0 ? Math.round(leadMs / FRAME_MS) : 0;
     this.allocator = new PortAllocator({ minPort: options.portMin ?? 20000, maxPort: options.portMax ?? 45000, engine: options.udpEngine ?? 'auto' });
   }
 
@@ -343,6 +354,9 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
 
   private setupBridge(bridge: Bridge): void {
     const { a, b } = bridge;
+    // the partner's audio replaces whatever prompt tail is still queued
+    a.dropAhead();
+    b.dropAhead();
     const ca = a.sendCodec;
     const cb = b.sendCodec;
     if (ca !== undefined && cb !== undefined && ca.name === cb.name && ca.clockRate === cb.clockRate) {
@@ -455,13 +469,22 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     if (!this.plays.delete(play.id)) return;
     if (this.playOf.get(play.endpoint.id) === play) this.playOf.delete(play.endpoint.id);
     for (const s of play.streamIds) this.streams.delete(s);
-    if (reason === 'stopped' || reason === 'barge-in') play.player.stop(reason);
-    this.emit({ type: 'play.done', playId: play.id, endpointId: play.endpoint.id, reason, ...(error !== undefined ? { error } : {}) });
+    if (reason === 'stopped' || reason === 'barge-in') {
+      play.player.stop(reason);
+      play.endpoint.dropAhead();
+    }
+    // a play that ended with audio still queued ahead is heard for that much longer
+    const pendingMs = reason === 'finished' || reason === 'error' ? play.endpoint.aheadMs : 0;
+    this.emit({ type: 'play.done', playId: play.id, endpointId: play.endpoint.id, reason, ...(error !== undefined ? { error } : {}), ...(pendingMs > 0 ? { pendingMs } : {}) });
   }
 
   async stopPlay(playId: string): Promise<void> {
     const play = this.plays.get(playId);
     if (play !== undefined) this.finishPlay(play, 'stopped');
+    else {
+      // a play that has ended may still be heard: its last frames wait in the pacer
+      for (const ep of this.endpoints.values()) if (ep.aheadPlay?.playId === playId) ep.dropAhead();
+    }
     await Promise.resolve();
   }
 
@@ -565,6 +588,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     this.emit({ type: 'dtmf', endpointId: endpoint.id, digit: event.digit, durationMs: event.durationMs, source: event.source });
     const play = this.playOf.get(endpoint.id);
     if (play !== undefined && play.bargeIn) this.finishPlay(play, 'barge-in');
+    else if (play === undefined && endpoint.aheadPlay?.bargeIn === true) endpoint.dropAhead();
   }
 
   // --- conferences
@@ -755,8 +779,11 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     const now = this.scheduler.now();
     if (now - this.nextTickAt > 10 * FRAME_MS) {
       // the process stalled: skip, don't burst (every skipped frame is a gap in every stream we send)
-      this.skippedFrames += Math.floor((now - this.nextTickAt) / FRAME_MS);
+      const skipped = Math.floor((now - this.nextTickAt) / FRAME_MS);
+      this.skippedFrames += skipped;
       this.nextTickAt = now;
+      // every stream's clock moves on by what was skipped; audio queued ahead covered part of it
+      for (const ep of this.endpoints.values()) ep.skipFrames(skipped);
     }
     // a frame sent more than one frame late is a gap the far end's jitter buffer has to hide
     if (now - this.nextTickAt >= FRAME_MS) this.lateFrames += Math.floor((now - this.nextTickAt) / FRAME_MS);
@@ -789,7 +816,11 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     for (const conference of this.conferences.values()) this.mixConference(conference);
     for (const rec of this.recordings.values()) this.writeRecording(rec);
     for (const fork of this.forks.values()) fork.fork.write(fork.endpoint.frameAt(fork.rate));
-    for (const ep of active) ep.endTick(this.outgoingFrame(ep), nowMs);
+    for (const ep of active) {
+      const play = this.leadingPlay(ep);
+      if (play === undefined) ep.endTick(this.outgoingFrame(ep), nowMs);
+      else this.leadTick(ep, play, nowMs);
+    }
     // after every packet of this tick is out: a consumer may take its time, or stop a recording
     if (this.taps.size > 0) this.deliverTaps();
   }
@@ -834,6 +865,31 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
       }
     }
     return undefined;
+  }
+
+  /** The play whose frames this endpoint can take ahead of their time, if that applies now. */
+  private leadingPlay(ep: EngineEndpoint): ActivePlay | undefined {
+    if (this.leadFrames === 0) return undefined;
+    const play = this.playOf.get(ep.id);
+    if (play === undefined || !ep.canLead) return undefined;
+    if (this.conferenceOf.has(ep.id) || this.bridgeOf.has(ep.id) || this.playbackForksOf.has(ep.id)) return undefined;
+    return play;
+  }
+
+  private leadTick(ep: EngineEndpoint, play: ActivePlay, nowMs: number): void {
+    const player = play.player;
+    const playing = ep.leadTick(
+      nowMs,
+      this.leadFrames,
+      play.id,
+      play.bargeIn,
+      () => player.readyAhead(),
+      () => player.nextFrame(play.frame),
+    );
+    if (!playing) {
+      const outcome = player.outcome;
+      this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
+    }
   }
 
   private hasPlaybackFork(ep: EngineEndpoint): boolean {

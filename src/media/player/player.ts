@@ -9,7 +9,7 @@ import { InvalidInputError, describeError } from '../../lib/index.js';
 import { createResampler } from '../dsp/index.js';
 import type { PlayItem } from '../engine/api.js';
 import { parseWav } from '../wav/index.js';
-import { PcmSource, SilenceSource, StreamSource, ToneSource, dtmfSource, type Source } from './sources.js';
+import { PcmSource, SilenceSource, StreamSource, ToneSource, dtmfSource, samplesFor, type Availability, type Source } from './sources.js';
 
 export interface PlayerOptions {
   items: readonly PlayItem[];
@@ -143,6 +143,56 @@ export class Player {
     }
     if (this.exhausted && written === 0) return this.nextFrame(into);
     return out;
+  }
+
+  /**
+   * Whether the next frame can be taken now without silence standing in for audio that has not
+   * arrived yet (a TTS stream still being written, a file still loading) or for a pause: the
+   * engine takes frames ahead of their time only then. True at the end too (the next call ends it).
+   */
+  readyAhead(): boolean {
+    if (this.result !== undefined || this.exhausted) return true;
+    if (this.paused) return false;
+    let need = this.frameSamples;
+    let at = this.index;
+    if (this.current !== undefined) {
+      const a = this.current.available();
+      if (a.samples >= need) return true;
+      if (!a.ends) return false;
+      need -= a.samples;
+      at++;
+    }
+    // the items after the current one; a loop wraps, a list that is all empty ends
+    for (let looked = 0; looked <= this.items.length; looked++, at++) {
+      if (at >= this.items.length) {
+        if (!this.loop) return true;
+        at = 0;
+      }
+      const a = this.itemAvailable(at);
+      if (a.samples >= need) return true;
+      if (!a.ends) return false;
+      need -= a.samples;
+    }
+    return true;
+  }
+
+  private itemAvailable(index: number): Availability {
+    const item = this.items[index] as PlayItem;
+    switch (item.kind) {
+      case 'tone':
+      case 'silence':
+        return { samples: samplesFor(item.durationMs, this.sampleRate), ends: true };
+      case 'dtmf-tones':
+        return dtmfSource(item.digits, this.sampleRate, item.toneMs, item.gapMs).source.available();
+      case 'stream':
+        return this.streams.get(item.streamId)?.available() ?? { samples: 0, ends: true };
+      case 'file':
+      case 'blob': {
+        const loaded = this.loaded.get(index);
+        if (loaded === undefined) return { samples: 0, ends: false };
+        return { samples: loaded.ok ? loaded.samples.length : 0, ends: true };
+      }
+    }
   }
 
   pause(): void {
@@ -321,5 +371,13 @@ class AwaitFile implements Source {
     }
     if (this.inner === undefined) return { written: 0, state: 'done' };
     return this.inner.pull(out, offset, count);
+  }
+
+  available(): Availability {
+    if (this.inner !== undefined) return this.inner.available();
+    if (this.skipped) return { samples: 0, ends: true };
+    const loaded = this.poll();
+    if (loaded === undefined) return { samples: 0, ends: false };
+    return { samples: loaded.ok ? loaded.samples.length : 0, ends: true };
   }
 }

@@ -17,9 +17,17 @@ export function samplesFor(durationMs: number, sampleRate: number): number {
   return Number.isFinite(durationMs) && durationMs > 0 ? Math.round((durationMs * sampleRate) / 1000) : 0;
 }
 
+/** What a source can give without waiting: `samples` now, and whether it ends right after them. */
+export interface Availability {
+  samples: number;
+  ends: boolean;
+}
+
 export interface Source {
   /** write up to `count` samples into out starting at offset */
   pull(out: Int16Array, offset: number, count: number): PullResult;
+  /** what pull() would give now without waiting, for a caller that reads ahead of time */
+  available(): Availability;
 }
 
 /** Fixed PCM already at the output rate (a decoded file). */
@@ -33,6 +41,10 @@ export class PcmSource implements Source {
     out.set(this.samples.subarray(this.position, this.position + n), offset);
     this.position += n;
     return { written: n, state: this.position >= this.samples.length ? 'done' : 'more' };
+  }
+
+  available(): Availability {
+    return { samples: this.samples.length - this.position, ends: true };
   }
 }
 
@@ -51,6 +63,10 @@ export class ToneSource implements Source {
     this.remaining -= n;
     return { written: n, state: this.remaining === 0 ? 'done' : 'more' };
   }
+
+  available(): Availability {
+    return { samples: this.remaining, ends: true };
+  }
 }
 
 export class SilenceSource implements Source {
@@ -65,6 +81,10 @@ export class SilenceSource implements Source {
     out.fill(0, offset, offset + n);
     this.remaining -= n;
     return { written: n, state: this.remaining === 0 ? 'done' : 'more' };
+  }
+
+  available(): Availability {
+    return { samples: this.remaining, ends: true };
   }
 }
 
@@ -85,6 +105,16 @@ export class SequenceSource implements Source {
       else if (r.state === 'waiting') return { written, state: 'waiting' };
     }
     return { written, state: this.index >= this.parts.length ? 'done' : 'more' };
+  }
+
+  available(): Availability {
+    let samples = 0;
+    for (let i = this.index; i < this.parts.length; i++) {
+      const a = (this.parts[i] as Source).available();
+      samples += a.samples;
+      if (!a.ends) return { samples, ends: false };
+    }
+    return { samples, ends: true };
   }
 }
 
@@ -161,5 +191,11 @@ export class StreamSource implements Source {
       }
     }
     return { written, state: this.queue.length === 0 && this.ended ? 'done' : 'more' };
+  }
+
+  available(): Availability {
+    let samples = -this.head;
+    for (const chunk of this.queue) samples += chunk.length;
+    return { samples, ends: this.ended };
   }
 }

@@ -23,7 +23,7 @@ import {
   type Scheduler,
   type TimerHandle,
 } from '../../lib/index.js';
-import type { MediaTransport, MediaTransportEvents, PacketProtection, RtpPacket, SocketAddress, StreamStats } from '../types.js';
+import type { MediaTransport, MediaTransportEvents, PacketProtection, RtpPacer, RtpPacket, SocketAddress, StreamStats } from '../types.js';
 import type { AddressFamily, PortAllocator, PortLease } from './port-allocator.js';
 import { SDES_CNAME, parseRtcpCompound, serializeRtcpCompound, type RtcpPacket } from './rtcp.js';
 import { isRtcpPacket, parseRtp, readSequence, readSsrc, readTimestamp, rtpLayout, serializeRtp } from './rtp-packet.js';
@@ -111,6 +111,7 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
   private rtcpOnRtpSocket: boolean;
 
   private rawListeners: RawRtpListener[] = [];
+  private pacerView: RtpPacer | undefined;
   private receiver: ReceiverStatistics | undefined;
   private lostFromEarlierSources = 0;
   private packetsReceived = 0;
@@ -375,6 +376,30 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
 
   sendRtp(packet: RtpPacket): void {
     this.sendRawRtp(serializeRtp(packet));
+  }
+
+  /**
+   * The socket's off-thread sender, on the native engine and for plain RTP (an SRTP sender's
+   * index must not go back, and dropping queued packets rewinds the sequence).
+   */
+  get pacer(): RtpPacer | undefined {
+    if (this.protection !== undefined || !this.lease.rtpSocket.schedulesOffThread) return undefined;
+    this.pacerView ??= {
+      sendAt: (packet, delayMs) => this.sendRtpAt(packet, delayMs),
+      cancel: () => this.lease.rtpSocket.cancelScheduled(),
+    };
+    return this.pacerView;
+  }
+
+  private sendRtpAt(packet: RtpPacket, delayMs: number): void {
+    const remote = this.remoteRtp;
+    if (this.closed || remote === undefined) {
+      this.counters.notSent++;
+      return;
+    }
+    const wire = serializeRtp(packet);
+    this.sender.packetSent(packet.ssrc, packet.timestamp, packet.payload.length, wire.length, this.scheduler.now());
+    this.lease.rtpSocket.sendAt(wire, remote.port, remote.address, delayMs);
   }
 
   /** Send an RTP packet given as bytes (protected here when SRTP is on). Invalid RTP is not sent. */

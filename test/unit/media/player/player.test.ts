@@ -304,3 +304,38 @@ t.test('nonsense items do not break the player', async (t) => {
   t.equal(empty.nextFrame(), undefined, 'an empty list ends at once');
   t.same(empty.outcome, { reason: 'finished' });
 });
+
+t.test('readyAhead: a frame may be taken early only when it holds real audio or the end', async (t) => {
+  // two streams: the first written in part, the second not yet
+  const p = player([
+    { kind: 'stream', streamId: 's1', sampleRate: 8000 },
+    { kind: 'stream', streamId: 's2', sampleRate: 8000 },
+  ]);
+  t.equal(p.readyAhead(), false, 'nothing written yet: the frame would be silence standing in for audio');
+  p.writeStream('s1', new Int16Array(200).fill(1000));
+  t.equal(p.readyAhead(), true, '200 samples buffered: a 160-sample frame is real audio');
+  p.nextFrame();
+  t.equal(p.readyAhead(), false, '40 left and the stream still open');
+  p.writeStream('s1', new Int16Array(0), true);
+  t.equal(p.readyAhead(), false, 'the first stream ends after 40, the second has nothing yet');
+  p.writeStream('s2', new Int16Array(120).fill(-1000), true);
+  t.equal(p.readyAhead(), true, '40 + 120 samples and then the end');
+  t.equal(p.nextFrame()?.length, 160);
+  t.equal(p.readyAhead(), true, 'at the end: the next call ends the play');
+  t.equal(p.nextFrame(), undefined);
+  t.equal(p.readyAhead(), true);
+
+  const paused = player([{ kind: 'tone', frequenciesHz: [1000], durationMs: 500 }]);
+  t.equal(paused.readyAhead(), true, 'a tone is always ready');
+  paused.pause();
+  t.equal(paused.readyAhead(), false, 'paused: silence must not be queued ahead of the resume');
+  paused.resume();
+
+  const wav = encodeWav(generateTone({ frequenciesHz: [1000] }, 8000, 800), { sampleRate: 8000 });
+  const file = player([{ kind: 'tone', frequenciesHz: [400], durationMs: 10 }, { kind: 'file', path: 'a.wav' }], { files: { 'a.wav': wav } });
+  t.equal(file.readyAhead(), false, '10 ms of tone, then a file still loading');
+  await file.ready();
+  t.equal(file.readyAhead(), true, 'the file has loaded');
+  const looped = player([{ kind: 'silence', durationMs: 0 }], { loop: true });
+  t.equal(looped.readyAhead(), true, 'a loop of nothing ends rather than waiting');
+});

@@ -34,12 +34,21 @@ class FakeSocket implements UdpSocket {
     this.sent.push({ data: Buffer.from(data), port, address });
   }
   flush(): void {}
+  /** what sendAt() queued, in call order; cancelScheduled() empties it */
+  readonly scheduled: { data: Buffer; port: number; address: string; delayMs: number }[] = [];
+  schedulesOffThread = false;
+  sendAt(data: Uint8Array, port: number, address: string, delayMs: number): void {
+    this.scheduled.push({ data: Buffer.from(data), port, address, delayMs });
+  }
+  cancelScheduled(): number {
+    return this.scheduled.splice(0).length;
+  }
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
   }
   stats() {
-    return { received: 0, sent: this.sent.length, sendErrors: 0, dropped: 0 };
+    return { received: 0, sent: this.sent.length, sendErrors: 0, dropped: 0, scheduled: this.scheduled.length };
   }
   /** a datagram arrives */
   deliver(data: Uint8Array, from: { address: string; port: number }): void {
@@ -47,10 +56,11 @@ class FakeSocket implements UdpSocket {
   }
 }
 
-async function setup(options: { rtcpMux?: boolean; latching?: { packets?: number; silenceMs?: number } } = {}) {
+async function setup(options: { rtcpMux?: boolean; latching?: { packets?: number; silenceMs?: number }; offThread?: boolean } = {}) {
   const sockets: FakeSocket[] = [];
   const bind: UdpBinder = async () => {
     const s = new FakeSocket();
+    s.schedulesOffThread = options.offThread ?? false;
     sockets.push(s);
     return s;
   };
@@ -236,4 +246,29 @@ t.test('relay maps payload types in place and stops cleanly', async (t) => {
   relay.stop();
   a.receive(rtp(4));
   t.equal(b.sent.length, 2, 'nothing after stop');
+});
+
+t.test('the pacer: only over a socket that sends off-thread; packets go with their delay to the latched address; cancel drops them', async (t) => {
+  const plain = await setup();
+  t.equal(plain.transport.pacer, undefined, 'a socket without an off-thread sender offers no pacer');
+  plain.transport.close();
+
+  const { transport, rtp: sock } = await setup({ offThread: true });
+  const pacer = transport.pacer;
+  if (pacer === undefined) return t.fail('no pacer over an off-thread socket');
+  const packet = (seq: number) => ({ marker: seq === 1, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc: 7, csrcs: [], payload: new Uint8Array(160).fill(seq) });
+  pacer.sendAt(packet(1), 0);
+  t.same(sock.scheduled, [], 'nothing before the remote address is known');
+  t.equal(transport.counters.notSent, 1);
+  transport.setRemote(sdp);
+  sock.deliver(rtp(1), nat);
+  for (let i = 1; i <= 3; i++) pacer.sendAt(packet(i), (i - 1) * 20);
+  t.same(sock.scheduled.map((s) => [s.address, s.port, s.delayMs]), [[nat.address, nat.port, 0], [nat.address, nat.port, 20], [nat.address, nat.port, 40]]);
+  t.same(sock.scheduled.map((s) => readSequence(s.data)), [1, 2, 3], 'serialized RTP, in order');
+  t.equal(transport.stats().packetsSent, 3, 'counted as sent for the sender report');
+  t.equal(pacer.cancel(), 3, 'cancel reports how many it dropped');
+  t.same(sock.scheduled, []);
+  transport.close();
+  pacer.sendAt(packet(4), 0);
+  t.same(sock.scheduled, [], 'nothing after close');
 });
