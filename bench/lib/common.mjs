@@ -246,9 +246,26 @@ export function niced(nice, cmd, args) {
   return nice ? ['/usr/bin/nice', ['-n', String(nice), cmd, ...args]] : [cmd, args];
 }
 
-export function startServer(name, cmd, args, cwd, logFile, nice = 0, env = {}) {
+/**
+ * Like niced(), for a program that runs in a session of its own (spawned detached): with the
+ * kernel's autogroup scheduling on (/proc/sys/kernel/sched_autogroup_enabled = 1, the default on
+ * desktop-style kernels) CPU time is first shared out between sessions, and a process's nice only
+ * ranks it against the other processes of its own session, so `nice -n -10` alone does not keep a
+ * busy box (SIPp, the probes, other people's test runs, each in their own session) from taking
+ * the CPU away from it. The shell first gives the new session's autogroup the same nice (needs
+ * CAP_SYS_NICE for N < 0; where refused, or without autogroups, only the plain nice applies), then
+ * execs nice, which execs the program: the PID stays the program's own.
+ */
+export function nicedSession(nice, cmd, args) {
+  if (!nice) return [cmd, args];
+  const script = `echo ${Number(nice)} > /proc/$$/autogroup 2>/dev/null; exec /usr/bin/nice -n ${Number(nice)} "$@"`;
+  return ['/bin/sh', ['-c', script, 'sh', cmd, ...args]];
+}
+
+/** The program in a session of its own: with `groupNice`, its autogroup gets `nice` too (nicedSession). */
+export function startServer(name, cmd, args, cwd, logFile, nice = 0, env = {}, { groupNice = false } = {}) {
   const log = fs.openSync(logFile, 'w');
-  const child = spawn(...niced(nice, cmd, args), { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, ...env } });
+  const child = spawn(...(groupNice ? nicedSession : niced)(nice, cmd, args), { cwd, stdio: ['ignore', log, log], detached: true, env: { ...process.env, ...env } });
   fs.closeSync(log);
   const server = { name, cmd, args, child, pid: child.pid, exited: false, exitInfo: null, logFile };
   child.on('exit', (code, signal) => { server.exited = true; server.exitInfo = { code, signal }; });

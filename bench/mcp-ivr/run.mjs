@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, reapedChildrenCpuSeconds,
-  sippPortArgs, sippPorts, startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, waitQuiet, writeResults,
+  nicedSession, sippPortArgs, sippPorts, startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, waitQuiet, writeResults,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
 import { rtpPayloadOfPcap, sampler, scrape, waitDrained } from '../lib/opencx-metrics.mjs';
@@ -124,8 +124,10 @@ const M = { endpoints: 'opencx_media_endpoints', ports: 'opencx_media_ports_in_u
 function probeCall({ sipPort, vxmlUrl, holdMs }) {
   return new Promise((resolve) => {
     // niced -10 (where allowed: else nice only warns) so that a shared, busy box delays the probe's reads less
-    execFile('/usr/bin/nice', ['-n', String(PROBE_NICE), process.execPath, path.join(HERE, 'probe.mjs'), '--sip', `127.0.0.1:${sipPort}`, '--vxml', vxmlUrl, '--hold-ms', String(holdMs)],
-      { timeout: (holdMs + 25000), killSignal: 'SIGKILL', maxBuffer: 1 << 20 }, (err, stdout) => {
+    // and in a session of its own whose autogroup is niced too: with autogroup scheduling a plain
+    // nice would rank the probe only against this runner and SIPp (common.mjs, nicedSession)
+    execFile(...nicedSession(PROBE_NICE, process.execPath, [path.join(HERE, 'probe.mjs'), '--sip', `127.0.0.1:${sipPort}`, '--vxml', vxmlUrl, '--hold-ms', String(holdMs)]),
+      { timeout: (holdMs + 25000), killSignal: 'SIGKILL', maxBuffer: 1 << 20, detached: true }, (err, stdout) => {
         try { resolve(JSON.parse(String(stdout).trim().split('\n').pop())); } catch { resolve({ ok: false, error: `probe process: ${err?.message ?? 'no result'}` }); }
       });
   });
@@ -299,7 +301,7 @@ async function main() {
     fs.mkdirSync(dataDir);
     const startArgs = [...opts.nodeArgs, LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
       '--wss-port', '0', '--http-port', String(httpPort), '--data-dir', dataDir];
-    server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), opts.nice, env);
+    server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), opts.nice, env, { groupNice: true });
     let ready = false;
     for (let i = 0; i < 160 && !server.exited && !ready; i++) {
       try { ready = (await fetch(vxmlUrl, { signal: AbortSignal.timeout(1000) })).ok; } catch { /* not yet */ }

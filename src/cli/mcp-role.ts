@@ -12,6 +12,7 @@ import {
   FetchCache,
   HttpFetcher,
   McpService,
+  SpareSandbox,
   VoiceXmlSession,
   createAsrProvider,
   createSessionTransfer,
@@ -76,13 +77,17 @@ export async function startMcpRole(options: McpRoleOptions): Promise<McpRole> {
   }
   const tap = new AudioTapServer(options.engine, log);
   const cache = new FetchCache({ maxBytes: config.mcp.fetchCacheMb * 1024 * 1024, scheduler });
+  const scriptLimits = { memoryBytes: config.mcp.scriptMemoryMb * 1024 * 1024, timeMs: config.mcp.scriptTimeMs };
+  // each session's script runtime is made ahead of its call, not between the ACK and the first prompt
+  const sandboxes = new SpareSandbox(scriptLimits, scheduler);
   const runSession: SessionRunner = async (request) => {
     const session = new VoiceXmlSession({
       platform: request.platform,
       fetcher: request.fetcher,
       scheduler,
       logger: log,
-      limits: { scriptMemoryBytes: config.mcp.scriptMemoryMb * 1024 * 1024, scriptTimeMs: config.mcp.scriptTimeMs },
+      limits: { scriptMemoryBytes: scriptLimits.memoryBytes, scriptTimeMs: scriptLimits.timeMs },
+      sandbox: () => sandboxes.take(),
     });
     const onAbort = (): void => session.close();
     request.signal.addEventListener('abort', onAbort, { once: true });
@@ -135,6 +140,7 @@ export async function startMcpRole(options: McpRoleOptions): Promise<McpRole> {
     applications,
     close: async () => {
       await mcp.close();
+      sandboxes.close();
       await service.close();
       await tap.close();
       await closeAsr?.();

@@ -16,6 +16,7 @@ export { HttpFetcher, FetchCache } from './fetch/index.js';
 export { createTtsProvider, type TtsProvider } from './tts/index.js';
 export { createAsrProvider, type AsrProvider } from './asr/index.js';
 export { VoiceXmlSession, type SessionResult, type SessionOptions } from './vxml/session.js';
+export { SpareSandbox } from './script/index.js';
 export { McpService, type SessionRunner, type SessionRunRequest, type SessionOutcome } from './entry/mcp-service.js';
 export { createSessionTransfer } from './entry/transfer.js';
 export { parseEntryUri, isEntryUri } from './entry/entry-uri.js';

@@ -40,6 +40,11 @@ export interface SessionOptions {
   logger?: Logger;
   limits?: SessionLimits;
   grammars?: GrammarFactory;
+  /**
+   * where the session's script sandbox comes from (default: a new one with the limits above);
+   * the MCP hands out one made ahead of time (SpareSandbox). The session closes it.
+   */
+  sandbox?: () => Promise<ScriptSandbox>;
 }
 
 export interface SessionResult {
@@ -75,6 +80,7 @@ export class VoiceXmlSession implements ExecHost {
   private readonly abort = new AbortController();
   private readonly maxTransitions: number;
   private readonly limits: SessionLimits;
+  private readonly makeSandbox: (() => Promise<ScriptSandbox>) | undefined;
   private closed = false;
   readonly recordings = new Map<string, { data: Uint8Array; type: string }>();
 
@@ -85,6 +91,7 @@ export class VoiceXmlSession implements ExecHost {
     this.grammars = options.grammars ?? defaultGrammars;
     this.limits = options.limits ?? {};
     this.maxTransitions = this.limits.maxTransitions ?? 10_000;
+    this.makeSandbox = options.sandbox;
     this.loader = new DocumentLoader(
       options.fetcher,
       this.limits.maxDocumentBytes ?? 4 * 1024 * 1024,
@@ -109,10 +116,17 @@ export class VoiceXmlSession implements ExecHost {
   async run(startUrl: string, params: { sessionVariables?: Record<string, unknown> } = {}): Promise<SessionResult> {
     let result: SessionResult;
     try {
-      this.sandboxOrUndefined = await ScriptSandbox.create({
-        ...(this.limits.scriptMemoryBytes !== undefined ? { memoryBytes: this.limits.scriptMemoryBytes } : {}),
-        ...(this.limits.scriptTimeMs !== undefined ? { timeMs: this.limits.scriptTimeMs } : {}),
-      });
+      const sandbox = await (this.makeSandbox?.() ??
+        ScriptSandbox.create({
+          ...(this.limits.scriptMemoryBytes !== undefined ? { memoryBytes: this.limits.scriptMemoryBytes } : {}),
+          ...(this.limits.scriptTimeMs !== undefined ? { timeMs: this.limits.scriptTimeMs } : {}),
+        }));
+      if (this.closed) {
+        // closed (the caller gone) while the sandbox was being made: close() could not free it
+        sandbox.close();
+        throw new SessionEndSignal('connection.disconnect.hangup', 'the session was closed');
+      }
+      this.sandboxOrUndefined = sandbox;
       this.initSessionScope(params.sessionVariables ?? {});
       result = await this.runStart(startUrl);
     } catch (err) {
