@@ -113,7 +113,8 @@ function alawToUlaw(buf) {
 
 
 const M = { endpoints: 'opencx_media_endpoints', ports: 'opencx_media_ports_in_use', plays: 'opencx_media_plays', recordings: 'opencx_media_recordings',
-  skipped: 'opencx_media_tick_skipped_frames', late: 'opencx_media_tick_late_frames', heap: 'nodejs_heap_size_used_bytes' };
+  skipped: 'opencx_media_tick_skipped_frames', late: 'opencx_media_tick_late_frames', heap: 'nodejs_heap_size_used_bytes',
+  pacedLate: 'opencx_media_paced_late_packets', pacedMaxLate: 'opencx_media_paced_max_late_ms' };
 
 
 
@@ -272,6 +273,7 @@ async function main() {
       label, calls, rate, messageMs, callS, ok, failed, timeouts: st?.timeouts ?? 0, unexpected: st?.unexpected ?? 0, retrans: st?.retrans ?? 0, wall,
       peak, peakPlays: Math.max(0, ...good.map((s) => s.m[M.plays] ?? 0)), peakRecordings: Math.max(0, ...good.map((s) => s.m[M.recordings] ?? 0)),
       atPeakS: span, skipped: (m1[M.skipped] ?? NaN) - (m0[M.skipped] ?? NaN), late: (m1[M.late] ?? NaN) - (m0[M.late] ?? NaN),
+      pacedLate: (m1[M.pacedLate] ?? NaN) - (m0[M.pacedLate] ?? NaN), pacedMaxLate: m1[M.pacedMaxLate] ?? NaN,
       cpuS: cpu1 - cpu0, cpuPct: (100 * (cpu1 - cpu0)) / wall, peakCpuPct, busiestCpuPct: busiest, sippCpuS: sipp1 - sipp0, sippCpuPct: (100 * (sipp1 - sipp0)) / wall,
       systemBusy: busyPct(sys0, sys1), peakRssKb: peakRss, peakPssKb: peakPss, peakHeapMb: Math.max(0, ...good.map((s) => s.m[M.heap] ?? 0)) / 1048576,
       drained, probes, probe: probeSummary(probes), killed: res.killed, scrapeErrors: smp.samples.length - good.length,
@@ -340,7 +342,7 @@ async function main() {
       runs.push(row);
       console.error(`[bench]   ok ${row.ok}/${n}, failed ${row.failed}, peak endpoints ${row.peak} (held ${fmt(row.atPeakS, 0)} s), probes ${row.probe.ok}/${row.probe.n} ` +
         `first prompt p50 ${fmt(row.probe.p50, 1)} p99 ${fmt(row.probe.p99, 1)} max ${fmt(row.probe.max, 1)} ms, underruns ${row.probe.underruns} (max gap ${fmt(row.probe.maxGap, 1)} ms), ` +
-        `tick skipped ${row.skipped} late ${row.late}, CPU ${fmt(row.cpuPct, 0)} % (peak ${fmt(row.peakCpuPct, 0)} %, busiest 5 s ${fmt(row.busiestCpuPct, 0)} %), SIPp ${fmt(row.sippCpuPct, 0)} %, ` +
+        `tick skipped ${row.skipped} late ${row.late}, paced late ${row.pacedLate} (max ${fmt(row.pacedMaxLate, 1)} ms since start), CPU ${fmt(row.cpuPct, 0)} % (peak ${fmt(row.peakCpuPct, 0)} %, busiest 5 s ${fmt(row.busiestCpuPct, 0)} %), SIPp ${fmt(row.sippCpuPct, 0)} %, ` +
         `busy ${fmt(row.systemBusy, 0)} %, RSS peak ${fmt(row.peakRssKb / 1024, 0)} MB -> ${row.pass ? 'pass' : `FAIL: ${row.why}`}`);
       if (row.pass) break;
       await delay(3000);
@@ -361,12 +363,12 @@ async function main() {
   const mb = (kb) => fmt(kb / 1024, 0);
   const u = probeSummary(unloaded);
   const head = ['calls', 'rate/s', 'call length s (message s)', 'ok', 'failed', 'peak MCP calls (media endpoints)', 'held at peak s', 'peak prompts playing / recordings',
-    'probes ok', 'first prompt ms p50 / p95 / p99 / max', 'probe INVITE→200 ms p50 / max', 'underruns (probes with one)', 'max gap ms', 'tick skipped / late frames',
+    'probes ok', 'first prompt ms p50 / p95 / p99 / max', 'probe INVITE→200 ms p50 / max', 'underruns (probes with one)', 'max gap ms', 'tick skipped / late frames', 'paced packets ≥ 20 ms late (latest ms)',
     'opencx CPU % of a core (run / at peak / busiest 5 s)', 'CPU % per 100 calls at peak', 'CPU s per call', 'SIPp CPU %', 'RSS idle → peak MB', 'RSS MB per 100 calls', 'V8 heap peak MB',
     'busy before / during %', 'pass', 'why not'];
   const rows = runs.map((r) => [fmt(r.calls), fmt(r.rate), `${fmt(r.callS, 0)} (${fmt(r.messageMs / 1000)})`, fmt(r.ok), fmt(r.failed), fmt(r.peak), fmt(r.atPeakS, 0),
     `${fmt(r.peakPlays)} / ${fmt(r.peakRecordings)}`, `${r.probe.ok}/${r.probe.n}`, `${fmt(r.probe.p50, 1)} / ${fmt(r.probe.p95, 1)} / ${fmt(r.probe.p99, 1)} / ${fmt(r.probe.max, 1)}`,
-    `${fmt(r.probe.setupP50, 1)} / ${fmt(r.probe.setupMax, 1)}`, `${fmt(r.probe.underruns)} (${fmt(r.probe.probesWithUnderrun)})`, fmt(r.probe.maxGap, 1), `${fmt(r.skipped)} / ${fmt(r.late)}`,
+    `${fmt(r.probe.setupP50, 1)} / ${fmt(r.probe.setupMax, 1)}`, `${fmt(r.probe.underruns)} (${fmt(r.probe.probesWithUnderrun)})`, fmt(r.probe.maxGap, 1), `${fmt(r.skipped)} / ${fmt(r.late)}`, `${fmt(r.pacedLate)} (${fmt(r.pacedMaxLate, 1)})`,
     `${fmt(r.cpuPct, 0)} / ${fmt(r.peakCpuPct, 0)} / ${fmt(r.busiestCpuPct, 0)}`, fmt((r.peakCpuPct * 100) / (r.peak || NaN), 1), fmt(r.cpuS / r.calls, 3), fmt(r.sippCpuPct, 0),
     `${mb(idle?.rss)} → ${mb(r.peakRssKb)}`, fmt(((r.peakRssKb - (idle?.rss ?? NaN)) / 1024) * (100 / r.calls), 1), fmt(r.peakHeapMb, 0),
     `${fmt(r.quiet, 0)} / ${fmt(r.systemBusy, 0)}`, r.pass ? 'yes' : 'NO', r.why || '']);
@@ -401,7 +403,9 @@ async function main() {
       `${UNLOADED_PROBES} probes run unloaded after the warm-up, and one every ${opts.probeEvery} s during each load run (from 2 s after SIPp starts until the first SIPp calls end).`,
     '- peak MCP calls = highest `opencx_media_endpoints` of the 1 s /metrics scrapes (one endpoint per MCP call; the probes in flight, ≤ 3, are included). ' +
       '"tick skipped / late frames" = the engine\'s own `opencx_media_tick_skipped_frames` / `opencx_media_tick_late_frames` over the run (20 ms frames its ' +
-      'media tick dropped because the process stalled, or sent ≥ one frame late): the engine-side underrun evidence for every call, not only the probes.',
+      'media tick dropped because the process stalled, or sent ≥ one frame late). Prompt audio is queued up to 300 ms ahead and sent by the native UDP engine\'s ' +
+      'sending thread (docs/media.md), so a late tick no longer means a late packet: "paced packets ≥ 20 ms late" = `opencx_media_paced_late_packets` over the run ' +
+      '(packets that thread sent 20 ms or more after their time, summed over the workers) and, in brackets, `opencx_media_paced_max_late_ms` (the latest since start).',
     '- CPU: utime+stime of the opencx process tree (/proc, threads included): over the whole SIPp run, between the first and last scrape at ≥ 98 % of the peak, ' +
       'and the busiest 5 s; 100 % = one core. SIPp CPU = the SIPp process (reaped child) over its run: it runs on the same 2 cores. RSS: Σ VmRSS of the tree, ' +
       'idle (after the warm-up calls and the unloaded probes, mean of 3 readings) and the highest scrape; per 100 calls = (peak − idle) / calls × 100 (GC-dependent: V8 heap peak shown too).',

@@ -498,6 +498,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "open", fn);
   napi_create_function(env, "buffers", NAPI_AUTO_LENGTH, m_buffers, NULL, &fn);
   napi_set_named_property(env, exports, "buffers", fn);
+  napi_create_function(env, "pacerStats", NAPI_AUTO_LENGTH, m_pacer_stats, NULL, &fn);
+  napi_set_named_property(env, exports, "pacerStats", fn);
   napi_value consts;
   napi_create_object(env, &consts);
   napi_value n;

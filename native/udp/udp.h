@@ -147,6 +147,7 @@ int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data,
 /* pacer.c */
 napi_value m_send_at(napi_env env, napi_callback_info info);
 napi_value m_cancel_scheduled(napi_env env, napi_callback_info info);
+napi_value m_pacer_stats(napi_env env, napi_callback_info info);
 void pacer_forget_sock(udp_sock *s);
 void pacer_env_gone(udp_env *e);
 void pacer_counts(udp_sock *s, uint64_t *sent, uint64_t *send_errors, uint64_t *dropped, uint32_t *waiting);

@@ -179,7 +179,7 @@ const mediaSchema = z
      * how far ahead of its time prompt audio goes to the native UDP engine's sending thread, so it
      * plays on through event-loop stalls (plain RTP on the native engine; 0 = frame by frame)
      */
-    promptLeadMs: z.number().int().min(0).max(2000).default(300),
+    promptLeadMs: z.number().int().min(0).max(5000).default(300),
     /** where recordings are written while they run (recovered after a crash); absent means <dataDir>/spool/recordings */
     spoolDir: z.string().min(1).optional(),
     /** this media node's id on the bus; absent means host name and process id */

@@ -237,6 +237,9 @@ export interface MediaMetricsSnapshot {
   maxJitterMs: number;
   skippedFrames: number;
   lateFrames: number;
+  /** prompt packets the native pacer sent 20 ms or more late, and the latest (ms) */
+  pacedLate: number;
+  pacedMaxLateMs: number;
 }
 
 /**
@@ -245,7 +248,7 @@ export interface MediaMetricsSnapshot {
  * endpoints close): rate() over them is per-call traffic, not a lifetime counter.
  */
 export function registerMediaMetrics(metrics: Metrics, snapshot: () => MediaMetricsSnapshot): void {
-  const gauges: [keyof MediaMetricsSnapshot, string, string][] = [
+  const gauges: SnapshotGauge<MediaMetricsSnapshot>[] = [
     ['endpoints', 'opencx_media_endpoints', 'media endpoints open'],
     ['portsInUse', 'opencx_media_ports_in_use', 'RTP/RTCP ports held from the port range'],
     ['bridges', 'opencx_media_bridges', 'bridged endpoint pairs'],
@@ -256,9 +259,11 @@ export function registerMediaMetrics(metrics: Metrics, snapshot: () => MediaMetr
     ['packetsIn', 'opencx_media_packets_received', 'RTP packets received by open endpoints'],
     ['packetsOut', 'opencx_media_packets_sent', 'RTP packets sent by open endpoints'],
     ['packetsLost', 'opencx_media_packets_lost', 'RTP packets lost towards open endpoints (RFC 3550 A.3)'],
-    ['maxJitterMs', 'opencx_media_jitter_max_ms', 'highest interarrival jitter among open endpoints (RFC 3550 A.8), ms'],
+    ['maxJitterMs', 'opencx_media_jitter_max_ms', 'highest interarrival jitter among open endpoints (RFC 3550 A.8), ms', 'max'],
     ['skippedFrames', 'opencx_media_tick_skipped_frames', '20 ms frames the media tick skipped because the process stalled (gaps in every stream), since start'],
     ['lateFrames', 'opencx_media_tick_late_frames', '20 ms frames the media tick sent one frame or more late, since start'],
+    ['pacedLate', 'opencx_media_paced_late_packets', 'prompt packets queued ahead that the native sending thread sent 20 ms or more after their time, since start'],
+    ['pacedMaxLateMs', 'opencx_media_paced_max_late_ms', 'the latest prompt packet the native sending thread sent, ms after its time, since start', 'max'],
   ];
   registerSnapshotGauges(metrics, gauges, snapshot);
 }
@@ -311,17 +316,21 @@ export function registerTrunkMetrics(metrics: Metrics, snapshot: () => TrunkGate
  * Gauges read on each scrape from a snapshot function (cached for 100 ms so one scrape reads it
  * once): the hot paths never touch prom-client.
  */
-function registerSnapshotGauges<T extends object>(metrics: Metrics, gauges: [keyof T, string, string][], snapshot: () => T): void {
+/** [field, name, help, how a cluster's workers combine: summed unless 'max'] */
+type SnapshotGauge<T> = [keyof T, string, string] | [keyof T, string, string, 'max'];
+
+function registerSnapshotGauges<T extends object>(metrics: Metrics, gauges: SnapshotGauge<T>[], snapshot: () => T): void {
   let cached: { at: number; value: T } | undefined;
   const read = (): T => {
     const now = Date.now();
     if (cached === undefined || now - cached.at > 100) cached = { at: now, value: snapshot() };
     return cached.value;
   };
-  for (const [field, name, help] of gauges) {
+  for (const [field, name, help, combine] of gauges) {
     new Gauge({
       name,
       help,
+      ...(combine === 'max' ? { aggregator: 'max' as const } : {}),
       registers: [metrics.registry],
       collect() {
         this.set(Number(read()[field]));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger, Scheduler, TimerHandle } from '../../lib/index.js';
 import { ClosedError, InvalidInputError, NotFoundError, SystemScheduler, TypedEmitter, describeError, firstExternalAddress, randomToken, silentLogger } from '../../lib/index.js';
-import type { BlobStore, UdpEngine } from '../../platform/index.js';
+import { udpPacerStats, type BlobStore, type UdpEngine } from '../../platform/index.js';
 import { AudioFork } from '../fork/index.js';
 import { ConferenceMixer } from '../mixer/index.js';
 import { Player } from '../player/index.js';
@@ -735,8 +735,10 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
   }
 
   /** How the 20 ms tick kept time since start: frames skipped (stalls) and frames sent late. */
-  tickHealth(): { skippedFrames: number; lateFrames: number } {
-    return { skippedFrames: this.skippedFrames, lateFrames: this.lateFrames };
+  tickHealth(): { skippedFrames: number; lateFrames: number; pacedLate: number; pacedMaxLateMs: number } {
+    // the pacer thread is the process's: with several engines in one process they share it
+    const paced = udpPacerStats();
+    return { skippedFrames: this.skippedFrames, lateFrames: this.lateFrames, pacedLate: paced?.late ?? 0, pacedMaxLateMs: paced?.maxLateMs ?? 0 };
   }
 
   /** Sum of every endpoint's stream statistics (metrics). */

@@ -40,8 +40,24 @@ export interface NativeOpenOptions {
   onError: (errno: number, syscall: string, address: string, port: number) => void;
 }
 
+/** What the process's pacer thread (sendAt) has done since start. */
+export interface UdpPacerStats {
+  /** datagrams it sent */
+  sent: number;
+  /** of those, sent 20 ms or more after their time (the thread was starved of CPU) */
+  late: number;
+  /** the latest one, ms after its time */
+  maxLateMs: number;
+  /**
+   * how the thread was put ahead of the process's other threads: 'realtime' (SCHED_FIFO, lowest
+   * priority), 'nice' (10 below the process), or 'none' (not allowed: both need CAP_SYS_NICE)
+   */
+  priority: 'realtime' | 'nice' | 'none';
+}
+
 export interface NativeUdpAddon {
   open(options: NativeOpenOptions): NativeUdpHandle;
+  pacerStats?(): UdpPacerStats;
   buffers(): { scratch: ArrayBuffer; meta: Uint32Array };
   constants: { batch: number; metaWords: number };
 }
@@ -83,6 +99,12 @@ function load(): NonNullable<typeof loaded> {
 export function nativeUdpAddon(): NativeUdpAddon | undefined {
   loaded ??= load();
   return loaded.addon;
+}
+
+/** The pacer thread's figures, when the native engine is loaded in this thread. */
+export function udpPacerStats(): UdpPacerStats | undefined {
+  const addon = nativeUdpAddon();
+  return typeof addon?.pacerStats === 'function' ? addon.pacerStats() : undefined;
 }
 
 /** Whether the native engine can be used in this thread, and why not. */

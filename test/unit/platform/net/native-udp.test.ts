@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { recordingLogger, UnavailableError } from '../../../../src/lib/index.js';
-import { nativeUdpAvailable, openUdpSocket } from '../../../../src/platform/index.js';
+import { nativeUdpAvailable, openUdpSocket, udpPacerStats } from '../../../../src/platform/index.js';
 import { nativeUdpAddon } from '../../../../src/platform/net/native-addon.js';
 import { fixture } from '../../../helpers/paths.js';
 import { open, turn, type Received } from './udp-test-support.js';
@@ -81,6 +81,21 @@ t.test('sendAt datagrams leave from a native thread while the JS thread is block
   t.same(tx.socket.stats(), { received: 0, sent: 20, sendErrors: 0, dropped: 0, scheduled: 0 });
   await receiver.terminate();
   await tx.socket.close();
+});
+
+t.test('pacerStats: what the sending thread sent, how late, and how its priority was raised', async (t) => {
+  const before = udpPacerStats();
+  if (before === undefined) return t.fail('no pacer statistics from the native addon');
+  const rx = await open(native, '127.0.0.1');
+  const tx = await open(native, '127.0.0.1');
+  for (let i = 0; i < 5; i++) tx.socket.sendAt(Buffer.from(`p${i}`), rx.socket.local.port, '127.0.0.1', 5 * i);
+  await rx.until(5);
+  const after = udpPacerStats();
+  t.ok(after !== undefined && after.sent - before.sent >= 5, 'the five datagrams are counted as sent by the thread');
+  t.ok(after !== undefined && after.late >= before.late && after.maxLateMs >= 0, 'late counts never go back');
+  t.ok(after !== undefined && ['realtime', 'nice', 'none'].includes(after.priority), `priority: ${String(after?.priority)}`);
+  await tx.socket.close();
+  await rx.socket.close();
 });
 
 t.test('a scheduled datagram the kernel refuses is counted and reported on the JS thread', async (t) => {
