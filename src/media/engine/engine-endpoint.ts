@@ -371,6 +371,38 @@ export class EngineEndpoint {
     return playing;
   }
 
+  /**
+   * Between ticks, when a play's audio has just arrived and nothing is queued ahead: take the
+   * frames of tick `nextTick` (due at `nextTickMs`) and after, as leadTick would at that tick,
+   * but hand the first one over to leave at once. The ahead count then covers that tick already.
+   * Only real audio is taken (no silence for audio still to come). False when the play ended.
+   */
+  leadEarly(nextTick: number, nextTickMs: number, leadFrames: number, playId: string, bargeIn: boolean, ready: () => boolean, next: () => Int16Array | undefined): boolean {
+    const info = this.sendInfo;
+    const codec = this.sendCodec;
+    const pacer = this.transport.pacer;
+    if (info === undefined || codec === undefined || pacer === undefined || this.ahead > 0) return true;
+    const step = (info.rtpClockRate * FRAME_MS) / 1000;
+    // the next tick's timestamp: endTick/leadTick/skipTick of the last tick moved it on already
+    while (this.ahead <= leadFrames && ready()) {
+      const frame = next();
+      if (frame === undefined) return false;
+      const slot = nextTick + this.ahead;
+      try {
+        if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
+        const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
+        const packet = { marker: this.lastSentSlot !== slot - 1, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: (this.timestamp + this.ahead * step) >>> 0, ssrc: this.ssrc, csrcs: [], payload };
+        pacer.sendAt(packet, this.ahead === 0 ? 0 : nextTickMs + this.ahead * FRAME_MS - this.now());
+        this.lastSentSlot = slot;
+      } catch (err) {
+        this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
+      }
+      this.ahead++;
+      this.aheadFrom = { playId, bargeIn };
+    }
+    return true;
+  }
+
   /** Milliseconds of audio still queued in the pacer after the current tick's frame. */
   get aheadMs(): number {
     return this.ahead * FRAME_MS;

@@ -502,6 +502,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     const play = this.streams.get(streamId);
     if (play === undefined) throw new NotFoundError(`no playing stream ${streamId}`);
     play.player.writeStream(streamId, pcm16FromBytes(pcm), end ?? false);
+    this.leadEarly(play);
     await Promise.resolve();
   }
 
@@ -876,6 +877,31 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     if (play === undefined || !ep.canLead) return undefined;
     if (this.conferenceOf.has(ep.id) || this.bridgeOf.has(ep.id) || this.playbackForksOf.has(ep.id)) return undefined;
     return play;
+  }
+
+  /**
+   * A play's first audio has arrived between two ticks: its first frame leaves now instead of at
+   * the next tick (up to 20 ms sooner: the time to the first prompt), the ones after it on the
+   * tick's grid. Only when nothing of this endpoint is queued ahead yet.
+   */
+  private leadEarly(play: ActivePlay): void {
+    if (this.ticker === undefined || this.closed) return;
+    const ep = play.endpoint;
+    if (ep.aheadMs > 0 || this.leadingPlay(ep) !== play) return;
+    const player = play.player;
+    const playing = ep.leadEarly(
+      this.tickNo + 1,
+      this.nextTickAt,
+      this.leadFrames,
+      play.id,
+      play.bargeIn,
+      () => player.readyAhead(),
+      () => player.nextFrame(play.frame),
+    );
+    if (!playing) {
+      const outcome = player.outcome;
+      this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
+    }
   }
 
   private leadTick(ep: EngineEndpoint, play: ActivePlay, nowMs: number): void {

@@ -210,3 +210,36 @@ t.test('no pacer, or DTMF being sent: no lead', async (t) => {
   t.equal(ep.sendDtmf('1', 100, 1000), true);
   t.equal(ep.canLead, false);
 });
+
+t.test('leadEarly between ticks: the first frame leaves at once, the next ones on the tick grid; the tick then carries on', async (t) => {
+  const { ep, queued, setNow } = endpoint();
+  const src = source(100);
+  // tick 1 ran with nothing to send
+  ep.beginTick(1, 1000);
+  ep.endTick(undefined, 1000);
+  // audio arrives at 1007; the next tick (2) is due at 1020
+  setNow(1007);
+  t.equal(ep.leadEarly(2, 1020, 5, 'p1', false, src.ready, src.next), true);
+  t.same(queued.map((q) => q.delayMs), [0, 33, 53, 73, 93, 113], 'at once, then 1040, 1060 ... (tick 2 + 1 ...)');
+  t.equal(queued[0]!.marker, true);
+  t.equal(ep.aheadMs, 120, 'six frames from tick 2 on');
+  t.equal(ep.leadEarly(2, 1020, 5, 'p1', false, src.ready, src.next), true);
+  t.equal(queued.length, 6, 'a second call takes nothing: the queue is full');
+  setNow(1020);
+  ep.beginTick(2, 1020);
+  ep.leadTick(1020, 5, 'p1', false, src.ready, src.next);
+  t.equal(queued.length, 6, 'tick 2 finds its frame and 5 more queued: nothing to add');
+  setNow(1040);
+  ep.beginTick(3, 1040);
+  ep.leadTick(1040, 5, 'p1', false, src.ready, src.next);
+  t.equal(queued.length, 7);
+  t.equal(queued[6]!.delayMs, 100);
+  t.same(queued.slice(1).map((q, i) => (q.seq - queued[i]!.seq) & 0xffff), [1, 1, 1, 1, 1, 1]);
+  t.same(queued.slice(1).map((q, i) => (q.ts - queued[i]!.ts) >>> 0), [160, 160, 160, 160, 160, 160]);
+  t.same(queued.map((q) => q.marker), [true, false, false, false, false, false, false]);
+
+  const waiting = endpoint();
+  const later = source(100, 99);
+  t.equal(waiting.ep.leadEarly(1, 1020, 5, 'p1', false, later.ready, later.next), true);
+  t.equal(waiting.queued.length, 0, 'audio not there yet: nothing early, not even silence');
+});
