@@ -24,6 +24,16 @@ function hasRawRtp(transport: MediaTransport): transport is MediaTransport & Raw
   return typeof (transport as Partial<RawRtpSource>).onRawRtp === 'function';
 }
 
+/** Where leadTick/leadEarly take a play's frames from. */
+export interface LeadSource {
+  playId: string;
+  bargeIn: boolean;
+  /** the next frame holds real audio (or the end), not silence standing in for audio to come */
+  ready(): boolean;
+  /** the next frame; undefined once the play has ended */
+  next(): Int16Array | undefined;
+}
+
 export interface EndpointInit {
   id: string;
   kind: EndpointKind;
@@ -335,39 +345,16 @@ export class EngineEndpoint {
    * frame (if not queued already) and the following ones until `leadFrames` are queued past this
    * tick, each handed to the transport's pacer with the time it is due. While the event loop is
    * held up (a garbage collection, a burst of call set-ups) the pacer's thread keeps sending.
-   * `ready()` says whether the next frame holds real audio rather than silence for audio still
-   * to come (only this tick's frame is taken then). Returns false when `next()` ended the play.
+   * Returns false when the play ended.
    */
-  leadTick(nowMs: number, leadFrames: number, playId: string, bargeIn: boolean, ready: () => boolean, next: () => Int16Array | undefined): boolean {
+  leadTick(nowMs: number, leadFrames: number, source: LeadSource): boolean {
     const info = this.sendInfo;
-    const codec = this.sendCodec;
-    const pacer = this.transport.pacer;
-    if (info === undefined || codec === undefined || pacer === undefined) return true;
-    const step = (info.rtpClockRate * FRAME_MS) / 1000;
-    let playing = true;
-    if (this.aheadFrom?.playId !== playId && this.ahead === 0) this.aheadFrom = undefined;
-    while (this.ahead <= leadFrames) {
-      if (this.ahead > 0 && !ready()) break;
-      const frame = next();
-      if (frame === undefined) {
-        playing = false;
-        break;
-      }
-      const slot = this.tickNo + this.ahead;
-      try {
-        if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
-        const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
-        const packet = { marker: this.lastSentSlot !== slot - 1, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: (this.timestamp + this.ahead * step) >>> 0, ssrc: this.ssrc, csrcs: [], payload };
-        pacer.sendAt(packet, nowMs + this.ahead * FRAME_MS - this.now());
-        this.lastSentSlot = slot;
-      } catch (err) {
-        this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
-      }
-      this.ahead++;
-      this.aheadFrom = { playId, bargeIn };
-    }
+    if (info === undefined || this.transport.pacer === undefined) return true;
+    if (this.aheadFrom?.playId !== source.playId && this.ahead === 0) this.aheadFrom = undefined;
+    // this tick's own frame is taken even when it would be silence for audio still to come
+    const playing = this.fillAhead(this.tickNo, nowMs, leadFrames, source, false);
     if (this.ahead > 0) this.ahead--;
-    this.timestamp = (this.timestamp + step) >>> 0;
+    this.timestamp = (this.timestamp + (info.rtpClockRate * FRAME_MS) / 1000) >>> 0;
     return playing;
   }
 
@@ -377,28 +364,39 @@ export class EngineEndpoint {
    * but hand the first one over to leave at once. The ahead count then covers that tick already.
    * Only real audio is taken (no silence for audio still to come). False when the play ended.
    */
-  leadEarly(nextTick: number, nextTickMs: number, leadFrames: number, playId: string, bargeIn: boolean, ready: () => boolean, next: () => Int16Array | undefined): boolean {
+  leadEarly(nextTick: number, nextTickMs: number, leadFrames: number, source: LeadSource): boolean {
+    if (this.ahead > 0 || this.transport.pacer === undefined) return true;
+    // the next tick's timestamp: endTick/leadTick/skipTick of the last tick moved it on already
+    return this.fillAhead(nextTick, nextTickMs, leadFrames, source, true);
+  }
+
+  /**
+   * Queue frames from `source` for tick `firstSlot` (due at `firstSlotMs`) + the frames already
+   * ahead, until `leadFrames` are ahead of it; the first frame leaves at once when `firstAtOnce`.
+   * A frame after the first is taken only when it holds real audio (source.ready()).
+   */
+  private fillAhead(firstSlot: number, firstSlotMs: number, leadFrames: number, source: LeadSource, firstAtOnce: boolean): boolean {
     const info = this.sendInfo;
     const codec = this.sendCodec;
     const pacer = this.transport.pacer;
-    if (info === undefined || codec === undefined || pacer === undefined || this.ahead > 0) return true;
+    if (info === undefined || codec === undefined || pacer === undefined) return true;
     const step = (info.rtpClockRate * FRAME_MS) / 1000;
-    // the next tick's timestamp: endTick/leadTick/skipTick of the last tick moved it on already
-    while (this.ahead <= leadFrames && ready()) {
-      const frame = next();
+    while (this.ahead <= leadFrames) {
+      if ((this.ahead > 0 || firstAtOnce) && !source.ready()) break;
+      const frame = source.next();
       if (frame === undefined) return false;
-      const slot = nextTick + this.ahead;
+      const slot = firstSlot + this.ahead;
       try {
         if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
         const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
         const packet = { marker: this.lastSentSlot !== slot - 1, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: (this.timestamp + this.ahead * step) >>> 0, ssrc: this.ssrc, csrcs: [], payload };
-        pacer.sendAt(packet, this.ahead === 0 ? 0 : nextTickMs + this.ahead * FRAME_MS - this.now());
+        pacer.sendAt(packet, firstAtOnce && this.ahead === 0 ? 0 : firstSlotMs + this.ahead * FRAME_MS - this.now());
         this.lastSentSlot = slot;
       } catch (err) {
         this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
       }
       this.ahead++;
-      this.aheadFrom = { playId, bargeIn };
+      this.aheadFrom = { playId: source.playId, bargeIn: source.bargeIn };
     }
     return true;
   }

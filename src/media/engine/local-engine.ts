@@ -27,7 +27,7 @@ import type {
   RecordTarget,
   UpdateEndpointRequest,
 } from './api.js';
-import { EngineEndpoint } from './engine-endpoint.js';
+import { EngineEndpoint, type LeadSource } from './engine-endpoint.js';
 import { FRAME_MS, FrameResamplers } from './frame-resampler.js';
 
 export interface LocalMediaEngineOptions {
@@ -888,36 +888,22 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     if (this.ticker === undefined || this.closed) return;
     const ep = play.endpoint;
     if (ep.aheadMs > 0 || this.leadingPlay(ep) !== play) return;
-    const player = play.player;
-    const playing = ep.leadEarly(
-      this.tickNo + 1,
-      this.nextTickAt,
-      this.leadFrames,
-      play.id,
-      play.bargeIn,
-      () => player.readyAhead(),
-      () => player.nextFrame(play.frame),
-    );
-    if (!playing) {
-      const outcome = player.outcome;
-      this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
-    }
+    this.endedUnlessPlaying(play, ep.leadEarly(this.tickNo + 1, this.nextTickAt, this.leadFrames, this.leadSource(play)));
   }
 
   private leadTick(ep: EngineEndpoint, play: ActivePlay, nowMs: number): void {
+    this.endedUnlessPlaying(play, ep.leadTick(nowMs, this.leadFrames, this.leadSource(play)));
+  }
+
+  private leadSource(play: ActivePlay): LeadSource {
     const player = play.player;
-    const playing = ep.leadTick(
-      nowMs,
-      this.leadFrames,
-      play.id,
-      play.bargeIn,
-      () => player.readyAhead(),
-      () => player.nextFrame(play.frame),
-    );
-    if (!playing) {
-      const outcome = player.outcome;
-      this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
-    }
+    return { playId: play.id, bargeIn: play.bargeIn, ready: () => player.readyAhead(), next: () => player.nextFrame(play.frame) };
+  }
+
+  private endedUnlessPlaying(play: ActivePlay, playing: boolean): void {
+    if (playing) return;
+    const outcome = play.player.outcome;
+    this.finishPlay(play, outcome?.reason ?? 'finished', outcome?.error);
   }
 
   private hasPlaybackFork(ep: EngineEndpoint): boolean {

@@ -56,6 +56,8 @@ function endpoint(withPacer = true, telephoneEvent = false) {
   return { ep, ...f, setNow: (ms: number) => (now = ms) };
 }
 
+const lead = (playId: string, bargeIn: boolean, src: { ready(): boolean; next(): Int16Array | undefined }) => ({ playId, bargeIn, ready: () => src.ready(), next: () => src.next() });
+
 /** frames numbered 1..n (the first sample holds the number, µ-law keeps it distinguishable) */
 function source(n: number, readyFrom = 1) {
   let i = 0;
@@ -73,7 +75,7 @@ t.test('the first tick queues this frame and the lead, due 20 ms apart; later ti
   t.equal(ep.canLead, true);
   const src = source(100);
   ep.beginTick(1, 1000);
-  t.equal(ep.leadTick(1000, 5, 'p1', false, src.ready, src.next), true);
+  t.equal(ep.leadTick(1000, 5, lead('p1', false, src)), true);
   t.equal(queued.length, 6, 'this tick + 5 ahead');
   t.same(queued.map((q) => q.delayMs), [0, 20, 40, 60, 80, 100]);
   t.same(queued.slice(1).map((q, i) => (q.seq - (queued[i] as Queued).seq) & 0xffff), [1, 1, 1, 1, 1]);
@@ -82,7 +84,7 @@ t.test('the first tick queues this frame and the lead, due 20 ms apart; later ti
   t.equal(ep.aheadMs, 100, '5 frames after this tick');
   setNow(1020);
   ep.beginTick(2, 1020);
-  ep.leadTick(1020, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1020, 5, lead('p1', false, src));
   t.equal(queued.length, 7, 'one more');
   t.equal(queued[6]?.delayMs, 100, 'due at the end of the lead');
   t.equal(((queued[6] as Queued).ts - (queued[0] as Queued).ts) >>> 0, 6 * 160);
@@ -93,13 +95,13 @@ t.test('audio not there yet is not queued ahead: only the frame of this tick', a
   const { ep, queued } = endpoint();
   const src = source(100, 4); // frames 1..3 would be "waiting"
   ep.beginTick(1, 1000);
-  ep.leadTick(1000, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1000, 5, lead('p1', false, src));
   t.equal(queued.length, 1, 'this tick only');
   ep.beginTick(2, 1020);
-  ep.leadTick(1020, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1020, 5, lead('p1', false, src));
   t.equal(queued.length, 2);
   ep.beginTick(3, 1040);
-  ep.leadTick(1040, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1040, 5, lead('p1', false, src));
   t.equal(queued.length, 8, 'ready from there: this tick + 5 ahead');
 });
 
@@ -107,7 +109,7 @@ t.test('the end of a play: false, its tail counted; frame-by-frame sending waits
   const { ep, queued, direct } = endpoint();
   const src = source(3);
   ep.beginTick(1, 1000);
-  t.equal(ep.leadTick(1000, 5, 'p1', false, src.ready, src.next), false, 'the source ended');
+  t.equal(ep.leadTick(1000, 5, lead('p1', false, src)), false, 'the source ended');
   t.equal(queued.length, 3);
   t.equal(ep.aheadMs, 40, '2 frames after this tick');
   // nothing else to send: the tail plays out
@@ -129,7 +131,7 @@ t.test('dropAhead gives the dropped sequence numbers back; sent ones keep their 
   const { ep, queued, direct, transport } = endpoint();
   const src = source(100);
   ep.beginTick(1, 1000);
-  ep.leadTick(1000, 5, 'p1', true, src.ready, src.next);
+  ep.leadTick(1000, 5, lead('p1', true, src));
   // the pacer had sent this tick's frame; 5 were still waiting
   transport.pacer!.cancel = () => 5;
   ep.dropAhead();
@@ -143,7 +145,7 @@ t.test('dropAhead gives the dropped sequence numbers back; sent ones keep their 
   const two = endpoint();
   const s2 = source(100);
   two.ep.beginTick(1, 1000);
-  two.ep.leadTick(1000, 5, 'p1', false, s2.ready, s2.next);
+  two.ep.leadTick(1000, 5, lead('p1', false, s2));
   two.transport.pacer!.cancel = () => 3; // two of the ahead ones had left too
   two.ep.dropAhead();
   two.transport.pacer!.cancel = () => 0;
@@ -168,7 +170,7 @@ t.test('a frame of another source while a tail is queued drops the tail first', 
   };
   const src = source(5);
   ep.beginTick(1, 1000);
-  ep.leadTick(1000, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1000, 5, lead('p1', false, src));
   t.equal(queued.length, 5);
   ep.beginTick(2, 1020);
   ep.endTick(new Int16Array(160).fill(7), 1020);
@@ -181,12 +183,12 @@ t.test('skipped ticks: the clock moves on and the frames sent meanwhile leave th
   const { ep, queued, setNow } = endpoint();
   const src = source(100);
   ep.beginTick(1, 1000);
-  ep.leadTick(1000, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1000, 5, lead('p1', false, src));
   ep.skipFrames(3);
   setNow(1080);
   t.equal(ep.aheadMs, 40, '5 ahead, 3 of them went out during the stall');
   ep.beginTick(2, 1080);
-  ep.leadTick(1080, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1080, 5, lead('p1', false, src));
   const added = queued.slice(6);
   t.equal(added.length, 4, 'topped up to 5 ahead again');
   t.same(added.map((q) => q.delayMs), [40, 60, 80, 100]);
@@ -196,7 +198,7 @@ t.test('skipped ticks: the clock moves on and the frames sent meanwhile leave th
   t.equal(ep.aheadMs, 0, 'a stall longer than the lead empties it');
   setNow(2100);
   ep.beginTick(3, 2100);
-  ep.leadTick(2100, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(2100, 5, lead('p1', false, src));
   const after = queued.slice(10);
   t.equal(after[0]!.marker, true, 'after a gap the marker bit is set');
   // the last queued frame was due at 1180, this one at 2100: 920 ms = 46 frames later
@@ -219,19 +221,19 @@ t.test('leadEarly between ticks: the first frame leaves at once, the next ones o
   ep.endTick(undefined, 1000);
   // audio arrives at 1007; the next tick (2) is due at 1020
   setNow(1007);
-  t.equal(ep.leadEarly(2, 1020, 5, 'p1', false, src.ready, src.next), true);
+  t.equal(ep.leadEarly(2, 1020, 5, lead('p1', false, src)), true);
   t.same(queued.map((q) => q.delayMs), [0, 33, 53, 73, 93, 113], 'at once, then 1040, 1060 ... (tick 2 + 1 ...)');
   t.equal(queued[0]!.marker, true);
   t.equal(ep.aheadMs, 120, 'six frames from tick 2 on');
-  t.equal(ep.leadEarly(2, 1020, 5, 'p1', false, src.ready, src.next), true);
+  t.equal(ep.leadEarly(2, 1020, 5, lead('p1', false, src)), true);
   t.equal(queued.length, 6, 'a second call takes nothing: the queue is full');
   setNow(1020);
   ep.beginTick(2, 1020);
-  ep.leadTick(1020, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1020, 5, lead('p1', false, src));
   t.equal(queued.length, 6, 'tick 2 finds its frame and 5 more queued: nothing to add');
   setNow(1040);
   ep.beginTick(3, 1040);
-  ep.leadTick(1040, 5, 'p1', false, src.ready, src.next);
+  ep.leadTick(1040, 5, lead('p1', false, src));
   t.equal(queued.length, 7);
   t.equal(queued[6]!.delayMs, 100);
   t.same(queued.slice(1).map((q, i) => (q.seq - queued[i]!.seq) & 0xffff), [1, 1, 1, 1, 1, 1]);
@@ -240,6 +242,6 @@ t.test('leadEarly between ticks: the first frame leaves at once, the next ones o
 
   const waiting = endpoint();
   const later = source(100, 99);
-  t.equal(waiting.ep.leadEarly(1, 1020, 5, 'p1', false, later.ready, later.next), true);
+  t.equal(waiting.ep.leadEarly(1, 1020, 5, lead('p1', false, later)), true);
   t.equal(waiting.queued.length, 0, 'audio not there yet: nothing early, not even silence');
 });
