@@ -89,7 +89,7 @@ export class EngineEndpoint {
    * ahead of time), and the play they came from.
    */
   private ahead = 0;
-  private aheadFrom: { playId: string; bargeIn: boolean } | undefined;
+  private aheadFrom: LeadSource | undefined;
 
   // the received audio of the current tick, and its resampled views
   private tickNo = -1;
@@ -242,7 +242,6 @@ export class EngineEndpoint {
     if (info !== undefined) this.timestamp = (this.timestamp + frames * ((info.rtpClockRate * FRAME_MS) / 1000)) >>> 0;
     this.lastSentSlot -= frames;
     this.ahead = Math.max(0, this.ahead - frames);
-    if (this.ahead === 0) this.aheadFrom = undefined;
   }
 
   /** Start a tick: decode this tick's received frame when someone listens; DTMF end timeouts. */
@@ -350,7 +349,6 @@ export class EngineEndpoint {
   leadTick(nowMs: number, leadFrames: number, source: LeadSource): boolean {
     const info = this.sendInfo;
     if (info === undefined || this.transport.pacer === undefined) return true;
-    if (this.aheadFrom?.playId !== source.playId && this.ahead === 0) this.aheadFrom = undefined;
     // this tick's own frame is taken even when it would be silence for audio still to come
     const playing = this.fillAhead(this.tickNo, nowMs, leadFrames, source, false);
     if (this.ahead > 0) this.ahead--;
@@ -396,7 +394,7 @@ export class EngineEndpoint {
         this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');
       }
       this.ahead++;
-      this.aheadFrom = { playId: source.playId, bargeIn: source.bargeIn };
+      this.aheadFrom = source;
     }
     return true;
   }
@@ -421,7 +419,6 @@ export class EngineEndpoint {
     this.seq = (this.seq - dropped) & 0xffff;
     this.ahead -= dropped;
     this.lastSentSlot -= dropped;
-    if (this.ahead === 0) this.aheadFrom = undefined;
   }
 
   private send(packet: RtpPacket): void {

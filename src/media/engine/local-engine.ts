@@ -74,6 +74,8 @@ interface ActivePlay {
   streamIds: string[];
   /** the player writes each frame here: it is encoded and sent in the same tick, then reused */
   frame: Int16Array;
+  /** the play as the endpoint takes its frames ahead of time (made once: it is used every tick) */
+  lead: LeadSource;
 }
 
 interface ActiveRecording {
@@ -448,13 +450,17 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
         return blobs.get(key);
       },
     });
+    const id = this.newId('play');
+    const bargeIn = request.bargeIn ?? false;
+    const frame = new Int16Array(player.frameSamples);
     const play: ActivePlay = {
-      id: this.newId('play'),
+      id,
       endpoint,
       player,
-      bargeIn: request.bargeIn ?? false,
+      bargeIn,
       streamIds: request.items.flatMap((i) => (i.kind === 'stream' ? [i.streamId] : [])),
-      frame: new Int16Array(player.frameSamples),
+      frame,
+      lead: { playId: id, bargeIn, ready: () => player.readyAhead(), next: () => player.nextFrame(frame) },
     };
     this.plays.set(play.id, play);
     this.playOf.set(endpoint.id, play);
@@ -888,16 +894,11 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     if (this.ticker === undefined || this.closed) return;
     const ep = play.endpoint;
     if (ep.aheadMs > 0 || this.leadingPlay(ep) !== play) return;
-    this.endedUnlessPlaying(play, ep.leadEarly(this.tickNo + 1, this.nextTickAt, this.leadFrames, this.leadSource(play)));
+    this.endedUnlessPlaying(play, ep.leadEarly(this.tickNo + 1, this.nextTickAt, this.leadFrames, play.lead));
   }
 
   private leadTick(ep: EngineEndpoint, play: ActivePlay, nowMs: number): void {
-    this.endedUnlessPlaying(play, ep.leadTick(nowMs, this.leadFrames, this.leadSource(play)));
-  }
-
-  private leadSource(play: ActivePlay): LeadSource {
-    const player = play.player;
-    return { playId: play.id, bargeIn: play.bargeIn, ready: () => player.readyAhead(), next: () => player.nextFrame(play.frame) };
+    this.endedUnlessPlaying(play, ep.leadTick(nowMs, this.leadFrames, play.lead));
   }
 
   private endedUnlessPlaying(play: ActivePlay, playing: boolean): void {
