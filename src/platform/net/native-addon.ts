@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../../lib/index.js';
+import type { OpenUdpSocketOptions } from './types.js';
 
 export const ADDON_RELATIVE_PATH = path.join('native', 'udp', 'build', 'Release', 'opencx_udp.node');
 
@@ -24,16 +25,11 @@ export interface NativeUdpHandle {
   local(): { address: string; port: number };
 }
 
-export interface NativeOpenOptions {
+/** open()'s options as the C side reads them: the socket options it takes as they are, plus its own */
+export interface NativeOpenOptions extends Pick<OpenUdpSocketOptions, 'address' | 'port' | 'recvBufferSize' | 'sendBufferSize' | 'reusePort' | 'spreadOver' | 'scheduleLimit'> {
   family: 4 | 6;
-  address: string;
-  port: number;
-  recvBufferSize?: number | undefined;
-  sendBufferSize?: number | undefined;
-  reusePort?: boolean | undefined;
-  spreadOver?: number | undefined;
+  /** OpenUdpSocketOptions.sendQueueLimit */
   queueLimit?: number | undefined;
-  scheduleLimit?: number | undefined;
   batchBuffers: boolean;
   /** `batch` is undefined when the bytes are in the shared scratch area */
   onBatch: (batch: Buffer | undefined, count: number) => void;
