@@ -2,19 +2,11 @@
  * In-process audio taps of the local engine (LocalAudioTaps.tapAudio): a phone on real loopback
  * RTP sends a tone, the tap's consumer gets it frame by frame at the rate it asked for.
  */
-import t, { type Test } from 'tap';
-import { LocalMediaEngine, dominantFrequency, hasLocalAudioTaps, type MediaEngineApi } from '../../../src/media/index.js';
+import t from 'tap';
+import { dominantFrequency, hasLocalAudioTaps, type MediaEngineApi } from '../../../src/media/index.js';
 import { RtpPeer, sleep } from '../../helpers/rtp-peer.js';
+import { withEngine } from './engine-helpers.js';
 
-async function withEngine(t: Test, fn: (engine: LocalMediaEngine) => Promise<void>): Promise<void> {
-  const engine = new LocalMediaEngine({ bindAddress: '127.0.0.1', portMin: 30000 + Math.floor(Math.random() * 10000) * 2, portMax: 65000 });
-  try {
-    await fn(engine);
-  } finally {
-    await engine.close();
-    t.equal(engine.allocator.inUse(), 0, 'every port is back with the allocator');
-  }
-}
 
 /** Poll until `condition` holds; rejects after 5 s so a broken path fails instead of hanging. */
 async function until(condition: () => boolean, what: string): Promise<void> {

@@ -3,35 +3,16 @@
  * SDP, and the audio they hear is checked by frequency and level.
  */
 import t, { type Test } from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { LocalMediaEngine, Rfc4733Sender, toneAmplitude, dominantFrequency, type MediaEvent, type CodecName } from '../../../src/media/index.js';
 import { decodeWavChannels } from '../../../src/media/wav/index.js';
 import { LocalBlobStore } from '../../../src/platform/index.js';
 import { RtpPeer, sleep } from '../../helpers/rtp-peer.js';
+import { withEngine as withTestEngine } from './engine-helpers.js';
+
+/** every engine here can record (a spool and a blob store in a temporary folder) */
+const withEngine = (t: Test, fn: (engine: LocalMediaEngine, events: MediaEvent[]) => Promise<void>): Promise<void> => withTestEngine(t, fn, { storage: true });
 
 const CANDIDATES = [400, 600, 700, 1000, 1100, 1400];
-
-async function withEngine(t: Test, fn: (engine: LocalMediaEngine, events: MediaEvent[]) => Promise<void>): Promise<void> {
-  const spool = await mkdtemp(path.join(os.tmpdir(), 'opencx-media-'));
-  const engine = new LocalMediaEngine({
-    bindAddress: '127.0.0.1',
-    portMin: 30000 + Math.floor(Math.random() * 10000) * 2,
-    portMax: 65000,
-    spoolDir: path.join(spool, 'spool'),
-    blobs: new LocalBlobStore(path.join(spool, 'blobs')),
-  });
-  const events: MediaEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  try {
-    await fn(engine, events);
-  } finally {
-    await engine.close();
-    t.equal(engine.allocator.inUse(), 0, 'every port is back with the allocator');
-    await rm(spool, { recursive: true, force: true });
-  }
-}
 
 /** Peer A offers, the engine answers; the engine offers to B, B answers. */
 async function twoLegs(engine: LocalMediaEngine, a: RtpPeer, b: RtpPeer): Promise<{ legA: string; legB: string }> {

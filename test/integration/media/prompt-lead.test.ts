@@ -4,23 +4,12 @@
  * prompt plays on while the event loop is held up. Real sockets on loopback; the phone that
  * times arrivals runs in a worker thread, whose event loop this thread cannot block.
  */
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { Worker } from 'node:worker_threads';
-import { LocalMediaEngine, dominantFrequency, type MediaEvent } from '../../../src/media/index.js';
+import { dominantFrequency } from '../../../src/media/index.js';
 import { nativeUdpAvailable } from '../../../src/platform/index.js';
 import { RtpPeer, sleep } from '../../helpers/rtp-peer.js';
-
-async function withEngine(t: Test, options: { promptLeadMs?: number }, fn: (engine: LocalMediaEngine, events: MediaEvent[]) => Promise<void>): Promise<void> {
-  const engine = new LocalMediaEngine({ bindAddress: '127.0.0.1', portMin: 30000 + Math.floor(Math.random() * 10000) * 2, portMax: 65000, ...options });
-  const events: MediaEvent[] = [];
-  engine.onEvent((e) => events.push(e));
-  try {
-    await fn(engine, events);
-  } finally {
-    await engine.close();
-    t.equal(engine.allocator.inUse(), 0, 'every port is back with the allocator');
-  }
-}
+import { withEngine } from './engine-helpers.js';
 
 const seqGaps = (seqs: number[]): number[] => seqs.slice(1).map((s, i) => (s - (seqs[i] as number)) & 0xffff).filter((d) => d !== 1);
 
@@ -30,7 +19,7 @@ t.test('the native UDP engine is there (prompt lead needs it)', async (t) => {
 });
 
 t.test('a prompt taken ahead arrives whole: one sequence, 160-sample steps, one marker, done with its tail pending', async (t) => {
-  await withEngine(t, {}, async (engine, events) => {
+  await withEngine(t, async (engine, events) => {
     const a = await RtpPeer.open({ codec: 'PCMU' });
     const ep = await engine.createEndpoint({ kind: 'rtp', remoteSdp: a.sdp() });
     a.useRemoteSdp(ep.localSdp);
@@ -55,7 +44,7 @@ t.test('a prompt taken ahead arrives whole: one sequence, 160-sample steps, one 
 });
 
 t.test('a stopped prompt drops its queued audio: the next prompt continues the sequence, nothing of the first comes after it', async (t) => {
-  await withEngine(t, {}, async (engine) => {
+  await withEngine(t, async (engine) => {
     const a = await RtpPeer.open({ codec: 'PCMU' });
     const ep = await engine.createEndpoint({ kind: 'rtp', remoteSdp: a.sdp() });
     a.useRemoteSdp(ep.localSdp);
@@ -122,7 +111,7 @@ function blockFor(ms: number): { from: number; to: number } {
 
 for (const lead of [300, 0]) {
   t.test(`with the event loop held for 250 ms, the prompt ${lead > 0 ? 'goes on from the queue' : 'stops (no lead: the tick cannot run)'}`, async (t) => {
-    await withEngine(t, { promptLeadMs: lead }, async (engine) => {
+    await withEngine(t, async (engine) => {
       const phone = await threadPhone();
       try {
         const ep = await engine.createEndpoint({ kind: 'rtp', remoteSdp: phoneSdp(phone.port) });
@@ -138,6 +127,6 @@ for (const lead of [300, 0]) {
       } finally {
         await phone.close();
       }
-    });
+    }, { promptLeadMs: lead });
   });
 }

@@ -88,7 +88,7 @@ t.test('the first tick queues this frame and the lead, due 20 ms apart; later ti
   t.equal(queued.length, 7, 'one more');
   t.equal(queued[6]?.delayMs, 100, 'due at the end of the lead');
   t.equal(((queued[6] as Queued).ts - (queued[0] as Queued).ts) >>> 0, 6 * 160);
-  t.same(ep.aheadPlay, { playId: 'p1', bargeIn: false });
+  t.match(ep.aheadPlay, { playId: 'p1', bargeIn: false }, 'the queued audio belongs to play p1');
 });
 
 t.test('audio not there yet is not queued ahead: only the frame of this tick', async (t) => {
