@@ -58,7 +58,8 @@ export async function startPbx(t: Test, users: string[], options: { roles?: stri
     async assertIdle(t: Test) {
       const gauges = ['opencx_calls_active', 'opencx_sip_ua_dialogs', 'opencx_sip_ua_pending_invites', 'opencx_media_endpoints', 'opencx_media_ports_in_use'];
       let last = '';
-      for (let i = 0; i < 50; i++) {
+      // up to 15 s: on a loaded 2-core box the BYE to the other leg and its answer can take seconds
+      for (let i = 0; i < 150; i++) {
         last = await (await fetch(`http://127.0.0.1:${server.ports.http}/metrics`)).text();
         if (gauges.every((g) => new RegExp(`^${g} 0$`, 'm').test(last))) break;
         await new Promise((r) => setTimeout(r, 100));
