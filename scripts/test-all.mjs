@@ -10,6 +10,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tierArg = process.argv.slice(2);
 const tiers = tierArg.length > 0 ? tierArg : ['unit', 'integration', 'conformance'];
 
+/**
+ * Test files run at once per tier. tap's own default leaves one CPU free, which on a 2-core CI
+ * machine means one file at a time; most integration and conformance files spend their time
+ * waiting on sockets, timers and child processes (SIPp, baresip), so they overlap well.
+ * `OPENCX_TEST_JOBS=N` sets every tier.
+ */
+const cores = (await import('node:os')).availableParallelism();
+const JOBS = { unit: Math.max(2, cores), integration: Math.max(2, cores), conformance: Math.max(3, cores + 1) };
+const jobsFor = (tier) => Number(process.env.OPENCX_TEST_JOBS ?? '') || JOBS[tier] || Math.max(2, cores);
+
 let passed = 0;
 let failed = 0;
 let notRun = 0;
@@ -66,7 +76,11 @@ if (!built) {
       lines.push(`tier ${tier}: FAILED (no test files under dist/test/${tier})`);
       continue;
     }
-    const r = await tee('npx', ['tap', '--reporter=tap', ...files]);
+    const jobs = jobsFor(tier);
+    console.log(`(${files.length} files, ${jobs} at once)`);
+    const started = Date.now();
+    const r = await tee('npx', ['tap', '--reporter=tap', `--jobs=${jobs}`, ...files]);
+    const seconds = Math.round((Date.now() - started) / 1000);
     const out = r.stdout;
     // name every failing assertion in the summary, with the subtests around it, so a short log shows it
     const path = [];
@@ -102,7 +116,7 @@ if (!built) {
       failed += 1;
       lines.push(`tier ${tier}: ${p} passed, exit ${r.status ?? r.signal}: FAILED`);
     } else {
-      lines.push(`tier ${tier}: ${p} passed, ${f} failed${s ? `, ${s} not run` : ''}`);
+      lines.push(`tier ${tier}: ${p} passed, ${f} failed${s ? `, ${s} not run` : ''} (${seconds} s)`);
     }
   }
 }
