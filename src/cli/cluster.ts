@@ -4,11 +4,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { describeError, fnv1a32, randomToken, SystemScheduler, type Logger } from '../lib/index.js';
 import { createMetrics, createRedisBus, nativeUdpAvailable, openUdpSocket, shareMetricsWithPrimary, type Config } from '../platform/index.js';
-import type { PacketAffinity, SipServer, transport } from '../sip/index.js';
+import type { LocationChange, MemoryLocationStore, PacketAffinity, SipServer, transport } from '../sip/index.js';
 import { createSipServer, portsOf } from './sip-role.js';
 import { rpcClient, serveRpc, type RpcHandlers } from './ipc-rpc.js';
 import { authSecret, createLocationStore, subscriberServices } from './subscriber-services.js';
-import { RpcDirectory, RpcLocationStore } from './worker-adapters.js';
+import { LocationReplica, RpcDirectory } from './worker-adapters.js';
+import type { DirectorySnapshot } from './subscriber-directory.js';
 import { tlsMaterial } from './tls-material.js';
 import { SIP_WORKER_INDEX_ENV } from './is-sip-worker.js';
 import { startWorkerMcp } from './mcp-worker.js';
@@ -31,6 +32,12 @@ import { startWorkerMcp } from './mcp-worker.js';
  *   primary → workers {type:'sip-peers', relayPorts}   once every worker is ready, and after a restart
  *   primary → worker  {type:'sip-shutdown'}
  *   primary → workers {type:'sip-directory-changed'}   after any provisioning change (RpcDirectory's cache)
+ *   primary → workers {type:'sip-directory-snapshot', snapshot}   the whole directory, after each reload that left it current
+ *   primary → workers {type:'sip-location', changes}   every write to the in-memory location store, batched per turn
+ *
+ * With the embedded (in-memory) location store every worker keeps a copy of it (LocationReplica)
+ * and of the subscriber directory: a REGISTER then costs one IPC round trip (the write, checked
+ * and versioned by the primary) instead of three (HA1, read, write), and an INVITE's lookup none.
  */
 
 const INDEX_ENV = SIP_WORKER_INDEX_ENV;
@@ -89,7 +96,15 @@ interface ShutdownMessage {
 interface DirectoryChangedMessage {
   type: 'sip-directory-changed';
 }
-type ClusterMessage = ReadyMessage | PeersMessage | ShutdownMessage | DirectoryChangedMessage;
+interface DirectorySnapshotMessage {
+  type: 'sip-directory-snapshot';
+  snapshot: DirectorySnapshot;
+}
+interface LocationChangesMessage {
+  type: 'sip-location';
+  changes: LocationChange[];
+}
+type ClusterMessage = ReadyMessage | PeersMessage | ShutdownMessage | DirectoryChangedMessage | DirectorySnapshotMessage | LocationChangesMessage;
 
 function isClusterMessage(m: unknown): m is ClusterMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('sip-');
@@ -109,8 +124,16 @@ export interface SipWorkers {
   stop(): Promise<void>;
 }
 
+/** What the primary holds that workers keep copies of (the embedded defaults). */
+export interface WorkerCopies {
+  /** the in-memory location store: every write is sent to every worker */
+  location?: MemoryLocationStore;
+  /** the directory: its whole content is sent after every reload that left it current */
+  directory?: { onLoaded(listener: () => void): () => void; snapshot(): DirectorySnapshot | undefined };
+}
+
 /** Primary side: fork `config.sip.workers` SIP workers and supervise them. */
-export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHandlers): Promise<SipWorkers> {
+export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHandlers, copies: WorkerCopies = {}): Promise<SipWorkers> {
   const count = config.sip.workers;
   // made once here, so workers do not race to create the same files
   if (config.sip.transports.some((t) => t === 'tls' || t === 'wss') && config.sip.tls.certFile === undefined) {
@@ -171,6 +194,34 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
       fork(index);
     });
   };
+  const toWorkers = (m: ClusterMessage) => {
+    for (const w of workers) if (w !== undefined && w.isConnected()) w.send(m);
+  };
+  // every write to the location store reaches every worker's copy, in one message per turn
+  let changes: LocationChange[] = [];
+  const flushChanges = () => {
+    const batch = changes;
+    changes = [];
+    toWorkers({ type: 'sip-location', changes: batch } satisfies LocationChangesMessage);
+  };
+  const unwatch: (() => void)[] = [];
+  if (copies.location !== undefined) {
+    unwatch.push(
+      copies.location.onChange((change) => {
+        if (changes.push(change) === 1) setImmediate(flushChanges);
+      }),
+    );
+  }
+  if (copies.directory !== undefined) {
+    const directory = copies.directory;
+    unwatch.push(
+      directory.onLoaded(() => {
+        const snapshot = directory.snapshot();
+        if (snapshot !== undefined) toWorkers({ type: 'sip-directory-snapshot', snapshot } satisfies DirectorySnapshotMessage);
+      }),
+    );
+  }
+
   for (let i = 0; i < count; i++) fork(i);
   await firstReady;
   log.info({ workers: count }, 'SIP role running on worker processes');
@@ -187,6 +238,7 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
     },
     async stop() {
       stopping = true;
+      for (const u of unwatch) u();
       const alive = workers.filter((w): w is Worker => w !== undefined && !w.isDead());
       await Promise.all(
         alive.map(
@@ -250,12 +302,27 @@ export async function runSipWorker(loaded: Config, logger: Logger, version: stri
   const scheduler = new SystemScheduler();
   const nodeId = `${randomToken(4)}-w${index}`;
   const redis = config.bus.kind === 'redis' && config.bus.url !== undefined;
-  const location = redis ? createLocationStore(config, scheduler, log) : new RpcLocationStore(call);
+  const replica = redis ? undefined : new LocationReplica(call);
+  const location = replica ?? createLocationStore(config, scheduler, log);
   const bus = redis && config.bus.url !== undefined ? createRedisBus({ url: config.bus.url, logger: log, scheduler }) : undefined;
   const directory = new RpcDirectory(call);
   process.on('message', (m: unknown) => {
-    if (isClusterMessage(m) && m.type === 'sip-directory-changed') directory.invalidate();
+    if (!isClusterMessage(m)) return;
+    if (m.type === 'sip-location') for (const change of m.changes) replica?.apply(change);
+    else if (m.type === 'sip-directory-changed') directory.invalidate();
+    else if (m.type === 'sip-directory-snapshot') {
+      try {
+        directory.useSnapshot(m.snapshot);
+      } catch (err) {
+        log.warn({ err: describeError(err) }, 'the directory the primary sent is unusable; asking it per lookup');
+      }
+    }
   });
+  // copies of what the primary holds; until they arrive, lookups ask the primary
+  const copies = Promise.all([
+    replica?.load().then((aors) => log.debug({ aors }, 'location copy loaded')),
+    directory.loadSnapshot().then((held) => log.debug({ held }, held ? 'directory copy loaded' : 'directory lookups go to the primary')),
+  ]).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not copy the location store or directory; asking the primary per lookup'));
   const secret = await authSecret(config);
   const services = subscriberServices({
     location,
@@ -293,6 +360,7 @@ export async function runSipWorker(loaded: Config, logger: Logger, version: stri
     nodeId,
     ...(reusePort !== undefined ? { udpSpreadOver: count } : {}),
   });
+  await copies;
   bound = await sip.start();
 
   relay.onMessage((data) => {

@@ -25,6 +25,17 @@ const HEX = (bytes: number) => new RegExp(`^[0-9a-f]{${bytes * 2}}$`);
 const MD5_HEX = HEX(MD5_BYTES);
 const SHA256_HEX = HEX(SHA256_BYTES);
 
+/**
+ * A CredentialTable as plain data, for another process (a SIP worker) to rebuild it without a
+ * database: the keys in row order, the HA1 bytes and enabled flags as base64.
+ */
+export interface CredentialTableExport {
+  keys: string[];
+  ha1s: string;
+  enabled: string;
+  irregular: [key: string, ha1Md5: string, ha1Sha256: string, enabled: boolean][];
+}
+
 export class CredentialTable {
   private readonly rows = new Map<string, number>();
   private readonly irregular = new Map<string, Irregular>();
@@ -61,6 +72,34 @@ export class CredentialTable {
     this.ha1s.write(ha1Md5, row * ROW_BYTES, MD5_BYTES, 'hex');
     this.ha1s.write(ha1Sha256, row * ROW_BYTES + MD5_BYTES, SHA256_BYTES, 'hex');
     this.enabled[row] = enabled ? 1 : 0;
+  }
+
+  export(): CredentialTableExport {
+    const keys = new Array<string>(this.used);
+    for (const [key, row] of this.rows) keys[row] = key;
+    return {
+      keys,
+      ha1s: this.ha1s.toString('base64', 0, this.used * ROW_BYTES),
+      enabled: Buffer.from(this.enabled.buffer, this.enabled.byteOffset, this.used).toString('base64'),
+      irregular: [...this.irregular].map(([key, v]) => [key, v.ha1Md5, v.ha1Sha256, v.enabled]),
+    };
+  }
+
+  /** the table another process exported; throws on data of the wrong shape */
+  static fromExport(data: CredentialTableExport): CredentialTable {
+    const ha1s = Buffer.from(data.ha1s, 'base64');
+    const enabled = Buffer.from(data.enabled, 'base64');
+    const rows = data.keys.length;
+    if (ha1s.length !== rows * ROW_BYTES || enabled.length !== rows) {
+      throw new Error(`credential export does not add up: ${rows} keys, ${ha1s.length} HA1 bytes, ${enabled.length} flags`);
+    }
+    const table = new CredentialTable(rows);
+    ha1s.copy(table.ha1s);
+    table.enabled.set(enabled);
+    table.used = rows;
+    data.keys.forEach((key, row) => table.rows.set(key, row));
+    for (const [key, ha1Md5, ha1Sha256, on] of data.irregular) table.irregular.set(key, { ha1Md5, ha1Sha256, enabled: on });
+    return table;
   }
 
   has(key: string): boolean {

@@ -23,6 +23,7 @@ import { startMcpRole, type McpRole } from './mcp-role.js';
 import { installSamples } from './mcp-samples.js';
 import { writeServerFile } from './user-commands.js';
 import { primaryHandlers } from './worker-adapters.js';
+import { MemoryLocationStore } from '../sip/index.js';
 import { authSecret, createDirectory, createLocationStore, openProvisioning, registrationsPort, subscriberServices, type Provisioning } from './subscriber-services.js';
 import { PROVISIONING_CHANGED_TOPIC, createTelephonyStores, registerProvisioningRoutes, registerTelephonyRoutes, registerVxmlAppRoutes, registerVxmlServingRoutes, hostedAppUrl, type RegistrationsPort } from '../control/index.js';
 import type { FastifyInstance } from 'fastify';
@@ -120,7 +121,10 @@ export async function startServer(config: Config, logger: Logger, version: strin
         // the SIP role runs in worker processes sharing the ports (see cluster.ts); with Redis
         // they share the location store directly
         const shared = config.bus.kind === 'redis';
-        const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location));
+        const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location), {
+          ...(!shared && location instanceof MemoryLocationStore ? { location } : {}),
+          directory,
+        });
         closers.push({ name: 'sip workers', close: () => workers.stop() });
         // workers cache the directory's answers (RpcDirectory): any provisioning change drops them
         const changes = await bus.subscribe(PROVISIONING_CHANGED_TOPIC, () => workers.directoryChanged());

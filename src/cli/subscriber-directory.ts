@@ -4,7 +4,17 @@ import { PROVISIONING_CHANGED_TOPIC } from '../control/index.js';
 import type { SubscriberDirectory } from '../sip/index.js';
 import type { Logger, Scheduler } from '../lib/index.js';
 import { describeError } from '../lib/index.js';
-import { CredentialTable } from './credential-table.js';
+import { CredentialTable, type CredentialTableExport } from './credential-table.js';
+
+/**
+ * The whole directory as data for a SIP worker process (which has no database of its own): the
+ * worker answers from it without asking the primary, until the next change.
+ */
+export interface DirectorySnapshot {
+  own: string[];
+  domains: string[];
+  users: CredentialTableExport;
+}
 
 interface Cached<T> {
   value: T;
@@ -40,6 +50,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   /** bumped by every change: the in-memory copy is trusted only when no change came after its load */
   private changes = 0;
   private loadedAt = -1;
+  private readonly reloadListeners = new Set<() => void>();
 
   constructor(
     private readonly options: {
@@ -83,7 +94,24 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     const domains = await db.query<{ name: string }>('SELECT name FROM domains');
     this.full = { users, domains: new Set(domains.rows.map((d) => d.name.toLowerCase())) };
     this.loadedAt = seq;
+    if (this.fresh() !== undefined) for (const listener of this.reloadListeners) listener();
     return users.size;
+  }
+
+  /** called after every load that left the in-memory copy complete and current */
+  onLoaded(listener: () => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
+  /**
+   * The in-memory copy as data, when it is complete and no change came after it was loaded;
+   * undefined otherwise (lookups must then go through this directory).
+   */
+  snapshot(): DirectorySnapshot | undefined {
+    const full = this.fresh();
+    if (full === undefined) return undefined;
+    return { own: [...this.own], domains: [...full.domains], users: full.users.export() };
   }
 
   /** follow provisioning changes from anywhere: reload (debounced) or drop caches */
@@ -152,6 +180,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   async close(): Promise<void> {
     this.closed = true;
     this.reloadTimer?.cancel();
+    this.reloadListeners.clear();
     try {
       await this.unsubscribe?.();
     } catch (err) {

@@ -1,5 +1,8 @@
-import type { Binding, LocationStore, SubscriberDirectory } from '../sip/index.js';
+import { ConflictError } from '../lib/index.js';
+import { MemoryLocationStore, registrar, type Binding, type LocationChange, type LocationStore, type SubscriberDirectory } from '../sip/index.js';
+import { CredentialTable } from './credential-table.js';
 import type { RpcHandlers } from './ipc-rpc.js';
+import type { DirectorySnapshot } from './subscriber-directory.js';
 
 type Call = (op: string, ...args: unknown[]) => Promise<unknown>;
 
@@ -9,11 +12,13 @@ type Call = (op: string, ...args: unknown[]) => Promise<unknown>;
  * workers reach them over the cluster IPC channel. With Redis and PostgreSQL configured the
  * location store is shared in Redis and workers use it directly.
  */
-export function primaryHandlers(directory: SubscriberDirectory, location: LocationStore | undefined): RpcHandlers {
+export function primaryHandlers(directory: SubscriberDirectory & { snapshot?(): DirectorySnapshot | undefined }, location: LocationStore | undefined): RpcHandlers {
   const handlers: RpcHandlers = {
     'dir.isLocalDomain': (host: string) => directory.isLocalDomain(host),
     'dir.ha1': (user: string, domain: string, hash: 'MD5' | 'SHA-256') => directory.ha1(user, domain, hash),
     'dir.userExists': (user: string, domain: string) => directory.userExists(user, domain),
+    // null: the directory is not held in memory in full (too many users, or a change is loading)
+    'dir.snapshot': async () => (directory.snapshot?.() ?? null),
   };
   if (location !== undefined) {
     Object.assign(handlers, {
@@ -23,6 +28,14 @@ export function primaryHandlers(directory: SubscriberDirectory, location: Locati
         expectVersion === null ? location.replace(aor, bindings) : location.replace(aor, bindings, expectVersion),
       'loc.count': () => location.count(),
       'loc.aors': (options: { prefix?: string; limit?: number } | null) => location.aors(options ?? {}),
+    } satisfies RpcHandlers);
+  }
+  if (location instanceof MemoryLocationStore) {
+    // for workers that keep a copy (LocationReplica): the write's version, and the whole set
+    Object.assign(handlers, {
+      'loc.write': async (aor: string, bindings: Binding[], expectVersion: number | null) =>
+        location.replaceNow(aor, bindings, expectVersion === null ? undefined : expectVersion),
+      'loc.snapshot': async () => location.changesSoFar(),
     } satisfies RpcHandlers);
   }
   return handlers;
@@ -39,6 +52,8 @@ export function primaryHandlers(directory: SubscriberDirectory, location: Locati
 export class RpcDirectory implements SubscriberDirectory {
   private readonly cache = new Map<string, { value: unknown; until: number }>();
   private generation = 0;
+  /** the primary's whole directory, when it sent one that no change has made stale since */
+  private full: { own: Set<string>; domains: Set<string>; users: CredentialTable } | undefined;
 
   constructor(
     private readonly call: Call,
@@ -49,9 +64,36 @@ export class RpcDirectory implements SubscriberDirectory {
   invalidate(): void {
     this.generation++;
     this.cache.clear();
+    this.full = undefined;
+  }
+
+  /**
+   * Answer from the primary's whole directory from now on (it sends one after every reload that
+   * left its copy current). Bad data is refused with an error and changes nothing.
+   */
+  useSnapshot(snapshot: DirectorySnapshot): void {
+    this.full = { own: new Set(snapshot.own), domains: new Set(snapshot.domains), users: CredentialTable.fromExport(snapshot.users) };
+  }
+
+  /** ask the primary for its whole directory; an answer overtaken by a change is dropped */
+  async loadSnapshot(): Promise<boolean> {
+    const generation = this.generation;
+    const snapshot = (await this.call('dir.snapshot')) as DirectorySnapshot | null;
+    if (snapshot === null || generation !== this.generation) return false;
+    this.useSnapshot(snapshot);
+    return true;
+  }
+
+  /** whether lookups are answered here, without the primary */
+  get local(): boolean {
+    return this.full !== undefined;
   }
 
   async isLocalDomain(host: string): Promise<boolean> {
+    if (this.full !== undefined) {
+      const h = bare(host).toLowerCase();
+      return this.full.own.has(h) || this.full.domains.has(h);
+    }
     return (await this.cached(`d|${host}`, 'dir.isLocalDomain', host)) === true;
   }
 
@@ -61,11 +103,13 @@ export class RpcDirectory implements SubscriberDirectory {
   }
 
   async ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): Promise<string | undefined> {
+    if (this.full !== undefined) return this.full.users.ha1(`${user}@${bare(domain).toLowerCase()}`, hash);
     const v = await this.cached(`${hash === 'MD5' ? 'm' : 's'}|${user}@${domain}`, 'dir.ha1', user, domain, hash);
     return typeof v === 'string' ? v : undefined;
   }
 
   async userExists(user: string, domain: string): Promise<boolean> {
+    if (this.full !== undefined) return this.full.users.has(`${user}@${bare(domain).toLowerCase()}`);
     return (await this.cached(`u|${user}@${domain}`, 'dir.userExists', user, domain)) === true;
   }
 
@@ -83,19 +127,74 @@ export class RpcDirectory implements SubscriberDirectory {
   }
 }
 
-export class RpcLocationStore implements LocationStore {
-  constructor(private readonly call: Call) {}
+/**
+ * A SIP worker's copy of the primary's in-memory location store. Reads (every REGISTER's current
+ * bindings, every INVITE's targets) are answered here; writes go to the primary, which checks the
+ * version, applies them and sends every change to every worker (`apply`). A copy is at most one
+ * IPC hop behind: a write based on a stale read fails at the primary with ConflictError, the
+ * registrar reads again, and that read (of an AOR marked suspect) asks the primary. Removed AORs
+ * are kept as empty entries for a while, so an older change that arrives late cannot bring them
+ * back.
+ */
+export class LocationReplica implements LocationStore {
+  private readonly entries = new Map<string, { version: number; bindings: Binding[]; removedAt?: number }>();
+  private readonly suspect = new Set<string>();
+  private loaded = false;
+  private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly call: Call,
+    private readonly wallNow: () => number = Date.now,
+    private readonly keepRemovedMs = 60_000,
+  ) {
+    this.sweeper = setInterval(() => this.forgetRemoved(), Math.max(1000, keepRemovedMs / 2));
+    this.sweeper.unref();
+  }
+
+  /** fetch the whole set from the primary; until then every read asks the primary */
+  async load(): Promise<number> {
+    const all = (await this.call('loc.snapshot')) as LocationChange[];
+    for (const change of all) this.apply(change);
+    this.loaded = true;
+    return all.length;
+  }
+
+  /** a change the primary made (in version order per AOR; older or repeated ones are ignored) */
+  apply(change: LocationChange): void {
+    if (this.closed) return;
+    const held = this.entries.get(change.aor);
+    if (held !== undefined && held.version >= change.version) return;
+    if (change.bindings.length === 0) this.entries.set(change.aor, { version: change.version, bindings: [], removedAt: this.wallNow() });
+    else this.entries.set(change.aor, { version: change.version, bindings: change.bindings.map(registrar.storedBinding) });
+  }
 
   async bindings(aor: string): Promise<Binding[]> {
-    return (await this.call('loc.bindings', aor)) as Binding[];
+    return (await this.read(aor)).bindings;
   }
 
   async read(aor: string): Promise<{ bindings: Binding[]; version: number }> {
-    return (await this.call('loc.read', aor)) as { bindings: Binding[]; version: number };
+    if (!this.loaded || this.suspect.has(aor)) {
+      const fresh = (await this.call('loc.read', aor)) as { bindings: Binding[]; version: number };
+      this.suspect.delete(aor);
+      return fresh;
+    }
+    const held = this.entries.get(aor);
+    // the primary's store knows a removed AOR as version 0
+    if (held === undefined || held.bindings.length === 0) return { bindings: [], version: 0 };
+    const now = this.wallNow();
+    return { bindings: held.bindings.filter((b) => b.expiresAt > now).map(registrar.copyBinding), version: held.version };
   }
 
   async replace(aor: string, bindings: Binding[], expectVersion?: number): Promise<void> {
-    await this.call('loc.replace', aor, bindings, expectVersion ?? null);
+    let version: number;
+    try {
+      version = (await this.call('loc.write', aor, bindings, expectVersion ?? null)) as number;
+    } catch (err) {
+      if (err instanceof ConflictError) this.suspect.add(aor);
+      throw err;
+    }
+    this.apply({ aor, version, bindings });
   }
 
   async count(): Promise<number> {
@@ -106,5 +205,24 @@ export class RpcLocationStore implements LocationStore {
     return (await this.call('loc.aors', options ?? null)) as string[];
   }
 
-  async close(): Promise<void> {}
+  /** AORs held, removed ones still remembered included (for tests) */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+
+  /** drop removed AORs remembered longer than keepRemovedMs */
+  forgetRemoved(): void {
+    const before = this.wallNow() - this.keepRemovedMs;
+    for (const [aor, e] of this.entries) if (e.removedAt !== undefined && e.removedAt <= before) this.entries.delete(aor);
+  }
+}
+
+function bare(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

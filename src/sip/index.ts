@@ -7,6 +7,6 @@ export * as auth from './auth/index.js';
 export { SipServer, type SipServerOptions, type SipService, type SipCore, type SubscriberDirectory, type PacketAffinity, type Responder, OptionsService } from './server/index.js';
 export * as registrar from './registrar/index.js';
 export * as proxy from './proxy/index.js';
-export { Registrar, MemoryLocationStore, RedisLocationStore, registrationsView, type LocationStore, type Binding } from './registrar/index.js';
+export { Registrar, MemoryLocationStore, RedisLocationStore, registrationsView, type LocationStore, type Binding, type LocationChange } from './registrar/index.js';
 export { Proxy } from './proxy/index.js';
 export * as ua from './ua/index.js';

@@ -1,6 +1,6 @@
 export type { Binding, BindingSource, LocationStore, ExpiredBindings, ExpiringLocationStore } from './location-store.js';
 export { isExpiringLocationStore } from './location-store.js';
-export { MemoryLocationStore, copyBinding, type MemoryLocationStoreOptions } from './memory-location-store.js';
+export { MemoryLocationStore, copyBinding, storedBinding, type MemoryLocationStoreOptions, type LocationChange } from './memory-location-store.js';
 export { RedisLocationStore, type RedisLocationStoreOptions } from './redis-location-store.js';
 export { Registrar, type RegistrarOptions, type AuthFailureLimits } from './registrar.js';
 export { registrationsView, type RegistrationsView, type RegistrationsViewOptions, type BindingView } from './registrations-view.js';

@@ -18,7 +18,17 @@ interface Entry {
   bindings: Binding[];
 }
 
-type StoreEvents = { expired: [expired: ExpiredBindings] };
+/**
+ * One write to the store, as other processes holding a copy need it (LocationReplica): the
+ * AOR's whole binding set after the write (empty: removed) and the version of the write.
+ */
+export interface LocationChange {
+  aor: string;
+  version: number;
+  bindings: Binding[];
+}
+
+type StoreEvents = { expired: [expired: ExpiredBindings]; change: [change: LocationChange] };
 
 export class MemoryLocationStore implements ExpiringLocationStore {
   private readonly scheduler: Scheduler;
@@ -47,13 +57,36 @@ export class MemoryLocationStore implements ExpiringLocationStore {
   }
 
   async replace(aor: string, bindings: Binding[], expectVersion?: number): Promise<void> {
+    this.replaceNow(aor, bindings, expectVersion);
+  }
+
+  /**
+   * replace() done at once, returning the version of the write (a removal gets one too, so that
+   * copies elsewhere can order it after the writes before it).
+   */
+  replaceNow(aor: string, bindings: Binding[], expectVersion?: number): number {
     this.assertOpen();
     const current = this.entries.get(aor)?.version ?? 0;
     if (expectVersion !== undefined && expectVersion !== current) {
       throw new ConflictError(`bindings of ${aor} changed (version ${current}, expected ${expectVersion})`);
     }
+    const version = ++this.lastVersion;
+    let stored: Binding[] = [];
     if (bindings.length === 0) this.entries.delete(aor);
-    else this.entries.set(aor, { version: ++this.lastVersion, bindings: bindings.map(storedBinding) });
+    else this.entries.set(aor, { version, bindings: (stored = bindings.map(storedBinding)) });
+    if (this.events.listenerCount('change') > 0) this.events.emit('change', { aor, version, bindings: stored });
+    return version;
+  }
+
+  /** hear every write (replace, sweep) as it happens; returns an unsubscribe function */
+  onChange(listener: (change: LocationChange) => void): () => void {
+    return this.events.on('change', listener);
+  }
+
+  /** every AOR held, with its version and bindings (expired ones included), for a new copy elsewhere */
+  changesSoFar(): LocationChange[] {
+    this.assertOpen();
+    return [...this.entries].map(([aor, e]) => ({ aor, version: e.version, bindings: e.bindings }));
   }
 
   async count(): Promise<number> {
@@ -85,8 +118,10 @@ export class MemoryLocationStore implements ExpiringLocationStore {
       const expired = entry.bindings.filter((b) => b.expiresAt <= now);
       if (expired.length === 0) continue;
       const live = entry.bindings.filter((b) => b.expiresAt > now);
+      const version = ++this.lastVersion;
       if (live.length === 0) this.entries.delete(aor);
-      else this.entries.set(aor, { version: ++this.lastVersion, bindings: live });
+      else this.entries.set(aor, { version, bindings: live });
+      if (this.events.listenerCount('change') > 0) this.events.emit('change', { aor, version, bindings: live });
       out.push({ aor, bindings: expired });
     }
     return out;
@@ -120,7 +155,7 @@ export class MemoryLocationStore implements ExpiringLocationStore {
 }
 
 /** what the store keeps: a copy whose strings do not pin the message they were parsed from */
-function storedBinding(b: Binding): Binding {
+export function storedBinding(b: Binding): Binding {
   return {
     ...b,
     aor: detachedString(b.aor),

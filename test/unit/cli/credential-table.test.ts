@@ -36,3 +36,31 @@ t.test('an HA1 that is not lower-case hex of the right length is kept as given',
   t.equal(table.size, 1);
   t.equal(table.ha1('odd@x', 'MD5'), md5('c'));
 });
+
+t.test('an exported table is rebuilt with the same answers in another process', async (t) => {
+  const table = new CredentialTable(4);
+  for (let i = 0; i < 50; i++) table.add(`u${i}@example.com`, md5(`u${i}`), sha256(`u${i}`), i % 7 !== 0);
+  table.add('odd@example.com', 'NOT-HEX', 'ALSO-NOT', true);
+  // through JSON, as over the cluster IPC channel
+  const copy = CredentialTable.fromExport(JSON.parse(JSON.stringify(table.export())));
+  t.equal(copy.size, table.size);
+  for (const key of ['u1@example.com', 'u7@example.com', 'u49@example.com', 'odd@example.com', 'nobody@example.com']) {
+    t.equal(copy.has(key), table.has(key), `has ${key}`);
+    t.equal(copy.ha1(key, 'MD5'), table.ha1(key, 'MD5'), `MD5 of ${key}`);
+    t.equal(copy.ha1(key, 'SHA-256'), table.ha1(key, 'SHA-256'), `SHA-256 of ${key}`);
+  }
+  t.equal(copy.ha1('u7@example.com', 'MD5'), undefined, 'a disabled user stays disabled');
+  t.equal(copy.ha1('odd@example.com', 'MD5'), 'NOT-HEX');
+  // the copy is a table of its own: adding to it grows it
+  copy.add('new@example.com', md5('n'), sha256('n'), true);
+  t.equal(copy.ha1('new@example.com', 'SHA-256'), sha256('n'));
+  t.equal(table.has('new@example.com'), false);
+});
+
+t.test('an export whose parts do not add up is refused', async (t) => {
+  const table = new CredentialTable();
+  table.add('a@x', md5('a'), sha256('a'), true);
+  const data = table.export();
+  t.throws(() => CredentialTable.fromExport({ ...data, keys: ['a@x', 'b@x'] }), /does not add up/);
+  t.throws(() => CredentialTable.fromExport({ ...data, enabled: '' }), /does not add up/);
+});
