@@ -133,7 +133,7 @@ export interface WorkerCopies {
 }
 
 /** Primary side: fork `config.sip.workers` SIP workers and supervise them. */
-export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHandlers, copies: WorkerCopies = {}): Promise<SipWorkers> {
+export async function startSipWorkers(config: Config, logger: Logger, rpc: (index: number) => RpcHandlers, copies: WorkerCopies = {}): Promise<SipWorkers> {
   const count = config.sip.workers;
   // made once here, so workers do not race to create the same files
   if (config.sip.transports.some((t) => t === 'tls' || t === 'wss') && config.sip.tls.certFile === undefined) {
@@ -171,7 +171,7 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
   const fork = (index: number) => {
     const worker = cluster.fork(workerEnv(index));
     workers[index] = worker;
-    serveRpc(worker, rpc);
+    serveRpc(worker, rpc(index));
     worker.on('message', (m: unknown) => {
       if (!isClusterMessage(m) || m.type !== 'sip-ready') return;
       relayPorts[index] = m.relayPort;
@@ -197,12 +197,18 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: RpcHa
   const toWorkers = (m: ClusterMessage) => {
     for (const w of workers) if (w !== undefined && w.isConnected()) w.send(m);
   };
-  // every write to the location store reaches every worker's copy, in one message per turn
+  // every write to the location store reaches every worker's copy, in one message per turn,
+  // except the worker that made it (it has it already)
   let changes: LocationChange[] = [];
   const flushChanges = () => {
     const batch = changes;
     changes = [];
-    toWorkers({ type: 'sip-location', changes: batch } satisfies LocationChangesMessage);
+    workers.forEach((w, index) => {
+      if (w === undefined || !w.isConnected()) return;
+      const origin = String(index);
+      const theirs = batch.filter((c) => c.origin !== origin).map(({ aor, version, bindings }) => ({ aor, version, bindings }));
+      if (theirs.length > 0) w.send({ type: 'sip-location', changes: theirs } satisfies LocationChangesMessage);
+    });
   };
   const unwatch: (() => void)[] = [];
   if (copies.location !== undefined) {

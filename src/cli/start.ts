@@ -121,7 +121,7 @@ export async function startServer(config: Config, logger: Logger, version: strin
         // the SIP role runs in worker processes sharing the ports (see cluster.ts); with Redis
         // they share the location store directly
         const shared = config.bus.kind === 'redis';
-        const workers = await startSipWorkers(config, logger, primaryHandlers(directory, shared ? undefined : location), {
+        const workers = await startSipWorkers(config, logger, (index) => primaryHandlers(directory, shared ? undefined : location, String(index)), {
           ...(!shared && location instanceof MemoryLocationStore ? { location } : {}),
           directory,
         });

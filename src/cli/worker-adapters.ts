@@ -12,7 +12,12 @@ type Call = (op: string, ...args: unknown[]) => Promise<unknown>;
  * workers reach them over the cluster IPC channel. With Redis and PostgreSQL configured the
  * location store is shared in Redis and workers use it directly.
  */
-export function primaryHandlers(directory: SubscriberDirectory & { snapshot?(): DirectorySnapshot | undefined }, location: LocationStore | undefined): RpcHandlers {
+export function primaryHandlers(
+  directory: SubscriberDirectory & { snapshot?(): DirectorySnapshot | undefined },
+  location: LocationStore | undefined,
+  /** the worker these handlers answer: its own writes are not sent back to it */
+  origin?: string,
+): RpcHandlers {
   const handlers: RpcHandlers = {
     'dir.isLocalDomain': (host: string) => directory.isLocalDomain(host),
     'dir.ha1': (user: string, domain: string, hash: 'MD5' | 'SHA-256') => directory.ha1(user, domain, hash),
@@ -34,7 +39,7 @@ export function primaryHandlers(directory: SubscriberDirectory & { snapshot?(): 
     // for workers that keep a copy (LocationReplica): the write's version, and the whole set
     Object.assign(handlers, {
       'loc.write': async (aor: string, bindings: Binding[], expectVersion: number | null) =>
-        location.replaceNow(aor, bindings, expectVersion === null ? undefined : expectVersion),
+        location.replaceNow(aor, bindings, expectVersion === null ? undefined : expectVersion, origin),
       'loc.snapshot': async () => location.changesSoFar(),
     } satisfies RpcHandlers);
   }
@@ -160,13 +165,17 @@ export class LocationReplica implements LocationStore {
     return all.length;
   }
 
-  /** a change the primary made (in version order per AOR; older or repeated ones are ignored) */
-  apply(change: LocationChange): void {
+  /**
+   * A change the primary made (older or repeated ones are ignored). Changes that came over IPC
+   * are fresh objects and are kept as they are; `copy` keeps a copy whose strings do not pin a
+   * SIP message (a write of this worker's own).
+   */
+  apply(change: LocationChange, copy = false): void {
     if (this.closed) return;
     const held = this.entries.get(change.aor);
     if (held !== undefined && held.version >= change.version) return;
     if (change.bindings.length === 0) this.entries.set(change.aor, { version: change.version, bindings: [], removedAt: this.wallNow() });
-    else this.entries.set(change.aor, { version: change.version, bindings: change.bindings.map(registrar.storedBinding) });
+    else this.entries.set(change.aor, { version: change.version, bindings: copy ? change.bindings.map(registrar.storedBinding) : change.bindings });
   }
 
   async bindings(aor: string): Promise<Binding[]> {
@@ -194,7 +203,8 @@ export class LocationReplica implements LocationStore {
       if (err instanceof ConflictError) this.suspect.add(aor);
       throw err;
     }
-    this.apply({ aor, version, bindings });
+    // the primary does not send this worker its own writes back
+    this.apply({ aor, version, bindings }, true);
   }
 
   async count(): Promise<number> {

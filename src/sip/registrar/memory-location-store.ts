@@ -26,6 +26,8 @@ export interface LocationChange {
   aor: string;
   version: number;
   bindings: Binding[];
+  /** who asked for the write, when the caller named itself (a copy that has it already) */
+  origin?: string | undefined;
 }
 
 type StoreEvents = { expired: [expired: ExpiredBindings]; change: [change: LocationChange] };
@@ -64,7 +66,7 @@ export class MemoryLocationStore implements ExpiringLocationStore {
    * replace() done at once, returning the version of the write (a removal gets one too, so that
    * copies elsewhere can order it after the writes before it).
    */
-  replaceNow(aor: string, bindings: Binding[], expectVersion?: number): number {
+  replaceNow(aor: string, bindings: Binding[], expectVersion?: number, origin?: string): number {
     this.assertOpen();
     const current = this.entries.get(aor)?.version ?? 0;
     if (expectVersion !== undefined && expectVersion !== current) {
@@ -74,7 +76,7 @@ export class MemoryLocationStore implements ExpiringLocationStore {
     let stored: Binding[] = [];
     if (bindings.length === 0) this.entries.delete(aor);
     else this.entries.set(aor, { version, bindings: (stored = bindings.map(storedBinding)) });
-    if (this.events.listenerCount('change') > 0) this.events.emit('change', { aor, version, bindings: stored });
+    if (this.events.listenerCount('change') > 0) this.events.emit('change', { aor, version, bindings: stored, origin });
     return version;
   }
 

@@ -122,23 +122,30 @@ function cluster(t: Test) {
   const scheduler = new FakeScheduler();
   const store = new MemoryLocationStore({ scheduler, sweepIntervalMs: 0 });
   const directory = {} as SubscriberDirectory;
-  const handlers = primaryHandlers(directory, store) as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const ops: string[] = [];
-  const call = async (op: string, ...args: unknown[]): Promise<unknown> => {
-    ops.push(op);
-    const handler = handlers[op];
-    if (handler === undefined) throw new Error(`no ${op}`);
-    const value = await handler(...(JSON.parse(JSON.stringify(args)) as unknown[]));
-    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  // each worker's calls reach handlers that know who is calling (cluster.ts makes one set per worker)
+  const callFor = (origin: string) => {
+    const handlers = primaryHandlers(directory, store, origin) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    return async (op: string, ...args: unknown[]): Promise<unknown> => {
+      ops.push(op);
+      const handler = handlers[op];
+      if (handler === undefined) throw new Error(`no ${op}`);
+      const value = await handler(...(JSON.parse(JSON.stringify(args)) as unknown[]));
+      return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    };
   };
   const now = () => scheduler.wallNow();
-  const a = new LocationReplica(call, now, 1000);
-  const b = new LocationReplica(call, now, 1000);
+  const a = new LocationReplica(callFor('a'), now, 1000);
+  const b = new LocationReplica(callFor('b'), now, 1000);
   // the primary's broadcast, held back so tests choose when (and in which order) copies hear it
   const sent: LocationChange[] = [];
   store.onChange((c) => sent.push(JSON.parse(JSON.stringify(c)) as LocationChange));
-  const deliver = (...to: LocationReplica[]) => {
-    for (const c of sent.splice(0)) for (const r of to) r.apply(c);
+  /** what cluster.ts sends: every change, except to the worker that made it */
+  const deliver = () => {
+    for (const c of sent.splice(0)) {
+      if (c.origin !== 'a') a.apply(c);
+      if (c.origin !== 'b') b.apply(c);
+    }
   };
   t.teardown(async () => {
     await a.close();
@@ -167,7 +174,8 @@ t.test('worker copies of the location store: reads are local, writes go through 
   t.equal((await c.store.bindings('sip:alice@example.com')).length, 1, 'the primary holds it');
   t.equal((await c.a.bindings('sip:alice@example.com')).length, 1);
   t.equal((await c.b.bindings('sip:alice@example.com')).length, 0, 'b has not heard yet');
-  c.deliver(c.a, c.b);
+  t.same(c.sent.map((x) => x.origin), ['a'], 'the change names its writer, so it is not sent back to it');
+  c.deliver();
   t.equal((await c.b.bindings('sip:alice@example.com')).length, 1, 'b has it once the change arrives');
   // expired bindings are not read
   c.scheduler.advance(61_000);
