@@ -39,7 +39,7 @@ export function primaryHandlers(
     // for workers that keep a copy (LocationReplica): the write's version, and the whole set
     Object.assign(handlers, {
       'loc.write': async (aor: string, bindings: Binding[], expectVersion: number | null) =>
-        location.replaceNow(aor, bindings, expectVersion === null ? undefined : expectVersion, origin),
+        location.replaceNow(aor, bindings, { expectVersion: expectVersion ?? undefined, ...(origin !== undefined ? { origin } : {}), handedOver: true }),
       'loc.snapshot': async () => location.changesSoFar(),
     } satisfies RpcHandlers);
   }

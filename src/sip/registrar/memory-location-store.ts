@@ -59,14 +59,17 @@ export class MemoryLocationStore implements ExpiringLocationStore {
   }
 
   async replace(aor: string, bindings: Binding[], expectVersion?: number): Promise<void> {
-    this.replaceNow(aor, bindings, expectVersion);
+    this.replaceNow(aor, bindings, { expectVersion });
   }
 
   /**
    * replace() done at once, returning the version of the write (a removal gets one too, so that
-   * copies elsewhere can order it after the writes before it).
+   * copies elsewhere can order it after the writes before it). `origin` names the writer in the
+   * change event; `handedOver` says the bindings are fresh objects nobody else holds (parsed
+   * from IPC), kept as they are instead of copied.
    */
-  replaceNow(aor: string, bindings: Binding[], expectVersion?: number, origin?: string): number {
+  replaceNow(aor: string, bindings: Binding[], options: { expectVersion?: number | undefined; origin?: string; handedOver?: boolean } = {}): number {
+    const { expectVersion, origin } = options;
     this.assertOpen();
     const current = this.entries.get(aor)?.version ?? 0;
     if (expectVersion !== undefined && expectVersion !== current) {
@@ -75,7 +78,7 @@ export class MemoryLocationStore implements ExpiringLocationStore {
     const version = ++this.lastVersion;
     let stored: Binding[] = [];
     if (bindings.length === 0) this.entries.delete(aor);
-    else this.entries.set(aor, { version, bindings: (stored = bindings.map(storedBinding)) });
+    else this.entries.set(aor, { version, bindings: (stored = options.handedOver === true ? bindings : bindings.map(storedBinding)) });
     if (this.events.listenerCount('change') > 0) this.events.emit('change', { aor, version, bindings: stored, origin });
     return version;
   }
