@@ -29,6 +29,9 @@ type Credentials = { ha1Md5: string; ha1Sha256: string; enabled: boolean };
  */
 const PRELOAD_PAGE = 5000;
 
+/** the largest directory sent whole to SIP workers (see snapshot()) */
+const SNAPSHOT_MAX_USERS = 500_000;
+
 /**
  * The SIP services' view of provisioning (SubscriberDirectory), adapted from the control plane's
  * store. A registration storm must not become a database storm, so up to `preloadLimit` users
@@ -105,12 +108,13 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   /**
-   * The in-memory copy as data, when it is complete and no change came after it was loaded;
-   * undefined otherwise (lookups must then go through this directory).
+   * The in-memory copy as data, when it is complete, no change came after it was loaded and it
+   * has at most `maxUsers` users (each costs ~100 bytes of IPC per worker per reload); undefined
+   * otherwise (lookups must then go through this directory).
    */
-  snapshot(): DirectorySnapshot | undefined {
+  snapshot(maxUsers = SNAPSHOT_MAX_USERS): DirectorySnapshot | undefined {
     const full = this.fresh();
-    if (full === undefined) return undefined;
+    if (full === undefined || full.users.size > maxUsers) return undefined;
     return { own: [...this.own], domains: [...full.domains], users: full.users.export() };
   }
 
