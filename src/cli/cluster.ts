@@ -111,6 +111,73 @@ function isClusterMessage(m: unknown): m is ClusterMessage {
 }
 
 
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HT = 0x09;
+const COLON = 0x3a;
+const CALL_ID = [0x63, 0x61, 0x6c, 0x6c, 0x2d, 0x69, 0x64]; // "call-id"
+
+/**
+ * The Call-ID of a SIP message read straight from its bytes, for routing it to its owner without
+ * parsing it first. Undefined whenever the bytes are anything but plain: no header, an empty or
+ * folded value, a byte above 0x7f (the parser would read such a message its own way, and both
+ * must agree on the owner). The value is what the parser gives: trimmed of spaces and tabs.
+ */
+export function rawCallId(data: Uint8Array): string | undefined {
+  const end = data.length;
+  // the first header line starts after the start line
+  let at = data.indexOf(LF);
+  while (at >= 0 && at + 1 < end) {
+    const line = at + 1;
+    const c0 = data[line];
+    // an empty line ends the headers
+    if (c0 === CR || c0 === LF) return undefined;
+    let name = line;
+    let match = false;
+    if (c0 === 0x69 || c0 === 0x49) {
+      // compact "i"
+      name = line + 1;
+      match = true;
+    } else if (((c0 ?? 0) | 0x20) === 0x63) {
+      match = true;
+      for (let k = 0; k < CALL_ID.length; k++) {
+        const b = data[line + k];
+        if (b === undefined || (b | 0x20) !== CALL_ID[k]) {
+          match = false;
+          break;
+        }
+      }
+      name = line + CALL_ID.length;
+    }
+    if (match) {
+      let p = name;
+      while (data[p] === SP || data[p] === HT) p++;
+      if (data[p] === COLON) return callIdValue(data, p + 1);
+    }
+    at = data.indexOf(LF, line);
+  }
+  return undefined;
+}
+
+function callIdValue(data: Uint8Array, from: number): string | undefined {
+  let start = from;
+  while (data[start] === SP || data[start] === HT) start++;
+  let stop = start;
+  for (; stop < data.length; stop++) {
+    const b = data[stop] as number;
+    if (b === CR || b === LF) break;
+    if (b > 0x7e) return undefined;
+  }
+  // folded onto the next line: leave it to the parser
+  const next = data[stop] === CR ? stop + 2 : stop + 1;
+  if (next < data.length && (data[next] === SP || data[next] === HT)) return undefined;
+  let last = stop;
+  while (last > start && (data[last - 1] === SP || data[last - 1] === HT)) last--;
+  if (last === start) return undefined;
+  return Buffer.from(data.buffer, data.byteOffset + start, last - start).toString('latin1');
+}
+
 /** The worker that owns a Call-ID: FNV-1a, cheap and the same in every process. */
 export function ownerOf(callId: string, workers: number): number {
   return fnv1a32(callId) % workers;
@@ -284,22 +351,25 @@ export async function runSipWorker(loaded: Config, logger: Logger, version: stri
   const relay = await openUdpSocket({ address: '127.0.0.1', port: 0, engine: config.net.udpEngine, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024, logger: log });
   relay.onError((err) => log.warn({ err: describeError(err) }, 'relay socket error'));
 
+  /** pass a datagram to the worker owning `callId`; false when that is this worker (or none is known) */
+  const passOn = (callId: string | undefined, packet: transport.InboundPacket): boolean => {
+    if (callId === undefined || relayPorts.length !== count) return false;
+    const owner = ownerOf(callId, count);
+    if (owner === index) return false;
+    const port = relayPorts[owner];
+    if (port === undefined || port === 0) return false;
+    // one buffer: the socket copies the bytes into its send queue anyway
+    const head = `${packet.source.address} ${packet.source.port} ${packet.local.address} ${packet.local.port}\n`;
+    const out = Buffer.allocUnsafe(head.length + packet.data.length);
+    out.write(head, 0, 'latin1');
+    packet.data.copy(out, head.length);
+    relay.send(out, port, '127.0.0.1');
+    return true;
+  };
   const affinity: PacketAffinity = {
-    forward(message, packet) {
-      const callId = message.callId;
-      if (callId === undefined || relayPorts.length !== count) return false;
-      const owner = ownerOf(callId, count);
-      if (owner === index) return false;
-      const port = relayPorts[owner];
-      if (port === undefined || port === 0) return false;
-      // one buffer: the socket copies the bytes into its send queue anyway
-      const head = `${packet.source.address} ${packet.source.port} ${packet.local.address} ${packet.local.port}\n`;
-      const out = Buffer.allocUnsafe(head.length + packet.data.length);
-      out.write(head, 0, 'latin1');
-      packet.data.copy(out, head.length);
-      relay.send(out, port, '127.0.0.1');
-      return true;
-    },
+    forward: (message, packet) => passOn(message.callId, packet),
+    // most datagrams name their Call-ID plainly: one that is not ours is passed on unparsed
+    forwardRaw: (packet) => passOn(rawCallId(packet.data), packet),
   };
 
   // the directory always lives in the primary (the embedded database is single-process); the

@@ -48,6 +48,12 @@ export interface SipServerOptions {
  */
 export interface PacketAffinity {
   forward(message: SipMessage, packet: InboundPacket): boolean;
+  /**
+   * The same decision from the raw bytes, before they are parsed (a message passed on is parsed
+   * by its owner only). Offered only datagrams that no service may answer statelessly; false when
+   * the bytes do not tell (the parsed message then goes to `forward`).
+   */
+  forwardRaw?(packet: InboundPacket): boolean;
 }
 
 /** Media types the server takes in a body. */
@@ -225,6 +231,10 @@ export class SipServer {
   }
 
   private handlePacket(packet: InboundPacket, forwarded: boolean): void {
+    const affinity = this.options.affinity;
+    if (affinity?.forwardRaw !== undefined && !forwarded && packet.source.protocol === 'udp' && packet.framingError === undefined && !this.maybeStateless(packet.data) && affinity.forwardRaw(packet)) {
+      return;
+    }
     const transport = packet.source.protocol;
     const ctx: ReceiveContext = { source: packet.source, connectionId: packet.connectionId };
     const parsed = parseMessage(packet.data, { maxSize: this.maxMessageSize });
@@ -248,7 +258,6 @@ export class SipServer {
       return;
     }
     const message = parsed.message;
-    const affinity = this.options.affinity;
     if (affinity !== undefined && !forwarded && packet.source.protocol === 'udp') {
       // stateless pings are answered by whoever got them; everything else goes to its owner
       const stateless = message.kind === 'request' && this.isStateless(message);
@@ -280,6 +289,16 @@ export class SipServer {
   }
 
   /** RFC 3261 §8.2.7 applies: outside a dialog, and the service that owns the method agrees */
+  /** whether raw bytes may be a request some service answers statelessly (a response never is) */
+  private maybeStateless(data: Uint8Array): boolean {
+    // "SIP/2.0 " starts a response
+    if (data[0] === 0x53 && data[1] === 0x49 && data[2] === 0x50 && data[3] === 0x2f) return false;
+    if (this.statelessMethods.size === 0) return false;
+    const space = data.indexOf(0x20);
+    if (space <= 0 || space > 32) return true;
+    return this.statelessMethods.has(Buffer.from(data.buffer, data.byteOffset, space).toString('latin1'));
+  }
+
   private isStateless(req: SipRequest): boolean {
     if (req.toTag !== undefined) return false;
     const service = this.statelessMethods.get(req.method);
