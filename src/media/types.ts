@@ -42,6 +42,12 @@ export interface AudioDecoder {
   readonly info: CodecInfo;
   /** decode one RTP payload; garbage gives silence or a short frame, never a throw */
   decode(payload: Uint8Array): Int16Array;
+  /**
+   * Optional: decode into `out` (reused by the caller frame after frame) and return the samples
+   * written, `out` or a view of it; undefined when `out` is too small. Same samples and the same
+   * decoder state as decode().
+   */
+  decodeInto?(payload: Uint8Array, out: Int16Array): Int16Array | undefined;
   /** packet-loss concealment: `samples` samples at info.sampleRate to stand in for a lost packet */
   conceal(samples: number): Int16Array;
   close(): void;

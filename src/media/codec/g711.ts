@@ -140,6 +140,7 @@ export function decodeG711(law: G711Law, payload: Uint8Array): Int16Array {
  */
 export class G711Encoder implements AudioEncoder {
   readonly info: CodecInfo;
+  private lastView: Uint8Array | undefined;
 
   constructor(readonly law: G711Law) {
     this.info = CODECS[law];
@@ -153,7 +154,13 @@ export class G711Encoder implements AudioEncoder {
     if (out.length < pcm.length) return undefined;
     const table = TABLES[this.law].encode;
     for (let i = 0; i < pcm.length; i++) out[i] = table[(pcm[i] as number) & 0xffff] as number;
-    return out.subarray(0, pcm.length);
+    // the same view as last frame when nothing changed (a view per 20 ms frame is garbage)
+    let view = this.lastView;
+    if (view === undefined || view.buffer !== out.buffer || view.byteOffset !== out.byteOffset || view.length !== pcm.length) {
+      view = out.subarray(0, pcm.length);
+      this.lastView = view;
+    }
+    return view;
   }
 
   close(): void {}
@@ -171,6 +178,15 @@ export class G711Decoder implements AudioDecoder {
 
   decode(payload: Uint8Array): Int16Array {
     const pcm = decodeG711(this.law, payload);
+    this.concealer.remember(pcm);
+    return pcm;
+  }
+
+  decodeInto(payload: Uint8Array, out: Int16Array): Int16Array | undefined {
+    if (out.length < payload.length) return undefined;
+    const table = TABLES[this.law].decode;
+    for (let i = 0; i < payload.length; i++) out[i] = table[payload[i] as number] as number;
+    const pcm = out.length === payload.length ? out : out.subarray(0, payload.length);
     this.concealer.remember(pcm);
     return pcm;
   }

@@ -72,6 +72,12 @@ export class EngineEndpoint {
   private encoder: AudioEncoder | undefined;
   /** where encodeInto() puts each frame's payload (serializing the packet copies it out) */
   private readonly payloadScratch = new Uint8Array(1280);
+  /**
+   * Where decodeInto() puts each received frame while something consumes the audio: the frame
+   * lives for one tick, and everything that takes it copies it (recorder, taps, forks, mixer).
+   * Made with the first decoded frame, sized for the frame: undefined until then.
+   */
+  private rxScratch: Int16Array | undefined;
   private readonly decoders = new Map<number, AudioDecoder>();
   private jitter: JitterBuffer | undefined;
   private readonly dtmfReceiver = new Rfc4733Receiver();
@@ -90,6 +96,11 @@ export class EngineEndpoint {
    */
   private ahead = 0;
   private aheadFrom: LeadSource | undefined;
+  /**
+   * The packet fillAhead() hands to the pacer, filled in afresh for each frame: the pacer
+   * serializes it before sendAt() returns, so one object serves every frame of the call.
+   */
+  private readonly pacedPacket: RtpPacket = { marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 0, csrcs: [], payload: new Uint8Array(0) };
 
   // the received audio of the current tick, and its resampled views
   private tickNo = -1;
@@ -247,16 +258,17 @@ export class EngineEndpoint {
   /** Start a tick: decode this tick's received frame when someone listens; DTMF end timeouts. */
   beginTick(tickNo: number, nowMs: number): void {
     this.tickNo = tickNo;
-    this.views.clear();
+    if (this.views.size > 0) this.views.clear();
     this.frame = undefined;
-    for (const event of this.dtmfReceiver.tick(nowMs)) this.onDtmf(this, event);
+    // only a key still held can time out (RFC 4733 §2.5.2.2 end without end packets)
+    if (this.dtmfReceiver.activeDigit !== undefined) for (const event of this.dtmfReceiver.tick(nowMs)) this.onDtmf(this, event);
     if (this.consumers === 0 || this.sendCodec === undefined) return;
     const out = this.jitter?.pop(nowMs) ?? { kind: 'empty' as const };
     try {
       if (out.kind === 'packet') {
         const codec = this.codecFor(out.packet.payloadType) ?? this.sendCodec;
         const decoder = this.decoderFor(codec);
-        this.frame = decoder.decode(out.packet.payload);
+        this.frame = this.decodeFrame(decoder, out.packet.payload);
         this.frameRate = decoder.info.sampleRate;
       } else if (out.kind === 'lost') {
         const decoder = this.decoderFor(this.sendCodec);
@@ -273,6 +285,13 @@ export class EngineEndpoint {
     if (this.inband !== undefined) {
       for (const event of this.inband.process(this.frameAt(8000))) this.onDtmf(this, event);
     }
+  }
+
+  /** One payload's samples, in rxScratch when the decoder can write there. */
+  private decodeFrame(decoder: AudioDecoder, payload: Uint8Array): Int16Array {
+    if (decoder.decodeInto === undefined) return decoder.decode(payload);
+    if (this.rxScratch === undefined || this.rxScratch.length < payload.length) this.rxScratch = new Int16Array(payload.length);
+    return decoder.decodeInto(payload, this.rxScratch) ?? decoder.decode(payload);
   }
 
   /** This tick's received audio at `rate` (silence when nothing arrived). */
@@ -379,6 +398,8 @@ export class EngineEndpoint {
     const pacer = this.transport.pacer;
     if (info === undefined || codec === undefined || pacer === undefined) return true;
     const step = (info.rtpClockRate * FRAME_MS) / 1000;
+    // one clock reading for the batch: encoding a frame takes microseconds, the delays are in ms
+    const now = this.now();
     while (this.ahead <= leadFrames) {
       if ((this.ahead > 0 || firstAtOnce) && !source.ready()) break;
       const frame = source.next();
@@ -386,9 +407,14 @@ export class EngineEndpoint {
       const slot = firstSlot + this.ahead;
       try {
         if (this.encoder === undefined) this.encoder = createEncoder(codec.name);
-        const payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
-        const packet = { marker: this.lastSentSlot !== slot - 1, payloadType: codec.payloadType, sequenceNumber: this.nextSeq(), timestamp: (this.timestamp + this.ahead * step) >>> 0, ssrc: this.ssrc, csrcs: [], payload };
-        pacer.sendAt(packet, firstAtOnce && this.ahead === 0 ? 0 : firstSlotMs + this.ahead * FRAME_MS - this.now());
+        const packet = this.pacedPacket;
+        packet.payload = this.encoder.encodeInto?.(frame, this.payloadScratch) ?? this.encoder.encode(frame);
+        packet.marker = this.lastSentSlot !== slot - 1;
+        packet.payloadType = codec.payloadType;
+        packet.sequenceNumber = this.nextSeq();
+        packet.timestamp = (this.timestamp + this.ahead * step) >>> 0;
+        packet.ssrc = this.ssrc;
+        pacer.sendAt(packet, firstAtOnce && this.ahead === 0 ? 0 : firstSlotMs + this.ahead * FRAME_MS - now);
         this.lastSentSlot = slot;
       } catch (err) {
         this.logger.warn({ err: describeError(err), endpointId: this.id }, 'encoding failed; frame dropped');

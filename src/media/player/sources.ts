@@ -157,6 +157,8 @@ export function dtmfSource(
 export class StreamSource implements Source {
   private readonly queue: Int16Array[] = [];
   private head = 0;
+  /** samples queued and not yet pulled: available() is asked every frame, the queue may be long */
+  private queued = 0;
   private ended = false;
   private readonly resampler: Resampler;
 
@@ -172,7 +174,10 @@ export class StreamSource implements Source {
     if (this.ended) return;
     // the identity resampler hands back its input: copy so a caller reusing its buffer is safe
     const converted = this.resampler.process(pcm);
-    if (converted.length > 0) this.queue.push(converted === pcm ? pcm.slice() : converted);
+    if (converted.length > 0) {
+      this.queue.push(converted === pcm ? pcm.slice() : converted);
+      this.queued += converted.length;
+    }
     if (end) this.ended = true;
   }
 
@@ -182,9 +187,13 @@ export class StreamSource implements Source {
       const chunk = this.queue[0];
       if (chunk === undefined) return { written, state: this.ended ? 'done' : 'waiting' };
       const n = Math.min(count - written, chunk.length - this.head);
-      out.set(chunk.subarray(this.head, this.head + n), offset + written);
+      // a frame's worth at a time: a plain copy costs less than a subarray view per frame
+      const from = this.head;
+      const to = offset + written;
+      for (let i = 0; i < n; i++) out[to + i] = chunk[from + i]!;
       written += n;
       this.head += n;
+      this.queued -= n;
       if (this.head >= chunk.length) {
         this.queue.shift();
         this.head = 0;
@@ -194,8 +203,6 @@ export class StreamSource implements Source {
   }
 
   available(): Availability {
-    let samples = -this.head;
-    for (const chunk of this.queue) samples += chunk.length;
-    return { samples, ends: this.ended };
+    return { samples: this.queued, ends: this.ended };
   }
 }

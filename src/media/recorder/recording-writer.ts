@@ -1,12 +1,13 @@
 /**
  * The pure half of the recorder: frames in, file writes out. It lays out a canonical 44-byte
  * WAV header with a provisional size, appends frames in batches, and every so often emits a
- * rewrite of the two size fields, so whatever the I/O side has applied is always a playable file
- * whose header is at most `headerIntervalMs` behind its data (a SIGKILL loses no more than that
- * until recovery repairs it from the file size).
+ * rewrite of the header with the sizes so far, so whatever the I/O side has applied is always a
+ * playable file whose header is at most `headerIntervalMs` behind its data (a SIGKILL loses no
+ * more than that until recovery repairs it from the file size). The batch still in memory
+ * (`flushIntervalMs` of audio at most) is what a SIGKILL loses outright.
  */
 import { clamp16 } from '../dsp/index.js';
-import { WAV_HEADER_BYTES, wavHeader, wavSizePatches } from '../wav/index.js';
+import { WAV_HEADER_BYTES, wavHeader } from '../wav/index.js';
 
 /** Bytes to put at an absolute file offset; applied in the order given. */
 export interface FileWrite {
@@ -21,7 +22,11 @@ export interface RecordingFormat {
 }
 
 export interface RecordingWriterOptions extends RecordingFormat {
-  /** batch appends up to this much audio (default 200 ms) */
+  /**
+   * batch appends up to this much audio (default 500 ms: a write costs the event loop about the
+   * same whatever its size, and a recording runs on every IVR call that leaves a message; a
+   * SIGKILL loses at most this much)
+   */
   flushIntervalMs?: number;
   /** rewrite the header sizes after this much more audio (default 1000 ms) */
   headerIntervalMs?: number;
@@ -44,7 +49,7 @@ export class RecordingWriter {
     this.sampleRate = options.sampleRate;
     this.channels = options.channels;
     const bytesPerMs = (options.sampleRate * options.channels * 2) / 1000;
-    this.flushBytes = Math.max(1, Math.round(bytesPerMs * (options.flushIntervalMs ?? 200)));
+    this.flushBytes = Math.max(1, Math.round(bytesPerMs * (options.flushIntervalMs ?? 500)));
     this.headerBytes = Math.max(1, Math.round(bytesPerMs * (options.headerIntervalMs ?? 1000)));
   }
 
@@ -100,8 +105,9 @@ export class RecordingWriter {
       this.pendingBytes = 0;
     }
     if (forceHeader || this.committed - this.headerSays >= this.headerBytes) {
-      // the sizes follow the data write above: a crash between the two leaves the header short, never long
-      writes.push(...wavSizePatches(this.committed));
+      // the sizes follow the data write above: a crash between the two leaves the header short, never
+      // long; the whole header in one write rather than its two size fields in two
+      writes.push({ offset: 0, bytes: wavHeader({ sampleRate: this.sampleRate, channels: this.channels, dataBytes: this.committed }) });
       this.headerSays = this.committed;
     }
     return writes;

@@ -26,7 +26,7 @@ import {
 import type { MediaTransport, MediaTransportEvents, PacketProtection, RtpPacer, RtpPacket, SocketAddress, StreamStats } from '../types.js';
 import type { AddressFamily, PortAllocator, PortLease } from './port-allocator.js';
 import { SDES_CNAME, parseRtcpCompound, serializeRtcpCompound, type RtcpPacket } from './rtcp.js';
-import { isRtcpPacket, parseRtp, readSequence, readSsrc, readTimestamp, rtpLayout, serializeRtp } from './rtp-packet.js';
+import { isRtcpPacket, isValidRtp, parseRtp, readSequence, readSsrc, readTimestamp, rtpLayout, serializeRtp, serializeRtpInto } from './rtp-packet.js';
 import { ReceiverStatistics, SenderStatistics, roundTripMs } from './stream-stats.js';
 
 export interface LatchingOptions {
@@ -75,6 +75,9 @@ export interface RtpTransportCounters {
   rtcpSent: number;
 }
 
+/** room for any packet of the codecs here at 20 ms (L16 at 16 kHz is 640 bytes of payload) */
+const WIRE_SCRATCH_BYTES = 1500;
+
 export type RawRtpListener = (packet: Uint8Array, from: SocketAddress) => void;
 
 function sameAddress(a: SocketAddress | undefined, address: string, port: number): boolean {
@@ -111,7 +114,15 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
   private rtcpOnRtpSocket: boolean;
 
   private rawListeners: RawRtpListener[] = [];
-  private pacerView: RtpPacer | undefined;
+  /** fixed at creation: the socket's engine and the protection never change */
+  private readonly pacerView: RtpPacer | undefined;
+  /**
+   * Where the pacer (and sendRtp() on the native engine) serialize: the socket copies the bytes
+   * before sendAt() or the native send() returns, so one buffer serves every packet (a packet per
+   * 20 ms per call). `wireView` is the last view of it handed out, kept while the length holds.
+   */
+  private wireScratch: Buffer | undefined;
+  private wireView: Buffer | undefined;
   private receiver: ReceiverStatistics | undefined;
   private lostFromEarlierSources = 0;
   private packetsReceived = 0;
@@ -163,6 +174,11 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       lease.rtcpSocket.onMessage((msg, address, port) => this.onRtcpDatagram(msg, address, port, false));
       lease.rtcpSocket.onError((err) => this.emit('error', err));
     }
+
+    this.pacerView =
+      this.protection === undefined && lease.rtpSocket.schedulesOffThread
+        ? { sendAt: (packet, delayMs) => this.sendRtpAt(packet, delayMs), cancel: () => this.lease.rtpSocket.cancelScheduled() }
+        : undefined;
 
     this.lastRtpAt = this.scheduler.now();
     if (this.timeoutMs > 0) this.armTimeout(this.timeoutMs);
@@ -231,7 +247,7 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       }
       data = clear;
     }
-    if (!rtpLayout(data).ok) {
+    if (!isValidRtp(data)) {
       this.counters.discarded++;
       return;
     }
@@ -375,7 +391,8 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
   }
 
   sendRtp(packet: RtpPacket): void {
-    this.sendRawRtp(serializeRtp(packet));
+    // the native engine copies in send(); node:dgram may still hold the bytes after it returns
+    this.sendRawRtp(this.lease.rtpSocket.engine === 'native' ? this.wireBytes(packet) : serializeRtp(packet));
   }
 
   /**
@@ -383,11 +400,6 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
    * index must not go back, and dropping queued packets rewinds the sequence).
    */
   get pacer(): RtpPacer | undefined {
-    if (this.protection !== undefined || !this.lease.rtpSocket.schedulesOffThread) return undefined;
-    this.pacerView ??= {
-      sendAt: (packet, delayMs) => this.sendRtpAt(packet, delayMs),
-      cancel: () => this.lease.rtpSocket.cancelScheduled(),
-    };
     return this.pacerView;
   }
 
@@ -397,9 +409,25 @@ export class UdpRtpTransport extends TypedEmitter<MediaTransportEvents> implemen
       this.counters.notSent++;
       return;
     }
-    const wire = serializeRtp(packet);
+    const wire = this.wireBytes(packet);
     this.sender.packetSent(packet.ssrc, packet.timestamp, packet.payload.length, wire.length, this.scheduler.now());
     this.lease.rtpSocket.sendAt(wire, remote.port, remote.address, delayMs);
+  }
+
+  /**
+   * `packet` serialized into the scratch buffer (a packet too big for it gets its own). Valid
+   * until the next call: only for bytes handed straight to the socket, which copies them.
+   */
+  private wireBytes(packet: RtpPacket): Buffer {
+    this.wireScratch ??= Buffer.allocUnsafe(WIRE_SCRATCH_BYTES);
+    const length = serializeRtpInto(packet, this.wireScratch);
+    if (length === 0) return serializeRtp(packet);
+    let wire = this.wireView;
+    if (wire === undefined || wire.length !== length) {
+      wire = this.wireScratch.subarray(0, length);
+      this.wireView = wire;
+    }
+    return wire;
   }
 
   /** Send an RTP packet given as bytes (protected here when SRTP is on). Invalid RTP is not sent. */

@@ -105,6 +105,29 @@ for (const law of ['PCMU', 'PCMA'] as const) {
     encoder.close();
   });
 
+  t.test(`${law} encodeInto/decodeInto give encode/decode's bytes and samples in the caller's buffers`, async (t) => {
+    const encoder = new G711Encoder(law);
+    const frame = tone(1000, 8000, -10, 20);
+    const bytes = new Uint8Array(200);
+    const encoded = encoder.encodeInto(frame, bytes);
+    t.same(encoded === undefined ? undefined : [...encoded], [...encoder.encode(frame)]);
+    t.equal(encoded?.buffer, bytes.buffer, 'written into the caller buffer');
+    t.equal(encoder.encodeInto(frame, new Uint8Array(159)), undefined, 'too small: undefined');
+    const plain = new G711Decoder(law);
+    const into = new G711Decoder(law);
+    const exact = new Int16Array(160);
+    const decoded = into.decodeInto(encoder.encode(frame), exact);
+    t.equal(decoded, exact, 'a buffer of the exact size is handed back itself');
+    t.same([...exact], [...plain.decode(encoder.encode(frame))]);
+    const roomy = new Int16Array(400);
+    const short = into.decodeInto(encoder.encode(frame.subarray(0, 80)), roomy);
+    t.equal(short?.length, 80, 'a bigger buffer gives a view of the samples written');
+    t.same(short === undefined ? undefined : [...short], [...plain.decode(encoder.encode(frame.subarray(0, 80)))]);
+    t.equal(into.decodeInto(new Uint8Array(161), exact), undefined, 'too small: undefined');
+    // the concealment state follows decodeInto as it follows decode
+    t.same([...into.conceal(160)], [...plain.conceal(160)]);
+  });
+
   t.test(`${law} concealment repeats the last frame, fading to silence`, async (t) => {
     const decoder = new G711Decoder(law);
     t.equal(levelDbfs(decoder.conceal(160)), -Infinity, 'nothing heard yet: silence');

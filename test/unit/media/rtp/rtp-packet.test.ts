@@ -1,13 +1,16 @@
 import t from 'tap';
 import {
   isRtcpPacket,
+  isValidRtp,
   parseRtp,
   readMarker,
   readPayloadType,
   readSequence,
   readSsrc,
   readTimestamp,
+  rtpLayout,
   serializeRtp,
+  serializeRtpInto,
   writePayloadType,
   type RtpParseErrorCode,
 } from '../../../../src/media/rtp/index.js';
@@ -88,7 +91,42 @@ t.test('bad input gives a typed error, never a throw', async (t) => {
       result = parseRtp(buf);
     }, name);
     t.match(result, { ok: false, error: { code } }, name);
+    t.equal(isValidRtp(buf), false, `${name}: isValidRtp says no too`);
   }
+  t.equal(isValidRtp(good), true, 'a good packet is valid');
+  t.equal(isValidRtp(withCsrc), true, 'with CSRCs');
+  t.equal(isValidRtp(withExt), true, 'with an extension');
+});
+
+t.test('rtpLayout finds the payload behind CSRCs and the extension, before the padding', async (t) => {
+  const padded = serializeRtp({ ...base, csrcs: [1, 2], extension: { profile: 1, data: new Uint8Array(4) } }, { paddingBytes: 4 });
+  // 12 header + 8 CSRC + 4 extension header + 4 extension data; 5 bytes of payload; 4 of padding
+  t.same(rtpLayout(padded), { ok: true, payloadStart: 28, payloadEnd: 33 });
+  t.same(rtpLayout(serializeRtp(base)), { ok: true, payloadStart: 12, payloadEnd: 17 });
+  const big = serializeRtp({ ...base, payload: new Uint8Array(65000) });
+  t.same(rtpLayout(big), { ok: true, payloadStart: 12, payloadEnd: 65012 }, 'a payload near the UDP limit');
+  const longExtension = serializeRtp({ ...base, extension: { profile: 1, data: new Uint8Array(80000) } });
+  t.same(rtpLayout(longExtension), { ok: true, payloadStart: 80016, payloadEnd: 80021 }, 'a payload starting past 64 KiB (not from UDP, still right)');
+});
+
+t.test('serializeRtpInto lays out the same bytes as serializeRtp, or nothing when they do not fit', async (t) => {
+  const packets: RtpPacket[] = [
+    base,
+    { ...base, marker: false, csrcs: [7, 0xffffffff], sequenceNumber: 3 },
+    { ...base, extension: { profile: 0xbede, data: new Uint8Array([1, 2, 3]) } },
+  ];
+  const out = new Uint8Array(64).fill(0xaa);
+  for (const packet of packets) {
+    const expected = serializeRtp(packet);
+    const length = serializeRtpInto(packet, out);
+    t.equal(length, expected.length);
+    t.same([...out.subarray(0, length)], [...expected]);
+  }
+  const padded = serializeRtpInto(base, out, { paddingBytes: 3 });
+  t.same([...out.subarray(0, padded)], [...serializeRtp(base, { paddingBytes: 3 })], 'with padding');
+  const small = new Uint8Array(16).fill(0x55);
+  t.equal(serializeRtpInto(base, small), 0, '17 bytes do not fit in 16');
+  t.same([...small], new Array<number>(16).fill(0x55), 'and nothing was written');
 });
 
 t.test('random bytes never throw', async (t) => {
