@@ -81,6 +81,21 @@ export function computeDigestResponse(input: DigestResponseInput): string {
 
 /** Constant-time comparison of two hex digests (case-insensitive); unequal lengths are unequal. */
 export function digestEquals(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  // ASCII (every digest): compared here, folding A-Z, without two lower-cased copies and two
+  // Buffers per check. Every position is visited whatever differs, so the time taken says
+  // nothing about where the digests part (the branch on case only looks at each character).
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if ((x | y) > 127) return digestEqualsSlow(a, b);
+    diff |= (x >= 65 && x <= 90 ? x + 32 : x) ^ (y >= 65 && y <= 90 ? y + 32 : y);
+  }
+  return diff === 0;
+}
+
+function digestEqualsSlow(a: string, b: string): boolean {
   const x = Buffer.from(a.toLowerCase(), 'latin1');
   const y = Buffer.from(b.toLowerCase(), 'latin1');
   if (x.length !== y.length) return false;

@@ -28,11 +28,24 @@ export type NonceCheck =
   | { valid: true; issuedAt: number; expired: boolean }
   | { valid: false };
 
+/**
+ * How many nonces issued here and not answered yet are remembered (see StatelessNonce.check):
+ * enough for a few seconds of challenges at tens of thousands per second, a few MB at most.
+ */
+const MAX_UNANSWERED = 32_768;
+
 export class StatelessNonce {
-  /** the key XOR ipad / opad (RFC 2104), so one MAC is two one-shot hashes */
-  private readonly innerPad: Buffer;
-  private readonly outerPad: Buffer;
-  private readonly realmSuffix: Buffer;
+  /**
+   * Nonces this instance issued that no answer has come back with yet, to when they were issued.
+   * The answer to our own recent challenge (nearly every REGISTER's second leg, every INVITE
+   * after a 407) is then known authentic without computing the MAC again; a nonce from another
+   * node, a later reuse (nc > 1) or one pushed out of this bounded map is checked by its MAC as
+   * before. Only nonces we minted ever get in, so nothing here can be forged from outside.
+   */
+  private readonly unanswered = new Map<string, number>();
+  /** the key XOR ipad / opad (RFC 2104) with room for the rest, so one MAC is two one-shot hashes */
+  private readonly innerInput: Buffer;
+  private readonly outerInput: Buffer;
   private readonly saltPrefix: number;
   private counter = 0;
 
@@ -44,9 +57,10 @@ export class StatelessNonce {
     const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
     const block = Buffer.alloc(BLOCK_BYTES);
     (key.length > BLOCK_BYTES ? hash('sha256', key, 'buffer') : key).copy(block);
-    this.innerPad = Buffer.from(block.map((b) => b ^ 0x36));
-    this.outerPad = Buffer.from(block.map((b) => b ^ 0x5c));
-    this.realmSuffix = Buffer.from(`:${this.realm}`, 'utf8');
+    const realmSuffix = Buffer.from(`:${this.realm}`, 'utf8');
+    // inner: ipad-key || stamp || ":" realm; outer: opad-key || inner digest (32 bytes)
+    this.innerInput = Buffer.concat([Buffer.from(block.map((b) => b ^ 0x36)), Buffer.alloc(STAMP_BYTES), realmSuffix]);
+    this.outerInput = Buffer.concat([Buffer.from(block.map((b) => b ^ 0x5c)), Buffer.alloc(32)]);
     this.saltPrefix = randomBytes(4).readUInt32BE(0);
   }
 
@@ -62,27 +76,52 @@ export class StatelessNonce {
     this.counter = (this.counter + 1) >>> 0;
     buf.writeUInt32BE(this.counter, TIMESTAMP_BYTES + 4);
     this.mac(buf.subarray(0, STAMP_BYTES)).copy(buf, STAMP_BYTES);
-    return buf.toString('base64url');
+    const nonce = buf.toString('base64url');
+    if (this.unanswered.size >= MAX_UNANSWERED) this.forgetOldest();
+    this.unanswered.set(nonce, ms);
+    return nonce;
   }
 
   /** authenticity first, then age; never throws on garbage */
   check(nonce: string, wallNow: number): NonceCheck {
+    const issued = this.unanswered.get(nonce);
+    if (issued !== undefined) {
+      this.unanswered.delete(nonce);
+      return this.aged(issued, wallNow);
+    }
     if (nonce.length === 0 || nonce.length > 64 || !/^[A-Za-z0-9_-]+$/.test(nonce)) return { valid: false };
     const buf = Buffer.from(nonce, 'base64url');
     if (buf.length !== NONCE_BYTES) return { valid: false };
     const stamp = buf.subarray(0, STAMP_BYTES);
     if (!timingSafeEqual(this.mac(stamp), buf.subarray(STAMP_BYTES))) return { valid: false };
-    const issuedAt = stamp.readUInt32BE(0) * 0x1_0000_0000 + stamp.readUInt32BE(4);
+    return this.aged(stamp.readUInt32BE(0) * 0x1_0000_0000 + stamp.readUInt32BE(4), wallNow);
+  }
+
+  private aged(issuedAt: number, wallNow: number): NonceCheck {
     // A nonce from the future (clock skew between nodes beyond a few seconds) is treated as expired.
     const age = wallNow - issuedAt;
     const expired = age > this.ttlMs || age < -5_000;
     return { valid: true, issuedAt, expired };
   }
 
+  /** drop the oldest 1/16 of the unanswered nonces in one pass (their answers fall back to the MAC) */
+  private forgetOldest(): void {
+    let excess = this.unanswered.size - MAX_UNANSWERED + 1 + (MAX_UNANSWERED >>> 4);
+    for (const nonce of this.unanswered.keys()) {
+      if (excess-- <= 0) break;
+      this.unanswered.delete(nonce);
+    }
+  }
+
   /** HMAC-SHA256(key, stamp ":" realm) truncated (RFC 2104), the same bytes as createHmac gives */
   private mac(stamp: Buffer): Buffer {
-    const inner = hash('sha256', Buffer.concat([this.innerPad, stamp, this.realmSuffix]), 'buffer');
-    return hash('sha256', Buffer.concat([this.outerPad, inner]), 'buffer').subarray(0, MAC_BYTES);
+    // the two hash inputs live in buffers made once, pads and realm already in place: only the
+    // stamp and the inner digest are copied in (calls never overlap: all of this is synchronous)
+    const innerInput = this.innerInput;
+    stamp.copy(innerInput, BLOCK_BYTES, 0, STAMP_BYTES);
+    const inner = hash('sha256', innerInput, 'buffer');
+    inner.copy(this.outerInput, BLOCK_BYTES);
+    return hash('sha256', this.outerInput, 'buffer').subarray(0, MAC_BYTES);
   }
 }
 

@@ -4,6 +4,7 @@
  * edit bumps `version`, which is how a message knows its cached typed views are stale.
  */
 import { headerKey, headerNameInfo, isListHeader } from './header-names.js';
+import { flatString } from './detached-string.js';
 import { splitList } from './syntax.js';
 import type { SipHeaderList } from './types.js';
 
@@ -15,8 +16,16 @@ export interface HeaderField {
 }
 type Field = HeaderField;
 
+/** the fields of a packed list: never written to (every access unpacks first) */
+const NO_FIELDS: Field[] = [];
+
 export class HeaderList implements SipHeaderList {
   #fields: Field[] = [];
+  /**
+   * The fields as one flat string while the list is packed (see pack()), else undefined. A
+   * packed list reads and edits as before: the first access unpacks it.
+   */
+  #packed: string | undefined;
   /** incremented on every edit */
   version = 0;
 
@@ -33,16 +42,58 @@ export class HeaderList implements SipHeaderList {
 
   /** the fields themselves, in wire order (read-only use) */
   fields(): readonly HeaderField[] {
-    return this.#fields;
+    return this.#list();
   }
 
   get size(): number {
-    return this.#fields.length;
+    return this.#list().length;
+  }
+
+  /** the fields, unpacked first when the list is packed */
+  #list(): Field[] {
+    if (this.#packed !== undefined) this.#unpack();
+    return this.#fields;
+  }
+
+  /**
+   * Keep the fields as one flat string: "name LF value LF" per field (neither a name nor a value
+   * holds a LF: the parser splits lines on it and cleanValue() removes it). A message a
+   * transaction only keeps to resend or to match for 32 s (Timers J, L, M) then costs the garbage
+   * collector one string instead of an object and a substring per field, and no longer pins the
+   * text of the datagram it was parsed from. Reading or editing unpacks it (same fields, same
+   * order). A list with a field that would not round-trip stays as it is.
+   */
+  pack(): void {
+    if (this.#packed !== undefined) return;
+    const fields = this.#fields;
+    if (fields.length === 0) return;
+    let packed = '';
+    for (const f of fields) {
+      if (f.name.indexOf('\n') !== -1 || f.value.indexOf('\n') !== -1) return;
+      packed += f.name + '\n' + f.value + '\n';
+    }
+    this.#packed = flatString(packed);
+    this.#fields = NO_FIELDS;
+  }
+
+  #unpack(): void {
+    const packed = this.#packed as string;
+    const fields: Field[] = [];
+    let pos = 0;
+    while (pos < packed.length) {
+      const nameEnd = packed.indexOf('\n', pos);
+      const valueEnd = packed.indexOf('\n', nameEnd + 1);
+      const info = headerNameInfo(packed.slice(pos, nameEnd));
+      fields.push({ name: info.name, key: info.key, value: packed.slice(nameEnd + 1, valueEnd) });
+      pos = valueEnd + 1;
+    }
+    this.#fields = fields;
+    this.#packed = undefined;
   }
 
   get(name: string): string | undefined {
     const key = headerKey(name);
-    for (const f of this.#fields) if (f.key === key) return f.value;
+    for (const f of this.#list()) if (f.key === key) return f.value;
     return undefined;
   }
 
@@ -50,7 +101,7 @@ export class HeaderList implements SipHeaderList {
     const key = headerKey(name);
     const list = isListHeader(key);
     const out: string[] = [];
-    for (const f of this.#fields) {
+    for (const f of this.#list()) {
       if (f.key !== key) continue;
       if (list) for (const v of splitList(f.value)) out.push(v);
       else out.push(f.value);
@@ -62,19 +113,19 @@ export class HeaderList implements SipHeaderList {
   getFields(name: string): string[] {
     const key = headerKey(name);
     const out: string[] = [];
-    for (const f of this.#fields) if (f.key === key) out.push(f.value);
+    for (const f of this.#list()) if (f.key === key) out.push(f.value);
     return out;
   }
 
   has(name: string): boolean {
     const key = headerKey(name);
-    return this.#fields.some((f) => f.key === key);
+    return this.#list().some((f) => f.key === key);
   }
 
   set(name: string, value: string): void {
     const info = headerNameInfo(name);
     const key = info.key;
-    const idx = this.#fields.findIndex((f) => f.key === key);
+    const idx = this.#list().findIndex((f) => f.key === key);
     const field = { name: info.name, key, value: cleanValue(value) };
     if (idx === -1) this.#fields.push(field);
     else {
@@ -86,14 +137,14 @@ export class HeaderList implements SipHeaderList {
 
   append(name: string, value: string): void {
     const info = headerNameInfo(name);
-    this.#fields.push({ name: info.name, key: info.key, value: cleanValue(value) });
+    this.#list().push({ name: info.name, key: info.key, value: cleanValue(value) });
     this.version++;
   }
 
   prepend(name: string, value: string): void {
     const info = headerNameInfo(name);
     const key = info.key;
-    const idx = this.#fields.findIndex((f) => f.key === key);
+    const idx = this.#list().findIndex((f) => f.key === key);
     const field = { name: info.name, key, value: cleanValue(value) };
     // with no field of that name yet, a prepended Via/Record-Route still goes first
     this.#fields.splice(idx === -1 ? 0 : idx, 0, field);
@@ -102,7 +153,7 @@ export class HeaderList implements SipHeaderList {
 
   remove(name: string): number {
     const key = headerKey(name);
-    const before = this.#fields.length;
+    const before = this.#list().length;
     this.#fields = this.#fields.filter((f) => f.key !== key);
     const removed = before - this.#fields.length;
     if (removed > 0) this.version++;
@@ -111,11 +162,12 @@ export class HeaderList implements SipHeaderList {
 
   removeFirst(name: string): string | undefined {
     const key = headerKey(name);
-    const idx = this.#fields.findIndex((f) => f.key === key);
+    const idx = this.#list().findIndex((f) => f.key === key);
     if (idx === -1) return undefined;
     const field = this.#fields[idx] as Field;
     this.version++;
-    if (isListHeader(key)) {
+    // a value without a comma holds one element: nothing to split (the usual top Via or Route)
+    if (isListHeader(key) && field.value.indexOf(',') !== -1) {
       const parts = splitList(field.value);
       if (parts.length > 1) {
         field.value = parts.slice(1).join(', ');
@@ -126,14 +178,28 @@ export class HeaderList implements SipHeaderList {
     return field.value;
   }
 
+  /**
+   * Replace the first field of that name in place when it holds a single value (no comma), as
+   * removeFirst() then prepend() would, without moving fields around; false (and nothing done)
+   * when there is no such field or it holds a comma-joined list.
+   */
+  replaceFirstSingle(name: string, value: string): boolean {
+    const key = headerKey(name);
+    const field = this.#list().find((f) => f.key === key);
+    if (field === undefined || field.value.indexOf(',') !== -1) return false;
+    field.value = cleanValue(value);
+    this.version++;
+    return true;
+  }
+
   *entries(): IterableIterator<[string, string]> {
-    for (const f of this.#fields) yield [f.name, f.value];
+    for (const f of this.#list()) yield [f.name, f.value];
   }
 
   clone(): HeaderList {
     const copy = new HeaderList();
     // field by field rather than a spread: one object shape for every field (a proxy clones per forward)
-    copy.#fields = this.#fields.map((f) => ({ name: f.name, key: f.key, value: f.value }));
+    copy.#fields = this.#list().map((f) => ({ name: f.name, key: f.key, value: f.value }));
     return copy;
   }
 }

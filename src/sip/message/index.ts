@@ -13,4 +13,4 @@ export { parseVia, parseViaList, formatVia } from './via.js';
 export { parseAuthHeader, formatAuthHeader } from './auth-header.js';
 export { parseCSeq, parseMaxForwards, MAX_CSEQ } from './scalars.js';
 export { splitList, quote, unquote } from './syntax.js';
-export { detachedString } from './detached-string.js';
+export { detachedString, flatString } from './detached-string.js';

@@ -90,10 +90,6 @@ class ViewCache {
   proxyRequire: Slot<string[]> = UNSET;
 }
 
-function setSlot<K extends ViewName>(c: ViewCache, name: K, value: Slot<HeaderViews[K]>): void {
-  (c as unknown as Record<ViewName, unknown>)[name] = value;
-}
-
 abstract class SipMessageObject {
   headers: SipHeaderList;
   body: Buffer;
@@ -126,7 +122,23 @@ abstract class SipMessageObject {
   primeViews(views: Partial<HeaderViews>): void {
     const h = this.headers;
     const c = new ViewCache();
-    for (const name of Object.keys(views) as ViewName[]) setSlot(c, name, views[name] as HeaderViews[typeof name]);
+    // slot by slot: no array of keys and plain stores (this runs for every message parsed or built);
+    // `in`, because a view computed as undefined (no such header) is a value too
+    if ('vias' in views) c.vias = views.vias as Via[];
+    if ('callId' in views) c.callId = views.callId;
+    if ('cseq' in views) c.cseq = views.cseq;
+    if ('from' in views) c.from = views.from;
+    if ('to' in views) c.to = views.to;
+    if ('maxForwards' in views) c.maxForwards = views.maxForwards;
+    if ('contacts' in views) c.contacts = views.contacts as Contact[];
+    if ('routes' in views) c.routes = views.routes as NameAddr[];
+    if ('recordRoutes' in views) c.recordRoutes = views.recordRoutes as NameAddr[];
+    if ('contentLength' in views) c.contentLength = views.contentLength;
+    if ('contentType' in views) c.contentType = views.contentType;
+    if ('expires' in views) c.expires = views.expires;
+    if ('require' in views) c.require = views.require as string[];
+    if ('supported' in views) c.supported = views.supported as string[];
+    if ('proxyRequire' in views) c.proxyRequire = views.proxyRequire as string[];
     this.#cache = c;
     this.#viewsOf = h;
     this.#viewsVersion = h instanceof HeaderList ? h.version : -2;
@@ -211,6 +223,16 @@ abstract class SipMessageObject {
     this.#viewsOf = undefined;
   }
 
+  compact(): void {
+    this.#cache = undefined;
+    this.#viewsOf = undefined;
+    const h = this.headers;
+    if (h instanceof HeaderList) h.pack();
+    // a body cut from a receive batch pins the whole batch: keep a copy of its own bytes
+    const body = this.body;
+    if (body.length > 0 && body.buffer.byteLength !== body.length) this.body = Buffer.from(body);
+  }
+
   /**
    * Replace the top Via (a server stamping received/rport, RFC 3261 §18.2.1) while keeping every
    * other typed view: only Via changed, so nothing else needs parsing again.
@@ -219,10 +241,15 @@ abstract class SipMessageObject {
     const vias = this.vias;
     // the cache belongs to this message alone: it is updated in place
     const kept = this.#current();
-    this.headers.removeFirst('Via');
-    this.headers.prepend('Via', formatVia(via));
     const h = this.headers;
-    kept.vias = [via, ...vias.slice(1)];
+    const value = formatVia(via);
+    if (!(h instanceof HeaderList && h.replaceFirstSingle('Via', value))) {
+      h.removeFirst('Via');
+      h.prepend('Via', value);
+    }
+    const updated = vias.slice();
+    updated[0] = via;
+    kept.vias = updated;
     this.#cache = kept;
     this.#viewsOf = h;
     this.#viewsVersion = h instanceof HeaderList ? h.version : -2;

@@ -84,12 +84,19 @@ function parse(data: Buffer, maxSize: number): SipParseResult {
   const fields: HeaderField[] = [];
   const headerError = collectHeaders(text, nl + 1, fields);
   const isResponse = firstLine.startsWith('SIP/') || firstLine.startsWith('sip/');
-  const lineParts = firstLine.split(' ');
-  const method = isResponse ? undefined : lineParts[0];
   const headers = HeaderList.adopt(fields);
-  const partial: Partial = method === undefined ? { isRequest: !isResponse, headers } : { isRequest: true, method, headers };
-  if (headerError !== undefined) return fail(400, headerError, partial);
-  return isResponse ? parseResponse(firstLine, headers, data, bodyStart, partial) : parseRequest(lineParts, headers, data, bodyStart, partial);
+  // what a failure reports (Partial) is only built when something fails
+  if (isResponse) {
+    if (headerError !== undefined) return fail(400, headerError, { isRequest: false, headers });
+    return parseResponse(firstLine, headers, data, bodyStart);
+  }
+  const lineParts = firstLine.split(' ');
+  if (headerError !== undefined) return fail(400, headerError, requestPartial(lineParts, headers));
+  return parseRequest(lineParts, headers, data, bodyStart);
+}
+
+function requestPartial(parts: string[], headers: HeaderList): Partial {
+  return { isRequest: true, method: parts[0] as string, headers };
 }
 
 /** Split header lines, unfold continuation lines (RFC 3261 §7.3.1). Returns an error reason or undefined. */
@@ -118,59 +125,59 @@ function collectHeaders(text: string, pos: number, fields: HeaderField[]): strin
   return undefined;
 }
 
-function parseRequest(parts: string[], headers: HeaderList, data: Buffer, bodyStart: number, partial: Partial): SipParseResult {
+function parseRequest(parts: string[], headers: HeaderList, data: Buffer, bodyStart: number): SipParseResult {
   // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP each (RFC 4475 §3.1.2.9-10)
-  if (parts.length !== 3) return fail(400, 'Malformed Request-Line', partial);
+  if (parts.length !== 3) return fail(400, 'Malformed Request-Line', requestPartial(parts, headers));
   const [method, uriText, version] = parts as [string, string, string];
-  if (!allIn(TOKEN, method)) return fail(400, 'Malformed method', partial);
+  if (!allIn(TOKEN, method)) return fail(400, 'Malformed method', requestPartial(parts, headers));
   if (version !== 'SIP/2.0') {
-    if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail(400, 'Malformed SIP-Version', partial);
-    if (version.toUpperCase() !== 'SIP/2.0') return fail(505, 'Version Not Supported', partial);
+    if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail(400, 'Malformed SIP-Version', requestPartial(parts, headers));
+    if (version.toUpperCase() !== 'SIP/2.0') return fail(505, 'Version Not Supported', requestPartial(parts, headers));
   }
   const uri = parseUri(uriText);
   if (uri === undefined) {
     const scheme = uriScheme(uriText);
     const known = scheme === 'sip' || scheme === 'sips' || scheme === 'tel';
     // RFC 3261 §8.2.2.1: a well-formed URI of a scheme we do not serve gets 416
-    if (scheme !== undefined && !known && /^[^\s<>"]+$/.test(uriText)) return fail(416, 'Unsupported URI Scheme', partial);
-    return fail(400, 'Malformed Request-URI', partial);
+    if (scheme !== undefined && !known && /^[^\s<>"]+$/.test(uriText)) return fail(416, 'Unsupported URI Scheme', requestPartial(parts, headers));
+    return fail(400, 'Malformed Request-URI', requestPartial(parts, headers));
   }
   // RFC 3261 §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11)
-  if (uri.headers.size > 0) return fail(400, 'Headers in Request-URI', partial);
-  const views = validateHeaders(headers, partial);
-  if (!views.ok) return views.result;
-  const cseq = views.views.cseq;
+  if (uri.headers.size > 0) return fail(400, 'Headers in Request-URI', requestPartial(parts, headers));
+  const views = validateHeaders(headers);
+  if (typeof views === 'string') return fail(400, views, requestPartial(parts, headers));
+  const cseq = views.cseq;
   if (cseq !== undefined && cseq.method !== method) {
     // RFC 4475 §3.1.2.17-18
-    return fail(KNOWN_METHODS.has(method) ? 400 : 501, 'CSeq method does not match', partial);
+    return fail(KNOWN_METHODS.has(method) ? 400 : 501, 'CSeq method does not match', requestPartial(parts, headers));
   }
-  const body = bodyOf(data, bodyStart, views.views.contentLength);
-  if (body === undefined) return fail(400, 'Content-Length larger than message', partial);
+  const body = bodyOf(data, bodyStart, views.contentLength);
+  if (body === undefined) return fail(400, 'Content-Length larger than message', requestPartial(parts, headers));
   const message = new SipRequestMessage({ method, uri, headers, body });
-  message.primeViews(views.views);
+  message.primeViews(views);
   return { ok: true, message };
 }
 
-function parseResponse(line: string, headers: HeaderList, data: Buffer, bodyStart: number, partial: Partial): SipParseResult {
+function parseResponse(line: string, headers: HeaderList, data: Buffer, bodyStart: number): SipParseResult {
   // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase; the reason may be empty (RFC 4475 §3.1.1.13)
   const sp1 = line.indexOf(' ');
-  if (sp1 === -1) return fail(400, 'Malformed Status-Line', partial);
+  if (sp1 === -1) return fail(400, 'Malformed Status-Line', { isRequest: false, headers });
   const version = line.slice(0, sp1);
-  if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail(400, 'Malformed SIP-Version', partial);
-  if (version.toUpperCase() !== 'SIP/2.0') return fail(505, 'Version Not Supported', partial);
+  if (!/^SIP\/\d+\.\d+$/i.test(version)) return fail(400, 'Malformed SIP-Version', { isRequest: false, headers });
+  if (version.toUpperCase() !== 'SIP/2.0') return fail(505, 'Version Not Supported', { isRequest: false, headers });
   let sp2 = line.indexOf(' ', sp1 + 1);
   if (sp2 === -1) sp2 = line.length;
   const codeText = line.slice(sp1 + 1, sp2);
   const status = codeText.length === 3 ? parseUint(codeText, 699) : undefined;
   // RFC 4475 §3.1.2.19: a code outside 100-699 is dropped
-  if (status === undefined || status < 100) return fail(400, 'Malformed status code', partial);
+  if (status === undefined || status < 100) return fail(400, 'Malformed status code', { isRequest: false, headers });
   const reason = line.slice(sp2 + 1);
-  const views = validateHeaders(headers, partial);
-  if (!views.ok) return views.result;
-  const body = bodyOf(data, bodyStart, views.views.contentLength);
-  if (body === undefined) return fail(400, 'Content-Length larger than message', partial);
+  const views = validateHeaders(headers);
+  if (typeof views === 'string') return fail(400, views, { isRequest: false, headers });
+  const body = bodyOf(data, bodyStart, views.contentLength);
+  if (body === undefined) return fail(400, 'Content-Length larger than message', { isRequest: false, headers });
   const message = new SipResponseMessage({ status, reason, headers, body });
-  message.primeViews(views.views);
+  message.primeViews(views);
   return { ok: true, message };
 }
 
@@ -181,17 +188,23 @@ function parseResponse(line: string, headers: HeaderList, data: Buffer, bodyStar
  */
 function bodyOf(data: Buffer, bodyStart: number, contentLength: number | undefined): Buffer | undefined {
   const available = data.length - bodyStart;
-  if (contentLength === undefined) return data.subarray(bodyStart);
-  if (contentLength > available) return undefined;
-  return data.subarray(bodyStart, bodyStart + contentLength);
+  if (contentLength !== undefined && contentLength > available) return undefined;
+  const length = contentLength ?? Math.max(0, available);
+  // no body (most requests and responses): one shared empty buffer rather than a view that
+  // would keep the whole receive batch alive for as long as the message lives
+  if (length === 0) return EMPTY_BODY;
+  return data.subarray(bodyStart, bodyStart + length);
 }
 
-type Validation = { ok: true; views: Partial_<HeaderViews> } | { ok: false; result: SipParseResult };
+const EMPTY_BODY = Buffer.alloc(0);
+
 type Partial_<T> = { [K in keyof T]?: T[K] };
 
-/** The mandatory headers of RFC 3261 §8.1.1 and the scalars of §20, checked and parsed once. */
-function validateHeaders(headers: HeaderList, partial: Partial): Validation {
-  const bad = (reason: string): Validation => ({ ok: false, result: fail(400, reason, partial) });
+/**
+ * The mandatory headers of RFC 3261 §8.1.1 and the scalars of §20, checked and parsed once: the
+ * views, or the reason for a 400.
+ */
+function validateHeaders(headers: HeaderList): Partial_<HeaderViews> | string {
   const vias: Via[] = [];
   const contacts: Contact[] = [];
   let fromText: string | undefined;
@@ -205,40 +218,40 @@ function validateHeaders(headers: HeaderList, partial: Partial): Validation {
     switch (f.key) {
       case 'via': {
         const list = parseViaList(f.value);
-        if (list === undefined) return bad('Malformed Via');
+        if (list === undefined) return 'Malformed Via';
         for (const v of list) vias.push(v);
         break;
       }
       case 'from':
-        if (fromText !== undefined) return bad('Multiple From');
+        if (fromText !== undefined) return 'Multiple From';
         fromText = f.value;
         break;
       case 'to':
-        if (toText !== undefined) return bad('Multiple To');
+        if (toText !== undefined) return 'Multiple To';
         toText = f.value;
         break;
       case 'call-id':
-        if (callId !== undefined) return bad('Multiple Call-ID');
+        if (callId !== undefined) return 'Multiple Call-ID';
         callId = f.value;
         break;
       case 'cseq':
-        if (cseqText !== undefined) return bad('Multiple CSeq');
+        if (cseqText !== undefined) return 'Multiple CSeq';
         cseqText = f.value;
         break;
       case 'max-forwards':
-        if (mfText !== undefined) return bad('Multiple Max-Forwards');
+        if (mfText !== undefined) return 'Multiple Max-Forwards';
         mfText = f.value;
         break;
       case 'content-length': {
         const n = parseDeltaSeconds(f.value);
-        if (n === undefined) return bad('Malformed Content-Length');
-        if (contentLength !== undefined && contentLength !== n) return bad('Conflicting Content-Length');
+        if (n === undefined) return 'Malformed Content-Length';
+        if (contentLength !== undefined && contentLength !== n) return 'Conflicting Content-Length';
         contentLength = n;
         break;
       }
       case 'contact': {
         const list = parseContactList(f.value);
-        if (list === undefined) return bad('Malformed Contact');
+        if (list === undefined) return 'Malformed Contact';
         for (const c of list) contacts.push(c);
         break;
       }
@@ -246,24 +259,24 @@ function validateHeaders(headers: HeaderList, partial: Partial): Validation {
         break;
     }
   }
-  if (vias.length === 0) return bad('Missing Via');
-  if (fromText === undefined) return bad('Missing From');
+  if (vias.length === 0) return 'Missing Via';
+  if (fromText === undefined) return 'Missing From';
   const from = parseNameAddr(fromText);
-  if (from === undefined) return bad('Malformed From');
-  if (toText === undefined) return bad('Missing To');
+  if (from === undefined) return 'Malformed From';
+  if (toText === undefined) return 'Missing To';
   const to = parseNameAddr(toText);
-  if (to === undefined) return bad('Malformed To');
-  if (callId === undefined) return bad('Missing Call-ID');
-  if (callId === '' || hasWhitespace(callId)) return bad('Malformed Call-ID');
-  if (cseqText === undefined) return bad('Missing CSeq');
+  if (to === undefined) return 'Malformed To';
+  if (callId === undefined) return 'Missing Call-ID';
+  if (callId === '' || hasWhitespace(callId)) return 'Malformed Call-ID';
+  if (cseqText === undefined) return 'Missing CSeq';
   const cseq = parseCSeq(cseqText);
-  if (cseq === undefined) return bad('Malformed CSeq');
+  if (cseq === undefined) return 'Malformed CSeq';
   let maxForwards: number | undefined;
   if (mfText !== undefined) {
     maxForwards = parseMaxForwards(mfText);
-    if (maxForwards === undefined) return bad('Malformed Max-Forwards');
+    if (maxForwards === undefined) return 'Malformed Max-Forwards';
   }
-  return { ok: true, views: { vias, from, to, callId, cseq, maxForwards, contentLength, contacts } };
+  return { vias, from, to, callId, cseq, maxForwards, contentLength, contacts };
 }
 
 function hasWhitespace(s: string): boolean {

@@ -113,6 +113,11 @@ interface SipMessageBase {
   authorizations(proxy?: boolean): AuthHeader[];
   /** forget cached typed views (call after editing headers directly) */
   invalidate(): void;
+  /**
+   * Forget the typed views and keep the headers packed until they are read again, for a message
+   * kept only to be resent or matched (a transaction waiting out Timer J, K, L or M).
+   */
+  compact(): void;
   /** replace the top Via, keeping the other cached views (Via stamping on the hot path) */
   replaceTopVia(via: Via): void;
   /** remove the top Route value, keeping the other cached views (a proxy popping its own Route) */

@@ -4,24 +4,49 @@
  *   sent-protocol = protocol-name SLASH protocol-version SLASH transport   (SLASH = SWS "/" SWS)
  *   sent-by = host [ COLON port ]                                          (COLON = SWS ":" SWS)
  */
-import { HOSTCHAR, allIn, parseUint, scanToken, skipWs } from './syntax.js';
+import { HOSTCHAR, parseUint, scanToken, skipWs } from './syntax.js';
 import { scanParams } from './name-addr.js';
 import { formatParams } from './uri.js';
 import type { SipParams, Via } from './types.js';
 
+/** transports as usually written: a Via naming one of them needs no slicing and upper-casing */
+const COMMON_TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WSS', 'WS', 'SCTP'];
+
+/** "SIP/2.0/UDP" and the like, written plainly: the constant strings and where they end */
+function commonSentProtocol(s: string, i: number): { transport: string; end: number } | undefined {
+  if (!s.startsWith('SIP/2.0/', i)) return undefined;
+  const from = i + 8;
+  const end = scanToken(s, from);
+  for (const transport of COMMON_TRANSPORTS) {
+    if (end - from === transport.length && s.startsWith(transport, from)) return { transport, end };
+  }
+  return undefined;
+}
+
 function scanVia(s: string, i: number): { value: Via; end: number } | undefined {
   i = skipWs(s, i);
-  const parts: string[] = [];
-  for (let k = 0; k < 3; k++) {
-    if (k > 0) {
-      i = skipWs(s, i);
-      if (s.charCodeAt(i) !== 47) return undefined;
-      i = skipWs(s, i + 1);
+  let protocol: string;
+  let transport: string;
+  const common = commonSentProtocol(s, i);
+  if (common !== undefined) {
+    protocol = 'SIP/2.0';
+    transport = common.transport;
+    i = common.end;
+  } else {
+    const parts: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      if (k > 0) {
+        i = skipWs(s, i);
+        if (s.charCodeAt(i) !== 47) return undefined;
+        i = skipWs(s, i + 1);
+      }
+      const end = scanToken(s, i);
+      if (end === i) return undefined;
+      parts.push(s.slice(i, end));
+      i = end;
     }
-    const end = scanToken(s, i);
-    if (end === i) return undefined;
-    parts.push(s.slice(i, end));
-    i = end;
+    protocol = (parts[0] as string).toUpperCase() + '/' + (parts[1] as string);
+    transport = (parts[2] as string).toUpperCase();
   }
   const hostStart = skipWs(s, i);
   if (hostStart === i) return undefined; // LWS is mandatory before sent-by
@@ -40,8 +65,9 @@ function scanVia(s: string, i: number): { value: Via; end: number } | undefined 
       if (c >= 128 || HOSTCHAR[c] !== 1) break;
       i++;
     }
+    // the loop took only host characters: empty is the one way to be malformed here
+    if (i === start) return undefined;
     host = s.slice(start, i).toLowerCase();
-    if (!allIn(HOSTCHAR, host)) return undefined;
   }
   let port: number | undefined;
   const afterHost = skipWs(s, i);
@@ -59,8 +85,8 @@ function scanVia(s: string, i: number): { value: Via; end: number } | undefined 
   const branch = params.get('branch');
   return {
     value: {
-      protocol: (parts[0] as string).toUpperCase() + '/' + (parts[1] as string),
-      transport: (parts[2] as string).toUpperCase(),
+      protocol,
+      transport,
       host,
       port,
       params,

@@ -41,7 +41,11 @@ export interface ContextHost {
 
 const NO_RESPONSES: ClientTransactionUser = { onResponse() {} };
 
-export class ResponseContext {
+/**
+ * The context is the user of its branches' client transactions itself (the branch is found by
+ * its request): no closures per branch, which would be kept as long as the transaction (32 s).
+ */
+export class ResponseContext implements ClientTransactionUser {
   private current: ContextState = 'resolving';
   private readonly pendingGroups: BranchPlan[][] = [];
   private readonly branches: ProxyBranch[] = [];
@@ -119,15 +123,8 @@ export class ResponseContext {
     const branch = new ProxyBranch(plan.request, plan.target);
     this.branches.push(branch);
     branch.transition('calling');
-    const user: ClientTransactionUser = {
-      onResponse: (response) => this.onBranchResponse(branch, response),
-      // §16.7: a transaction timeout counts as 408, a transport error as 503 (§16.9)
-      onTimeout: () => this.onBranchFinal(branch, createResponse(branch.request, 408)),
-      onTransportError: () => this.onBranchFinal(branch, createResponse(branch.request, 503)),
-      onTerminated: () => this.onBranchTerminated(branch),
-    };
     try {
-      branch.txn = this.host.core.transactions.createClientTransaction(plan.request, plan.target, user);
+      branch.txn = this.host.core.transactions.createClientTransaction(plan.request, plan.target, this);
     } catch (err) {
       this.host.logger.warn({ err: describeError(err) }, 'proxy: could not start a client transaction');
       branch.txnDone = true;
@@ -136,6 +133,37 @@ export class ResponseContext {
     }
     // §16.6 item 11: Timer C, longer than 3 minutes, guards INVITE branches
     if (this.isInvite && !branch.txnDone && branch.state !== 'completed') this.armTimerC(branch);
+  }
+
+  /** ClientTransactionUser: a response on one of our branches */
+  onResponse(response: SipResponse, txn: Transaction): void {
+    const branch = this.branchOf(txn);
+    if (branch !== undefined) this.onBranchResponse(branch, response);
+  }
+
+  /** ClientTransactionUser: §16.7, a transaction timeout counts as 408 */
+  onTimeout(txn: Transaction): void {
+    const branch = this.branchOf(txn);
+    if (branch !== undefined) this.onBranchFinal(branch, createResponse(branch.request, 408));
+  }
+
+  /** ClientTransactionUser: §16.9, a transport error counts as 503 */
+  onTransportError(_err: Error, txn: Transaction): void {
+    const branch = this.branchOf(txn);
+    if (branch !== undefined) this.onBranchFinal(branch, createResponse(branch.request, 503));
+  }
+
+  /** ClientTransactionUser */
+  onTerminated(txn: Transaction): void {
+    const branch = this.branchOf(txn);
+    if (branch !== undefined) this.onBranchTerminated(branch);
+  }
+
+  /** the branch whose client transaction this is: each branch has a request of its own */
+  private branchOf(txn: Transaction): ProxyBranch | undefined {
+    const request = txn.request;
+    for (const b of this.branches) if (b.request === request) return b;
+    return undefined;
   }
 
   private armTimerC(branch: ProxyBranch): void {
@@ -181,6 +209,8 @@ export class ResponseContext {
         if (this.current === 'forking') this.transition('answered');
         this.forward(response);
       }
+      // kept as the branch's final until its transaction ends (Timer M: 32 s): packed meanwhile
+      response.compact();
       // §16.7 item 10: a final response went upstream: cancel the rest, fork no further
       this.stopForking = true;
       for (const b of this.branches) this.cancelBranch(b);
@@ -245,6 +275,8 @@ export class ResponseContext {
   private sendFinal(response: SipResponse, ours: boolean): void {
     this.transition('answered');
     this.respond(ours ? withoutTopVia(response) : response);
+    // the branches' finals are only kept now, until their transactions end (Timer D: 32 s)
+    for (const final of this.finals) final.compact();
     this.maybeTerminate();
   }
 

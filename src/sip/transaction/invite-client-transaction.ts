@@ -55,8 +55,8 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     const t = this.host.timers;
     this.host.send(this.request, this.target, this);
     if (this.terminated) return;
-    if (!this.reliable) this.armRetransmit(t.t1, this.onTimerA);
-    this.armLifetime(64 * t.t1, this.onTimerB);
+    if (!this.reliable) this.armRetransmit(t.t1, 'A');
+    this.armLifetime(64 * t.t1, 'B');
   }
 
   receiveResponse(response: SipResponse): void {
@@ -77,7 +77,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
           // other forks or retransmissions still match this transaction and reach the TU.
           this.transition('accepted');
           this.cancelTimers();
-          this.armLifetime(64 * this.host.timers.t1, this.onTimerM);
+          this.armLifetime(64 * this.host.timers.t1, 'M');
           this.deliver(response);
           if (!this.terminated) this.shedViews(undefined);
         } else {
@@ -90,7 +90,7 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
           if (this.terminated) return;
           if (this.reliable) this.finish('terminated');
           else {
-            this.armLifetime(this.host.timers.timerD, this.onTimerD);
+            this.armLifetime(this.host.timers.timerD, 'D');
             this.shedViews(this.ack);
           }
         }
@@ -124,6 +124,24 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
     this.finish('terminated');
   }
 
+  /** one of the timers this machine armed fell due (named as in RFC 3261 §17; '100': the Trying delay) */
+  fireDeadline(timer: string): void {
+    switch (timer) {
+      case 'A':
+        this.onTimerA();
+        return;
+      case 'B':
+        this.onTimerB();
+        return;
+      case 'D':
+        this.onTimerD();
+        return;
+      case 'M':
+        this.onTimerM();
+        return;
+    }
+  }
+
   protected onFinished(): void {
     try {
       this.user.onTerminated?.(this);
@@ -141,14 +159,14 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
   }
 
   /** §17.1.1.2: Timer A retransmits the INVITE and doubles; only armed over unreliable transports. */
-  private readonly onTimerA = (): void => {
+  private onTimerA(): void {
     if (this.current !== 'calling') return;
     this.host.send(this.request, this.target, this);
-    if (this.current === 'calling') this.armRetransmit(this.retransmitInterval * 2, this.onTimerA);
-  };
+    if (this.current === 'calling') this.armRetransmit(this.retransmitInterval * 2, 'A');
+  }
 
   /** §17.1.1.2: Timer B (64*T1) in Calling is a timeout reported to the TU. */
-  private readonly onTimerB = (): void => {
+  private onTimerB(): void {
     if (this.current !== 'calling') return;
     try {
       this.user.onTimeout?.(this);
@@ -156,15 +174,15 @@ export class InviteClientTransaction extends TransactionBase<InviteClientState> 
       this.host.logger.error({ err, txn: this.id }, 'transaction user threw on timeout');
     }
     this.finish('terminated');
-  };
+  }
 
   /** §17.1.1.2: Timer D absorbs final-response retransmissions, then the transaction ends. */
-  private readonly onTimerD = (): void => {
+  private onTimerD(): void {
     if (this.current === 'completed') this.finish('terminated');
-  };
+  }
 
   /** RFC 6026 §7.2: Timer M ends the Accepted state. */
-  private readonly onTimerM = (): void => {
+  private onTimerM(): void {
     if (this.current === 'accepted') this.finish('terminated');
-  };
+  }
 }

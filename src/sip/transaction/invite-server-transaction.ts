@@ -54,7 +54,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
    * answers within 200 ms. The retransmission slot is idle in Proceeding, so it holds that timer.
    */
   start(): void {
-    this.armRetransmit(this.host.timers.invite100Delay, this.onTrying);
+    this.armRetransmit(this.host.timers.invite100Delay, '100');
   }
 
   /** The TU's response. Responses the state no longer admits are dropped (a CANCEL/200 race). */
@@ -71,15 +71,15 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
           // RFC 6026 §7.1: 2xx -> Accepted with Timer L (64*T1); no retransmissions here,
           // the TU (§13.3.1.4) owns them.
           this.transition('accepted');
-          this.armLifetime(64 * this.host.timers.t1, this.onTimerL);
+          this.armLifetime(64 * this.host.timers.t1, 'L');
           this.host.send(response, this.target, this);
           if (!this.terminated) this.shedViews(response);
         } else {
           // §17.2.1: 300-699 -> Completed; Timer G (unreliable only) and Timer H (always).
           this.transition('completed');
           const t = this.host.timers;
-          if (!this.reliable) this.armRetransmit(t.t1, this.onTimerG);
-          this.armLifetime(64 * t.t1, this.onTimerH);
+          if (!this.reliable) this.armRetransmit(t.t1, 'G');
+          this.armLifetime(64 * t.t1, 'H');
           this.host.send(response, this.target, this);
           if (!this.terminated) this.shedViews(response);
         }
@@ -132,7 +132,7 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
         this.transition('confirmed');
         this.cancelTimers();
         if (this.reliable) this.finish('terminated');
-        else this.armLifetime(this.host.timers.t4, this.onTimerI);
+        else this.armLifetime(this.host.timers.t4, 'I');
         return true;
       case 'confirmed':
         // §17.2.1: Confirmed absorbs further ACKs.
@@ -155,6 +155,27 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
     this.finish('terminated');
   }
 
+  /** one of the timers this machine armed fell due (named as in RFC 3261 §17; '100': the Trying delay) */
+  fireDeadline(timer: string): void {
+    switch (timer) {
+      case '100':
+        this.onTrying();
+        return;
+      case 'G':
+        this.onTimerG();
+        return;
+      case 'H':
+        this.onTimerH();
+        return;
+      case 'I':
+        this.onTimerI();
+        return;
+      case 'L':
+        this.onTimerL();
+        return;
+    }
+  }
+
   protected onFinished(): void {
     try {
       this.user.onTerminated?.(this);
@@ -170,22 +191,22 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
   }
 
   /** §17.2.1: the TU stayed silent for 200 ms. */
-  private readonly onTrying = (): void => {
+  private onTrying(): void {
     this.retransmitTimer = undefined;
     if (this.current === 'proceeding' && this.last === undefined) this.sendTrying();
-  };
+  }
 
   /** §17.2.1: Timer G resends the final response, doubling up to T2. */
-  private readonly onTimerG = (): void => {
+  private onTimerG(): void {
     if (this.current !== 'completed' || this.last === undefined) return;
     this.host.send(this.last, this.target, this);
     if (this.current === 'completed') {
-      this.armRetransmit(Math.min(this.retransmitInterval * 2, this.host.timers.t2), this.onTimerG);
+      this.armRetransmit(Math.min(this.retransmitInterval * 2, this.host.timers.t2), 'G');
     }
-  };
+  }
 
   /** §17.2.1: Timer H (64*T1): the ACK never came; the TU is told. */
-  private readonly onTimerH = (): void => {
+  private onTimerH(): void {
     if (this.current !== 'completed') return;
     try {
       this.user.onTimeout?.(this);
@@ -193,15 +214,15 @@ export class InviteServerTransaction extends TransactionBase<InviteServerState> 
       this.host.logger.error({ err, txn: this.id }, 'transaction user threw on timeout');
     }
     this.finish('terminated');
-  };
+  }
 
   /** §17.2.1: Timer I absorbs ACK retransmissions, then the transaction ends. */
-  private readonly onTimerI = (): void => {
+  private onTimerI(): void {
     if (this.current === 'confirmed') this.finish('terminated');
-  };
+  }
 
   /** RFC 6026 §7.1: Timer L ends the Accepted state. */
-  private readonly onTimerL = (): void => {
+  private onTimerL(): void {
     if (this.current === 'accepted') this.finish('terminated');
-  };
+  }
 }

@@ -45,8 +45,8 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     const t = this.host.timers;
     this.host.send(this.request, this.target, this);
     if (this.terminated) return;
-    if (!this.reliable) this.armRetransmit(t.t1, this.onTimerE);
-    this.armLifetime(64 * t.t1, this.onTimerF);
+    if (!this.reliable) this.armRetransmit(t.t1, 'E');
+    this.armLifetime(64 * t.t1, 'F');
   }
 
   receiveResponse(response: SipResponse): void {
@@ -68,7 +68,7 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
         if (this.terminated) return;
         if (this.reliable) this.finish('terminated');
         else {
-          this.armLifetime(this.host.timers.t4, this.onTimerK);
+          this.armLifetime(this.host.timers.t4, 'K');
           this.shedViews(undefined);
         }
         return;
@@ -91,6 +91,21 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
     this.finish('terminated');
   }
 
+  /** one of the timers this machine armed fell due (named as in RFC 3261 §17; '100': the Trying delay) */
+  fireDeadline(timer: string): void {
+    switch (timer) {
+      case 'E':
+        this.onTimerE();
+        return;
+      case 'F':
+        this.onTimerF();
+        return;
+      case 'K':
+        this.onTimerK();
+        return;
+    }
+  }
+
   protected onFinished(): void {
     try {
       this.user.onTerminated?.(this);
@@ -111,16 +126,16 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
    * §17.1.2.2: Timer E retransmits; in Trying the interval doubles up to T2, in Proceeding it
    * is T2 straight away.
    */
-  private readonly onTimerE = (): void => {
+  private onTimerE(): void {
     if (this.current !== 'trying' && this.current !== 'proceeding') return;
     this.host.send(this.request, this.target, this);
     const t2 = this.host.timers.t2;
     const next = this.current === 'trying' ? Math.min(this.retransmitInterval * 2, t2) : t2;
-    if (this.current === 'trying' || this.current === 'proceeding') this.armRetransmit(next, this.onTimerE);
-  };
+    if (this.current === 'trying' || this.current === 'proceeding') this.armRetransmit(next, 'E');
+  }
 
   /** §17.1.2.2: Timer F (64*T1) is a timeout reported to the TU (RFC 4320: not a 408). */
-  private readonly onTimerF = (): void => {
+  private onTimerF(): void {
     if (this.current !== 'trying' && this.current !== 'proceeding') return;
     try {
       this.user.onTimeout?.(this);
@@ -128,10 +143,10 @@ export class NonInviteClientTransaction extends TransactionBase<NonInviteClientS
       this.host.logger.error({ err, txn: this.id }, 'transaction user threw on timeout');
     }
     this.finish('terminated');
-  };
+  }
 
   /** §17.1.2.2: Timer K absorbs response retransmissions, then the transaction ends. */
-  private readonly onTimerK = (): void => {
+  private onTimerK(): void {
     if (this.current === 'completed') this.finish('terminated');
-  };
+  }
 }

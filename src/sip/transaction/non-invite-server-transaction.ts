@@ -58,7 +58,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
    */
   start(): void {
     const t = this.host.timers;
-    if (!this.reliable && t.nonInvite100) this.armRetransmit(nonInvite100Earliest(t), this.onTrying);
+    if (!this.reliable && t.nonInvite100) this.armRetransmit(nonInvite100Earliest(t), '100');
   }
 
   /** The TU's response; RFC 4320 forbidden ones (non-100 1xx, 408, early 100 over UDP) are dropped. */
@@ -98,7 +98,7 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     if (this.terminated) return;
     if (this.reliable) this.finish('terminated');
     else {
-      this.armLifetime(64 * this.host.timers.t1, this.onTimerJ);
+      this.armLifetime(64 * this.host.timers.t1, 'J');
       this.shedViews(this.last);
     }
   }
@@ -132,6 +132,18 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
     this.finish('terminated');
   }
 
+  /** one of the timers this machine armed fell due (named as in RFC 3261 §17; '100': the Trying delay) */
+  fireDeadline(timer: string): void {
+    switch (timer) {
+      case '100':
+        this.onTrying();
+        return;
+      case 'J':
+        this.onTimerJ();
+        return;
+    }
+  }
+
   protected onFinished(): void {
     try {
       this.user.onTerminated?.(this);
@@ -154,14 +166,14 @@ export class NonInviteServerTransaction extends TransactionBase<NonInviteServerS
   }
 
   /** RFC 4320 §4.1: the client's Timer E has reached T2 and the TU is still silent. */
-  private readonly onTrying = (): void => {
+  private onTrying(): void {
     this.retransmitTimer = undefined;
     if (this.current !== 'trying') return;
     this.respond(this.host.buildTrying(this.request));
-  };
+  }
 
   /** §17.2.2: Timer J absorbs request retransmissions, then the transaction ends. */
-  private readonly onTimerJ = (): void => {
+  private onTimerJ(): void {
     if (this.current === 'completed') this.finish('terminated');
-  };
+  }
 }

@@ -5,14 +5,16 @@
  */
 import { ConflictError, type TimerHandle } from '../../lib/index.js';
 import type { SipMessage, SipRequest } from '../message/types.js';
+import type { DeadlineOwner } from './deadline-queue.js';
 import type { Transaction, TransactionHost, TransactionKind } from './types.js';
 
 let sequence = 0;
 
 export type TransitionTable<S extends string> = Readonly<Record<S, readonly S[]>>;
 
-export abstract class TransactionBase<S extends string> implements Transaction {
-  readonly id: string;
+export abstract class TransactionBase<S extends string> implements Transaction, DeadlineOwner {
+  /** the number in `id`: the text is only made when something (a log line) asks for it */
+  private readonly seq: number;
   abstract readonly kind: TransactionKind;
   protected current: S;
   /** Timer A, E or G */
@@ -37,7 +39,11 @@ export abstract class TransactionBase<S extends string> implements Transaction {
     private readonly table: TransitionTable<S>,
   ) {
     this.current = initial;
-    this.id = `txn-${++sequence}`;
+    this.seq = ++sequence;
+  }
+
+  get id(): string {
+    return `txn-${this.seq}`;
   }
 
   get state(): S {
@@ -57,10 +63,11 @@ export abstract class TransactionBase<S extends string> implements Transaction {
     this.current = to;
   }
 
-  protected armRetransmit(interval: number, fn: () => void): void {
+  /** arm the retransmission slot; `timer` is the name fireDeadline() gets back */
+  protected armRetransmit(interval: number, timer: string): void {
     this.retransmitTimer?.cancel();
     this.retransmitInterval = interval;
-    this.retransmitTimer = this.host.scheduler.setTimeout(fn, interval);
+    this.retransmitTimer = this.host.deadlines.arm(this, timer, interval);
   }
 
   protected cancelRetransmit(): void {
@@ -68,10 +75,17 @@ export abstract class TransactionBase<S extends string> implements Transaction {
     this.retransmitTimer = undefined;
   }
 
-  protected armLifetime(duration: number, fn: () => void): void {
+  /** arm the lifetime slot; `timer` is the name fireDeadline() gets back */
+  protected armLifetime(duration: number, timer: string): void {
     this.lifetimeTimer?.cancel();
-    this.lifetimeTimer = this.host.scheduler.setTimeout(fn, duration);
+    this.lifetimeTimer = this.host.deadlines.arm(this, timer, duration);
   }
+
+  /**
+   * A timer armed with armRetransmit/armLifetime fell due (called by the layer's deadline
+   * queues, never by a TU): each machine dispatches on the name to its handler.
+   */
+  abstract fireDeadline(timer: string): void;
 
   protected cancelTimers(): void {
     this.retransmitTimer?.cancel();
@@ -83,13 +97,14 @@ export abstract class TransactionBase<S extends string> implements Transaction {
   /**
    * Entering a state that only absorbs retransmissions (Completed, Confirmed, Accepted): the
    * typed views of the messages the transaction keeps (parsed Vias, URIs, name-addrs) are
-   * dropped. Their header text stays, so a later reader gets them parsed again; meanwhile the
-   * tens of thousands of transactions that wait out Timers J, K, L, M and D hold only text,
-   * which keeps the old generation small and garbage collection cheap.
+   * dropped and the headers packed into one string each (SipMessage.compact). A later reader
+   * gets them unpacked and parsed again; meanwhile the tens of thousands of transactions that
+   * wait out Timers J, K, L, M and D hold a few strings per message, which keeps the old
+   * generation small and garbage collection cheap.
    */
   protected shedViews(kept: SipMessage | undefined): void {
-    this.request.invalidate();
-    kept?.invalidate();
+    this.request.compact();
+    kept?.compact();
   }
 
   /** Move to the terminal state, stop every timer and let the owner forget the transaction. */

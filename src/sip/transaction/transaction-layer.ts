@@ -6,8 +6,9 @@
  */
 import { ClosedError, ConflictError, InvalidInputError, silentLogger, type Logger, type Scheduler, type TimerHandle } from '../../lib/index.js';
 import { BRANCH_MAGIC_COOKIE } from '../../lib/index.js';
-import { formatUri, formatVia, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
+import { flatString, formatUri, formatVia, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
 import type { OutboundTarget } from '../transport/types.js';
+import { DeadlineQueues } from './deadline-queue.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { buildNon2xxAck, buildTrying } from './message-builders.js';
@@ -65,14 +66,15 @@ function isRfc3261Branch(branch: string | undefined): branch is string {
 
 /**
  * The server-side key of a request, or undefined when the request lacks what matching needs.
- * `method` overrides the method part (CANCEL looks for its INVITE).
+ * `method` overrides the method part (CANCEL looks for its INVITE). The key is flat: built from
+ * pieces of the message text, it would otherwise keep that text alive as long as the transaction.
  */
 function serverKey(req: SipRequest, method: string): string | undefined {
   const via = req.topVia;
   if (via === undefined) return undefined;
   if (isRfc3261Branch(via.branch)) {
     // §17.2.3: branch + sent-by + method.
-    return via.branch + SEP + via.host + ':' + (via.port ?? '') + SEP + method;
+    return flatString(via.branch + SEP + via.host + ':' + (via.port ?? '') + SEP + method);
   }
   // §17.2.3 RFC 2543 fallback: Request-URI, From tag, Call-ID, CSeq number and top Via; the To
   // tag is part of the key except for INVITE, whose ACK carries the tag of our response
@@ -81,7 +83,7 @@ function serverKey(req: SipRequest, method: string): string | undefined {
   const callId = req.callId;
   if (cseq === undefined || callId === undefined) return undefined;
   const toTag = method === 'INVITE' ? '' : (req.toTag ?? '');
-  return '2543' + SEP + formatUri(req.uri) + SEP + (req.fromTag ?? '') + SEP + callId + SEP + cseq.seq + SEP + formatVia(via) + SEP + toTag + SEP + method;
+  return flatString('2543' + SEP + formatUri(req.uri) + SEP + (req.fromTag ?? '') + SEP + callId + SEP + cseq.seq + SEP + formatVia(via) + SEP + toTag + SEP + method);
 }
 
 interface DrainWaiter {
@@ -91,6 +93,7 @@ interface DrainWaiter {
 
 export class TransactionLayer {
   private readonly host: TransactionHost;
+  private readonly deadlines: DeadlineQueues;
   private readonly sendFn: (message: SipMessage, target: OutboundTarget) => Promise<void>;
   private readonly delegate: TransactionLayerDelegate;
   private readonly logger: Logger;
@@ -105,8 +108,10 @@ export class TransactionLayer {
     this.delegate = options.delegate;
     this.logger = options.logger ?? silentLogger;
     const timers = resolveTimers(options.timers);
+    this.deadlines = new DeadlineQueues(options.scheduler, this.logger);
     this.host = {
       scheduler: options.scheduler,
+      deadlines: this.deadlines,
       timers,
       logger: this.logger,
       send: (message, target, txn) => this.transmit(message, target, txn),
@@ -146,7 +151,7 @@ export class TransactionLayer {
     const branch = request.topVia?.branch;
     if (!isRfc3261Branch(branch)) throw new InvalidInputError('client request needs a top Via with an RFC 3261 branch (§8.1.1.7)');
     // §17.1.3: branch + CSeq method; CANCEL shares the INVITE's branch but not its method.
-    const key = branch + SEP + request.method;
+    const key = flatString(branch + SEP + request.method);
     if (this.clients.has(key)) throw new ConflictError(`a client transaction already exists for branch ${branch} ${request.method}`);
     const options = { host: this.host, request, target, user };
     const txn = request.method === 'INVITE' ? new InviteClientTransaction(options) : new NonInviteClientTransaction(options);
@@ -257,6 +262,7 @@ export class TransactionLayer {
     for (const txn of this.servers.values()) txn.dispose();
     this.clients.clear();
     this.servers.clear();
+    this.deadlines.close();
     for (const waiter of this.drainWaiters) {
       waiter.timer?.cancel();
       waiter.resolve();

@@ -7,6 +7,7 @@
 import type { Logger, Scheduler } from '../../lib/index.js';
 import type { SipRequest, SipResponse, SipMessage } from '../message/types.js';
 import type { OutboundTarget, TransportAddress } from '../transport/types.js';
+import type { DeadlineQueues } from './deadline-queue.js';
 import type { TimerSettings } from './timers.js';
 
 export type TransactionKind = 'invite-client' | 'non-invite-client' | 'invite-server' | 'non-invite-server';
@@ -35,6 +36,8 @@ export interface Transaction {
 
 export interface TransactionHost {
   readonly scheduler: Scheduler;
+  /** where the machines arm their timers (one scheduler timer per duration, see DeadlineQueues) */
+  readonly deadlines: DeadlineQueues;
   readonly timers: TimerSettings;
   readonly logger: Logger;
   /** hand a message to the transport; a failure comes back through txn.transportFailed */

@@ -109,6 +109,12 @@ t.test('constant-time compare and formatting', async (t) => {
   t.ok(digestEquals('ABCDEF', 'abcdef'));
   t.notOk(digestEquals('abc', 'abcd'));
   t.notOk(digestEquals('abce', 'abcd'));
+  t.ok(digestEquals('0123456789abcdefABCDEF', '0123456789ABCDEFabcdef'), 'hex digits in either case');
+  t.notOk(digestEquals('1bcd', 'abcd'), 'a difference in the first place');
+  t.notOk(digestEquals('@', '`'), 'only letters fold: @ and ` differ by the case bit but are not letters');
+  t.notOk(digestEquals('\u0010', '0'), 'nor a control character and a digit');
+  t.ok(digestEquals('ÄBC', 'äbc'), 'beyond ASCII: compared lower-cased, as before');
+  t.notOk(digestEquals('äbc', 'abc'));
   const header: AuthHeader = { scheme: 'Digest', params: new Map([['realm', 'a"b\\c\r\n'], ['stale', 'true'], ['algorithm', 'SHA-256'], ['qop', 'auth']]) };
   t.equal(formatDigestHeader(header, 'challenge'), 'Digest realm="a\\"b\\\\c", stale=true, algorithm=SHA-256, qop="auth"');
 });

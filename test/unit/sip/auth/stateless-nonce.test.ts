@@ -41,3 +41,24 @@ t.test('the time stamp is the 64-bit big-endian millisecond count, and reads bac
   const raw = Buffer.from(nonces.issue(1_764_300_000_123.9), 'base64url');
   t.equal(raw.readBigUInt64BE(0), 1_764_300_000_123n, 'fractions of a millisecond are dropped');
 });
+
+t.test('the answer to our own challenge is checked without the MAC, and checks the same with it', async (t) => {
+  const secret = 's3cret';
+  const issuer = new StatelessNonce(secret, 'example.com', 300_000);
+  const other = new StatelessNonce(secret, 'example.com', 300_000);
+  const now = 1_700_000_000_000;
+  const nonce = issuer.issue(now);
+  t.same(issuer.check(nonce, now + 10), { valid: true, issuedAt: now, expired: false }, 'first answer: remembered');
+  t.same(issuer.check(nonce, now + 20), { valid: true, issuedAt: now, expired: false }, 'a later one (nc > 1): by its MAC');
+  t.same(other.check(nonce, now + 30), { valid: true, issuedAt: now, expired: false }, 'another node: by its MAC');
+  t.same(issuer.check(issuer.issue(now), now + 300_001), { valid: true, issuedAt: now, expired: true }, 'remembered and old: expired');
+  // a forged nonce is never in the map: one byte of the MAC changed
+  const raw = Buffer.from(issuer.issue(now), 'base64url');
+  raw[31] = (raw[31] ?? 0) ^ 1;
+  t.same(issuer.check(raw.toString('base64url'), now), { valid: false });
+  t.same(issuer.check('', now), { valid: false });
+  // far more challenges than are remembered: the oldest fall back to the MAC, all stay valid
+  const many: string[] = [];
+  for (let i = 0; i < 40_000; i++) many.push(issuer.issue(now + i));
+  for (const n of [many[0]!, many[20_000]!, many[39_999]!]) t.equal(issuer.check(n, now + 40_000).valid, true);
+});

@@ -172,3 +172,66 @@ t.test('a spelling cached for one header never answers for another', async (t) =
   t.equal(canonicalHeaderName('content-length'), 'Content-Length');
   t.equal(canonicalHeaderName('content-lengthx'), 'content-lengthx');
 });
+
+t.test('a packed header list reads, edits and serializes exactly as before packing', async (t) => {
+  const original = request(REGISTER + '');
+  const expected = serializeMessage(original).toString('latin1');
+  const fields = [...original.headers.entries()];
+  const packed = request(REGISTER);
+  const h = packed.headers as HeaderList;
+  h.pack();
+  h.pack(); // twice: a no-op
+  t.equal(serializeMessage(packed).toString('latin1'), expected, 'same bytes on the wire');
+  t.same([...h.entries()], fields, 'same fields, names and order');
+  h.pack();
+  t.equal(h.get('i'), 'call-1@192.0.2.1', 'a compact-form lookup after packing');
+  h.pack();
+  t.same(h.getAll('Via'), ['SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK-a1;rport', 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-a0']);
+  h.pack();
+  h.append('X-Later', 'added after packing');
+  t.equal(h.get('x-later'), 'added after packing');
+  t.equal(h.size, fields.length + 1);
+  h.pack();
+  t.equal(h.removeFirst('Via'), 'SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK-a1;rport', 'removeFirst on a packed list');
+  t.equal(packed.topVia?.branch, 'z9hG4bK-a0', 'the views follow the edit');
+  const empty = new HeaderList();
+  empty.pack();
+  t.equal(empty.size, 0);
+  empty.append('Subject', 'x');
+  t.same([...empty.entries()], [['Subject', 'x']]);
+});
+
+t.test('a field that would not survive packing leaves the list unpacked and intact', async (t) => {
+  // HeaderList.adopt takes fields as they are: one with a LF cannot be told apart once packed
+  const h = HeaderList.adopt([
+    { name: 'Subject', key: 'subject', value: 'one' },
+    { name: 'X-Odd', key: 'x-odd', value: 'two\nlines' },
+  ]);
+  h.pack();
+  t.same([...h.entries()], [['Subject', 'one'], ['X-Odd', 'two\nlines']]);
+});
+
+t.test('compact() drops the views, packs the headers and copies a body out of the datagram', async (t) => {
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\n';
+  const text = REGISTER.replace('Content-Length: 0', `Content-Type: application/sdp\r\nContent-Length: ${sdp.length}`) + sdp + 'trailing octets';
+  // a buffer of its own, as a receive batch is (Buffer.from would cut it from the shared pool)
+  const datagram = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+  datagram.write(text);
+  const r = parseMessage(datagram);
+  if (!r.ok) throw new Error('did not parse');
+  const m = r.message;
+  const before = serializeMessage(m).toString('latin1');
+  const from = m.from;
+  t.equal(m.body.buffer, datagram.buffer, 'the parser hands out a view of the datagram');
+  m.compact();
+  t.not(m.from, from, 'views parsed again after compact');
+  t.equal(m.fromTag, 'f1');
+  t.equal(m.body.toString('latin1'), sdp);
+  t.not(m.body.buffer, datagram.buffer, 'the body no longer keeps the datagram');
+  datagram.fill(0);
+  t.equal(m.body.toString('latin1'), sdp, 'a copy: the datagram can go');
+  t.equal(serializeMessage(m).toString('latin1'), before, 'the same message on the wire');
+  const bodyless = request(REGISTER);
+  t.equal(bodyless.body.length, 0);
+  t.equal(request(REGISTER).body, bodyless.body, 'messages without a body share one empty buffer');
+});
