@@ -24,6 +24,28 @@ interface Incrementable {
 }
 
 /**
+ * A labelled counter's increments, held as a plain number until a scrape reads the counter:
+ * prom-client hashes a child's label set on every inc(), which at tens of thousands of SIP
+ * messages per second was ~5 % of the SIP process's CPU.
+ */
+class Tally implements Incrementable {
+  private pending = 0;
+
+  constructor(private readonly child: Incrementable) {}
+
+  inc(value = 1): void {
+    this.pending += value;
+  }
+
+  /** hand what was counted since the last scrape to prom-client */
+  flush(): void {
+    if (this.pending === 0) return;
+    this.child.inc(this.pending);
+    this.pending = 0;
+  }
+}
+
+/**
  * Label values come from the wire, so an attacker could otherwise create one time series per
  * invented method name; unknown methods and transports collapse into a single "OTHER" series.
  */
@@ -47,26 +69,34 @@ export class SipMetrics {
   private readonly requestCache = new Map<SipDirection, Map<string, Map<string, Incrementable>>>();
   private readonly responseCache = new Map<SipDirection, Map<string, Map<string, (Incrementable | undefined)[]>>>();
   private readonly parseErrorCache = new Map<string, Incrementable>();
+  /** every Tally made, flushed when a scrape collects the counters */
+  private readonly tallies: Tally[] = [];
   private activeTransactions: () => number = () => 0;
 
   constructor(registry: Registry) {
+    const flush = () => {
+      for (const tally of this.tallies) tally.flush();
+    };
     this.requests = new Counter({
       name: 'sip_requests_total',
       help: 'SIP requests received (in) or sent (out)',
       labelNames: ['method', 'transport', 'direction'],
       registers: [registry],
+      collect: flush,
     });
     this.responses = new Counter({
       name: 'sip_responses_total',
       help: 'SIP responses received (in) or sent (out), by status class',
       labelNames: ['status_class', 'method', 'transport', 'direction'],
       registers: [registry],
+      collect: flush,
     });
     this.parseErrors = new Counter({
       name: 'sip_parse_errors_total',
       help: 'Messages dropped or rejected because they could not be parsed',
       labelNames: ['transport'],
       registers: [registry],
+      collect: flush,
     });
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -97,7 +127,7 @@ export class SipMetrics {
     const key = normalizeMethod(method);
     let child = byMethod.get(key);
     if (child === undefined) {
-      child = this.requests.labels(key, tr, direction);
+      child = this.tally(this.requests.labels(key, tr, direction));
       byMethod.set(key, child);
     }
     child.inc();
@@ -126,7 +156,7 @@ export class SipMetrics {
     const idx = raw >= 1 && raw <= 6 ? raw : 0;
     let child = classes[idx];
     if (child === undefined) {
-      child = this.responses.labels(STATUS_CLASSES[idx] as string, key, tr, direction);
+      child = this.tally(this.responses.labels(STATUS_CLASSES[idx] as string, key, tr, direction));
       classes[idx] = child;
     }
     child.inc();
@@ -137,10 +167,16 @@ export class SipMetrics {
     const key = normalizeTransport(transport);
     let child = this.parseErrorCache.get(key);
     if (child === undefined) {
-      child = this.parseErrors.labels(key);
+      child = this.tally(this.parseErrors.labels(key));
       this.parseErrorCache.set(key, child);
     }
     child.inc();
+  }
+
+  private tally(child: Incrementable): Tally {
+    const tally = new Tally(child);
+    this.tallies.push(tally);
+    return tally;
   }
 
   /** where sip_transactions_active reads its value at scrape time (the transaction layer's count) */

@@ -36,6 +36,13 @@ t.test('SIP counters in the text exposition', async (t) => {
   t.match(text, /sip_transactions_active 7/);
   active = 3;
   t.match(await m.text(), /sip_transactions_active 3/, 'read at scrape time');
+  // counts are handed to prom-client at scrape time: what came between two scrapes adds up once
+  m.sip.request('INVITE', 'udp', 'in');
+  m.sip.parseError('udp');
+  const again = await m.text();
+  t.match(again, /sip_requests_total\{method="INVITE",transport="udp",direction="in"\} 3/, 'counted since the last scrape, added once');
+  t.match(again, /sip_parse_errors_total\{transport="udp"\} 3/);
+  t.match(await m.text(), /sip_requests_total\{method="INVITE",transport="udp",direction="in"\} 3/, 'a scrape with nothing new changes nothing');
   m.sip.setActiveTransactionsSource(() => {
     throw new Error('broken source');
   });
