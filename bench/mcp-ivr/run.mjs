@@ -5,11 +5,13 @@
 //
 //   node bench/mcp-ivr/run.mjs [--calls 1000] [--rate 40] [--fallback 800,600,400,200] [--max-minutes 12]
 //        [--dist dist] [--out FILE] [--probe-every 1.5] [--keep-tmp] [--quiet-below PCT] [--quiet-wait S]
-//        [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof'] [--sip-workers N] [--nice N]
+//        [--node-args '--cpu-prof --cpu-prof-dir=/tmp/prof'] [--sip-workers N] [--nice N] [--probe-sched fifo|nice]
 //
 // --sip-workers: opencx's sip.workers (default: the machine's cores): with more than one, every SIP
 // worker process runs an MCP with its own media engine (src/cli/mcp-worker.ts). --nice: opencx's
 // niceness (default 0; -10 keeps SIPp and the probes from pre-empting it on a 2-core box).
+// --probe-sched: fifo (default) runs each probe as SCHED_FIFO 1 (chrt), so its arrival times are
+// not its own wait for a CPU on a saturated box; nice runs it at nice -10 (the runs before 2026-11-28 16:40Z).
 //
 // 1. starts opencx (every role, `opencx start` via bench/lib/opencx-launch.mjs from the build folder
 //    --dist), SIP/HTTP on free 127.0.0.1 ports, media on 127.0.0.1 with a port range sized for the load,
@@ -34,7 +36,7 @@ import {
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
 import { rtpPayloadOfPcap, sampler, scrape, waitDrained } from '../lib/opencx-metrics.mjs';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { GAP_LIMIT_MS } from './probe.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -61,7 +63,7 @@ function options(argv) {
   const o = {
     calls: 1000, rate: 40, fallback: [800, 600, 400, 200], maxMinutes: 12, dist: 'dist', out: path.join(REPO, 'bench', 'results', 'mcp-ivr.md'),
     probeEvery: 1.5, keep: false, quietBelow: 30, quietWait: 10, nodeArgs: [],
-    sipWorkers: os.availableParallelism(), nice: 0,
+    sipWorkers: os.availableParallelism(), nice: 0, probeSched: 'fifo',
   };
   const list = (v) => v.split(',').filter(Boolean).map((s) => Number(s.trim()));
   const spec = {
@@ -71,6 +73,7 @@ function options(argv) {
     // extra node flags for the opencx process (e.g. --cpu-prof, --trace-gc), split on spaces
     '--node-args': ['nodeArgs', (v) => v.split(' ').filter(Boolean)],
     '--sip-workers': ['sipWorkers', Number], '--nice': ['nice', Number],
+    '--probe-sched': ['probeSched', (v) => { if (v !== 'fifo' && v !== 'nice') throw new Error('--probe-sched is fifo or nice'); return v; }],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -124,12 +127,35 @@ const M = { endpoints: 'opencx_media_endpoints', ports: 'opencx_media_ports_in_u
  * One probe call in its own node process (bench/mcp-ivr/probe.mjs): its arrival times must not be
  * skewed by this runner's own work (the /proc scans of the 1 s sampler block the event loop).
  */
+/**
+ * How probes are scheduled: 'fifo' runs each as SCHED_FIFO 1 (`chrt -f 1`), so that its arrival
+ * times are read when the packets arrive rather than when a saturated box next gives the probe a
+ * CPU (a real caller's phone does not share opencx's cores; the probe itself needs ~1 % of one);
+ * 'nice' runs it at nice -10 in a niced session, as before. Falls back to 'nice' when chrt fails.
+ */
+let probeSched = 'nice';
+function chooseProbeSched(wanted) {
+  if (wanted === 'fifo') {
+    try {
+      execFileSync('chrt', ['-f', '1', 'true'], { stdio: 'ignore' });
+      return 'fifo';
+    } catch {
+      console.log('[bench] chrt -f 1 is not allowed here: probes run at nice -10 instead');
+    }
+  }
+  return 'nice';
+}
+function probeCommand(args) {
+  if (probeSched === 'fifo') return ['chrt', ['-f', '1', process.execPath, ...args]];
+  // niced -10 (where allowed: else nice only warns) so that a shared, busy box delays the probe's reads less
+  // and in a session of its own whose autogroup is niced too: with autogroup scheduling a plain
+  // nice would rank the probe only against this runner and SIPp (common.mjs, nicedSession)
+  return nicedSession(PROBE_NICE, process.execPath, args);
+}
+
 function probeCall({ sipPort, vxmlUrl, holdMs }) {
   return new Promise((resolve) => {
-    // niced -10 (where allowed: else nice only warns) so that a shared, busy box delays the probe's reads less
-    // and in a session of its own whose autogroup is niced too: with autogroup scheduling a plain
-    // nice would rank the probe only against this runner and SIPp (common.mjs, nicedSession)
-    execFile(...nicedSession(PROBE_NICE, process.execPath, [path.join(HERE, 'probe.mjs'), '--sip', `127.0.0.1:${sipPort}`, '--vxml', vxmlUrl, '--hold-ms', String(holdMs)]),
+    execFile(...probeCommand([path.join(HERE, 'probe.mjs'), '--sip', `127.0.0.1:${sipPort}`, '--vxml', vxmlUrl, '--hold-ms', String(holdMs)]),
       { timeout: (holdMs + 25000), killSignal: 'SIGKILL', maxBuffer: 1 << 20, detached: true }, (err, stdout) => {
         try { resolve(JSON.parse(String(stdout).trim().split('\n').pop())); } catch { resolve({ ok: false, error: `probe process: ${err?.message ?? 'no result'}` }); }
       });
@@ -157,6 +183,7 @@ const probeSummary = (ps) => {
 // ---------------------------------------------------------------- main
 async function main() {
   const opts = options(process.argv.slice(2));
+  probeSched = chooseProbeSched(opts.probeSched);
   const startedAt = Date.now();
   if (!fs.existsSync(path.join(opts.distAbs, 'src', 'cli', 'main.js'))) throw new Error(`${opts.distAbs}/src/cli/main.js missing: build first (npx tsc -p tsconfig.json)`);
   for (const f of [SPEECH_PCAP, path.join(PCAP_DIR, 'dtmf_2833_pound.pcap')]) if (!fs.existsSync(f)) throw new Error(`${f} missing (Debian sip-tester ships it)`);
@@ -400,7 +427,7 @@ async function main() {
       'stretched so that every call is still up when the last one is placed (call length ≥ placement time + 5 s).',
     `- TTS: eSpeak NG behind opencx's TTS cache; 2 warm-up calls run through the whole application first, so every prompt is cached ` +
       '(the sample\'s only variable prompt, "You entered 2 3 4 5", is the same on every call).',
-    `- probes (bench/mcp-ivr/probe.mjs, each in its own node process under \`nice -n ${PROBE_NICE}\`): a plain-Node UAC places an RFC 5552 call, sends µ-law silence itself, and hangs up after ${PROBE_HOLD_MS / 1000} s. ` +
+    `- probes (bench/mcp-ivr/probe.mjs, each in its own node process ${probeSched === 'fifo' ? 'run as SCHED_FIFO 1 (`chrt -f 1`): its arrival times are read when packets arrive, not when the saturated box next gives it a CPU' : `under \`nice -n ${PROBE_NICE}\``}): a plain-Node UAC places an RFC 5552 call, sends µ-law silence itself, and hangs up after ${PROBE_HOLD_MS / 1000} s. ` +
       '**first prompt** = arrival of the first RTP packet whose µ-law payload is not silence − arrival of the 200 OK. **underrun** = an inter-arrival gap ' +
       `> ${GAP_LIMIT_MS} ms between consecutive RTP packets from the first prompt packet to the hang-up (welcome + "please enter your four digit account ` +
       'number" play back to back for ~4.5 s, so the stream must be continuous). ' +

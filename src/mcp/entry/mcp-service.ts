@@ -152,14 +152,19 @@ export class McpService {
       await this.options.engine.deleteEndpoint(endpointId).catch(() => undefined);
       return;
     }
-    let dialog: ua.UaDialog;
-    try {
-      dialog = await incoming.accept({ sdp: localSdp });
-    } catch (err) {
-      this.log.info({ err: describeError(err) }, 'MCP session not established');
-      await this.options.engine.deleteEndpoint(endpointId).catch(() => undefined);
-      return;
-    }
+    // The session starts as soon as the 200 OK is sent, not when the ACK arrives (RFC 3261
+    // §13.3.1.4: the answer is in the 200, and media may flow from then on): on a loaded node the
+    // ACK's trip through the SIP layer would otherwise delay the first prompt. What needs the
+    // confirmed dialog (BYE, transfer, the hang-up watch) waits for it; with no ACK the session
+    // is cut off.
+    const confirmed = incoming.accept({ sdp: localSdp });
+    const dialogOrFailure = confirmed.then(
+      (d) => d,
+      (err: unknown) => {
+        this.log.info({ err: describeError(err) }, 'MCP session not established');
+        return undefined;
+      },
+    );
     const started = this.options.scheduler.now();
     const connection = connectionInfoFromInvite(incoming.request, entry.kind === 'dialog' && entry.aai !== undefined ? { aai: entry.aai } : {});
     const fetcher = this.options.createFetcher();
@@ -186,9 +191,18 @@ export class McpService {
       logger: this.log.child({ session: id }),
       ...(this.options.asr !== undefined ? { asr: this.options.asr } : {}),
       ...(this.options.tap !== undefined ? { tap: this.options.tap } : {}),
-      ...(transfer !== undefined ? { transfer: (req: TransferRequest, signal: AbortSignal) => transfer({ dialog, endpointId, connection, handOff }, req, signal) } : {}),
+      ...(transfer !== undefined
+        ? {
+            transfer: async (req: TransferRequest, signal: AbortSignal) => {
+              const dialog = await dialogOrFailure;
+              if (dialog === undefined) throw new Error('the call was never confirmed (no ACK)');
+              return transfer({ dialog, endpointId, connection, handOff }, req, signal);
+            },
+          }
+        : {}),
       hangup: async () => {
-        if (!dialog.ended) await dialog.bye().catch(() => undefined);
+        const dialog = await dialogOrFailure;
+        if (dialog !== undefined && !dialog.ended) await dialog.bye().catch(() => undefined);
       },
     });
     const live: Live = { id, platform, endpointId, controller, handedOff: false };
@@ -196,9 +210,14 @@ export class McpService {
     // the caller hung up: the session runs its hangup handlers, but a session stuck in a fetch or a
     // render is cut off after a grace period so its endpoint and ports are freed
     let hangupGrace: { cancel(): void } | undefined;
-    dialog.on('ended', () => {
+    const hungUp = () => {
       platform.remoteHangup();
       hangupGrace = this.options.scheduler.setTimeout(() => controller.abort(), HANGUP_GRACE_MS);
+    };
+    void dialogOrFailure.then((dialog) => {
+      if (dialog === undefined) hungUp();
+      else if (dialog.ended) hungUp();
+      else dialog.on('ended', hungUp);
     });
     this.events.emit('started', { id, url: entry.kind === 'dialog' ? entry.url : entry.play, kind: entry.kind });
     let outcome: SessionOutcome;
@@ -223,7 +242,8 @@ export class McpService {
     platform.close();
     this.byEndpoint.delete(endpointId);
     if (!live.handedOff) {
-      if (!dialog.ended) await dialog.bye().catch(() => undefined);
+      const dialog = await dialogOrFailure;
+      if (dialog !== undefined && !dialog.ended) await dialog.bye().catch(() => undefined);
       await this.options.engine.deleteEndpoint(endpointId).catch(() => undefined);
     }
     const durationMs = Math.round(this.options.scheduler.now() - started);
