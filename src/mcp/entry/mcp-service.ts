@@ -67,6 +67,11 @@ export interface McpSessionEvents {
   ended: [info: { id: string; outcome: SessionOutcome; durationMs: number }];
 }
 
+/** resolves in the event loop's next turn, after its I/O flushes (two check phases from now) */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 interface Live {
   id: string;
   platform: MediaPlatform;
@@ -157,14 +162,18 @@ export class McpService {
     // ACK's trip through the SIP layer would otherwise delay the first prompt. What needs the
     // confirmed dialog (BYE, transfer, the hang-up watch) waits for it; with no ACK the session
     // is cut off.
-    const confirmed = incoming.accept({ sdp: localSdp });
-    const dialogOrFailure = confirmed.then(
+    const dialogOrFailure = incoming.accept({ sdp: localSdp }).then(
       (d) => d,
       (err: unknown) => {
         this.log.info({ err: describeError(err) }, 'MCP session not established');
         return undefined;
       },
     );
+    // The 200 OK is queued on the SIP socket, which sends what a turn of the event loop queued at
+    // the start of the next turn (the native UDP engine batches); the first prompt packet goes
+    // out from the media engine's sending thread at once. Starting a turn later keeps the prompt
+    // from overtaking the 200 (a phone drops media that comes before the answer).
+    await nextTurn();
     const started = this.options.scheduler.now();
     const connection = connectionInfoFromInvite(incoming.request, entry.kind === 'dialog' && entry.aai !== undefined ? { aai: entry.aai } : {});
     const fetcher = this.options.createFetcher();
