@@ -40,11 +40,16 @@ const isSilent = (payload) => {
 const rid = () => crypto.randomBytes(6).toString('hex');
 const bind = (sock, port = 0, host = '127.0.0.1') => new Promise((resolve, reject) => { sock.once('error', reject); sock.bind(port, host, () => { sock.off('error', reject); resolve(sock.address().port); }); });
 
-/** An even UDP port with no one on it (RTP), bound. */
+/**
+ * An even UDP port with no one on it (RTP), bound. PROBE_RTP_PORT_MIN (env) keeps it in
+ * [min, min + 1000), so that a packet capture can pick out the probes' traffic by port.
+ */
 async function bindRtp(host) {
+  const min = Number(process.env.PROBE_RTP_PORT_MIN ?? 0);
   for (let i = 0; i < 30; i++) {
     const s = dgram.createSocket('udp4');
-    const p = await bind(s, 0, host);
+    const p = await bind(s, min > 0 ? min + 2 * crypto.randomInt(500) : 0, host).catch(() => -1);
+    if (p < 0) { s.close(); continue; }
     if (p % 2 === 0) return { sock: s, port: p };
     s.close();
   }
