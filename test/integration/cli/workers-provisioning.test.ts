@@ -8,7 +8,7 @@
 import t from 'tap';
 import dgram from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { startOpencx } from '../../helpers/opencx-process.js';
 import { statusOf, udpExchange } from '../../helpers/sip-client.js';
@@ -125,6 +125,22 @@ function invite(port: number, localPort: number, callId: string): Buffer {
   );
 }
 
+/** the live child processes of `pid` (the SIP workers of the primary) */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid && fields[0] !== 'Z') out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /** the final status of an INVITE to alice sent under a new Call-ID */
 async function callAlice(port: number): Promise<number | undefined> {
   const callId = randomBytes(8).toString('hex');
@@ -154,6 +170,29 @@ t.test('a phone registered through one worker is called through both', async (t)
   for (let i = 0; i < 8; i++) statuses.push(await callAlice(port));
   t.same(statuses, new Array(8).fill(486), 'eight calls under eight Call-IDs (both workers) reach her phone');
   t.equal(phone.invites(), 8, 'the phone saw each INVITE once');
+
+
+  // a worker killed outright is replaced, and the new one starts from the primary's copy
+  const workers = childPids(server.child.pid!);
+  t.equal(workers.length, 2, 'two worker processes');
+  process.kill(workers[0]!, 'SIGKILL');
+  for (let i = 0; i < 100 && !server.output.some((l) => /starting a new one/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
+  let replaced: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    replaced = childPids(server.child.pid!);
+    if (replaced.length === 2 && !replaced.includes(workers[0]!)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(replaced.length === 2 && !replaced.includes(workers[0]!), 'the killed worker was replaced');
+  // the new worker takes a moment to start and load its copies: wait until calls go through again
+  for (let i = 0; i < 15; i++) {
+    const probe: (number | undefined)[] = [];
+    for (let k = 0; k < 4; k++) probe.push(await callAlice(port));
+    if (probe.every((x) => x === 486)) break;
+  }
+  const afterRestart: (number | undefined)[] = [];
+  for (let i = 0; i < 8; i++) afterRestart.push(await callAlice(port));
+  t.same(afterRestart, new Array(8).fill(486), 'after the restart both workers still route to her phone');
 
   t.equal(await registerWith(port, 'pw-alice', phone.exchange, 0), 200, 'unregistered');
   const after: (number | undefined)[] = [];
