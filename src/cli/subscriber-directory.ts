@@ -16,6 +16,44 @@ export interface DirectorySnapshot {
   users: CredentialTableExport;
 }
 
+/**
+ * The whole directory held in memory, answering as the database would: the primary's preloaded
+ * copy and a SIP worker's copy of it (HeldDirectory.fromSnapshot) are the same thing.
+ */
+export class HeldDirectory {
+  constructor(
+    private readonly own: ReadonlySet<string>,
+    private readonly domains: ReadonlySet<string>,
+    private readonly users: CredentialTable,
+  ) {}
+
+  /** the copy another process sent; throws on data of the wrong shape */
+  static fromSnapshot(snapshot: DirectorySnapshot): HeldDirectory {
+    return new HeldDirectory(new Set(snapshot.own), new Set(snapshot.domains), CredentialTable.fromExport(snapshot.users));
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  isLocalDomain(host: string): boolean {
+    const h = bareHost(host).toLowerCase();
+    return this.own.has(h) || this.domains.has(h);
+  }
+
+  ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): string | undefined {
+    return this.users.ha1(userKey(user, domain), hash);
+  }
+
+  userExists(user: string, domain: string): boolean {
+    return this.users.has(userKey(user, domain));
+  }
+
+  snapshot(): DirectorySnapshot {
+    return { own: [...this.own], domains: [...this.domains], users: this.users.export() };
+  }
+}
+
 interface Cached<T> {
   value: T;
   until: number;
@@ -47,7 +85,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   private readonly users = new Map<string, Cached<Credentials | undefined>>();
   private unsubscribe: (() => Promise<void>) | undefined;
   /** the whole directory, when it fits under preloadLimit */
-  private full: { users: CredentialTable; domains: Set<string> } | undefined;
+  private full: HeldDirectory | undefined;
   private reloadTimer: ReturnType<Scheduler['setTimeout']> | undefined;
   private closed = false;
   /** bumped by every change: the in-memory copy is trusted only when no change came after its load */
@@ -67,7 +105,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
       logger: Logger;
     },
   ) {
-    this.own = new Set(options.ownHosts.map((h) => bare(h).toLowerCase()));
+    this.own = new Set(options.ownHosts.map((h) => bareHost(h).toLowerCase()));
   }
 
   /** load every user and domain into memory when they fit; returns how many users were loaded */
@@ -95,7 +133,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
       after = last.id;
     }
     const domains = await db.query<{ name: string }>('SELECT name FROM domains');
-    this.full = { users, domains: new Set(domains.rows.map((d) => d.name.toLowerCase())) };
+    this.full = new HeldDirectory(this.own, new Set(domains.rows.map((d) => d.name.toLowerCase())), users);
     this.loadedAt = seq;
     if (this.fresh() !== undefined) for (const listener of this.reloadListeners) listener();
     return users.size;
@@ -114,8 +152,8 @@ export class ProvisionedDirectory implements SubscriberDirectory {
    */
   snapshot(maxUsers = SNAPSHOT_MAX_USERS): DirectorySnapshot | undefined {
     const full = this.fresh();
-    if (full === undefined || full.users.size > maxUsers) return undefined;
-    return { own: [...this.own], domains: [...full.domains], users: full.users.export() };
+    if (full === undefined || full.userCount > maxUsers) return undefined;
+    return full.snapshot();
   }
 
   /** follow provisioning changes from anywhere: reload (debounced) or drop caches */
@@ -130,7 +168,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   /** the preloaded copy, unless a change arrived since it was loaded (then lookups go to the database) */
-  private fresh(): { users: CredentialTable; domains: Set<string> } | undefined {
+  private fresh(): HeldDirectory | undefined {
     return this.loadedAt === this.changes ? this.full : undefined;
   }
 
@@ -151,10 +189,10 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   async isLocalDomain(host: string): Promise<boolean> {
-    const h = bare(host).toLowerCase();
+    const h = bareHost(host).toLowerCase();
     if (this.own.has(h)) return true;
     const full = this.fresh();
-    if (full !== undefined) return full.domains.has(h);
+    if (full !== undefined) return full.isLocalDomain(h);
     const hit = this.domains.get(h);
     const now = this.options.scheduler.now();
     if (hit !== undefined && hit.until > now) return hit.value;
@@ -164,12 +202,12 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 
   realmFor(domain: string): string {
-    return bare(domain).toLowerCase();
+    return bareHost(domain).toLowerCase();
   }
 
   async ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): Promise<string | undefined> {
     const full = this.fresh();
-    if (full !== undefined) return full.users.ha1(`${user}@${bare(domain).toLowerCase()}`, hash);
+    if (full !== undefined) return full.ha1(user, domain, hash);
     const creds = await this.credentials(user, domain);
     if (creds === undefined || !creds.enabled) return undefined;
     return hash === 'MD5' ? creds.ha1Md5 : creds.ha1Sha256;
@@ -177,7 +215,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
 
   async userExists(user: string, domain: string): Promise<boolean> {
     const full = this.fresh();
-    if (full !== undefined) return full.users.has(`${user}@${bare(domain).toLowerCase()}`);
+    if (full !== undefined) return full.userExists(user, domain);
     return (await this.credentials(user, domain)) !== undefined;
   }
 
@@ -195,7 +233,7 @@ export class ProvisionedDirectory implements SubscriberDirectory {
 
   /** the database behind a short-lived cache, when the whole directory is not in memory */
   private async credentials(user: string, domain: string): Promise<Credentials | undefined> {
-    const d = bare(domain).toLowerCase();
+    const d = bareHost(domain).toLowerCase();
     const key = `${user}@${d}`;
     const hit = this.users.get(key);
     const now = this.options.scheduler.now();
@@ -212,6 +250,12 @@ export class ProvisionedDirectory implements SubscriberDirectory {
   }
 }
 
-function bare(host: string): string {
+/** `user@domain` as the credential table keys it (domain lower-case, without IPv6 brackets) */
+function userKey(user: string, domain: string): string {
+  return `${user}@${bareHost(domain).toLowerCase()}`;
+}
+
+/** a host without the brackets of an IPv6 reference */
+export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }

@@ -1,8 +1,7 @@
 import { ConflictError } from '../lib/index.js';
 import { MemoryLocationStore, registrar, type Binding, type LocationChange, type LocationStore, type SubscriberDirectory } from '../sip/index.js';
-import { CredentialTable } from './credential-table.js';
 import type { RpcHandlers } from './ipc-rpc.js';
-import type { DirectorySnapshot } from './subscriber-directory.js';
+import { bareHost, HeldDirectory, type DirectorySnapshot } from './subscriber-directory.js';
 
 type Call = (op: string, ...args: unknown[]) => Promise<unknown>;
 
@@ -58,7 +57,7 @@ export class RpcDirectory implements SubscriberDirectory {
   private readonly cache = new Map<string, { value: unknown; until: number }>();
   private generation = 0;
   /** the primary's whole directory, when it sent one that no change has made stale since */
-  private full: { own: Set<string>; domains: Set<string>; users: CredentialTable } | undefined;
+  private full: HeldDirectory | undefined;
 
   constructor(
     private readonly call: Call,
@@ -77,7 +76,7 @@ export class RpcDirectory implements SubscriberDirectory {
    * left its copy current). Bad data is refused with an error and changes nothing.
    */
   useSnapshot(snapshot: DirectorySnapshot): void {
-    this.full = { own: new Set(snapshot.own), domains: new Set(snapshot.domains), users: CredentialTable.fromExport(snapshot.users) };
+    this.full = HeldDirectory.fromSnapshot(snapshot);
   }
 
   /** ask the primary for its whole directory; an answer overtaken by a change is dropped */
@@ -95,26 +94,22 @@ export class RpcDirectory implements SubscriberDirectory {
   }
 
   async isLocalDomain(host: string): Promise<boolean> {
-    if (this.full !== undefined) {
-      const h = bare(host).toLowerCase();
-      return this.full.own.has(h) || this.full.domains.has(h);
-    }
+    if (this.full !== undefined) return this.full.isLocalDomain(host);
     return (await this.cached(`d|${host}`, 'dir.isLocalDomain', host)) === true;
   }
 
   realmFor(domain: string): string {
-    const d = domain.startsWith('[') && domain.endsWith(']') ? domain.slice(1, -1) : domain;
-    return d.toLowerCase();
+    return bareHost(domain).toLowerCase();
   }
 
   async ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): Promise<string | undefined> {
-    if (this.full !== undefined) return this.full.users.ha1(`${user}@${bare(domain).toLowerCase()}`, hash);
+    if (this.full !== undefined) return this.full.ha1(user, domain, hash);
     const v = await this.cached(`${hash === 'MD5' ? 'm' : 's'}|${user}@${domain}`, 'dir.ha1', user, domain, hash);
     return typeof v === 'string' ? v : undefined;
   }
 
   async userExists(user: string, domain: string): Promise<boolean> {
-    if (this.full !== undefined) return this.full.users.has(`${user}@${bare(domain).toLowerCase()}`);
+    if (this.full !== undefined) return this.full.userExists(user, domain);
     return (await this.cached(`u|${user}@${domain}`, 'dir.userExists', user, domain)) === true;
   }
 
@@ -231,8 +226,4 @@ export class LocationReplica implements LocationStore {
     const before = this.wallNow() - this.keepRemovedMs;
     for (const [aor, e] of this.entries) if (e.removedAt !== undefined && e.removedAt <= before) this.entries.delete(aor);
   }
-}
-
-function bare(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
