@@ -130,34 +130,24 @@ export function rawCallId(data: Uint8Array): string | undefined {
   let at = data.indexOf(LF);
   while (at >= 0 && at + 1 < end) {
     const line = at + 1;
-    const c0 = data[line];
     // an empty line ends the headers
-    if (c0 === CR || c0 === LF) return undefined;
-    let name = line;
-    let match = false;
-    if (c0 === 0x69 || c0 === 0x49) {
-      // compact "i"
-      name = line + 1;
-      match = true;
-    } else if (((c0 ?? 0) | 0x20) === 0x63) {
-      match = true;
-      for (let k = 0; k < CALL_ID.length; k++) {
-        const b = data[line + k];
-        if (b === undefined || (b | 0x20) !== CALL_ID[k]) {
-          match = false;
-          break;
-        }
-      }
-      name = line + CALL_ID.length;
-    }
-    if (match) {
-      let p = name;
+    if (data[line] === CR || data[line] === LF) return undefined;
+    const nameEnd = callIdNameEnd(data, line);
+    if (nameEnd >= 0) {
+      let p = nameEnd;
       while (data[p] === SP || data[p] === HT) p++;
       if (data[p] === COLON) return callIdValue(data, p + 1);
     }
     at = data.indexOf(LF, line);
   }
   return undefined;
+}
+
+/** where the header name starting at `line` ends when it is Call-ID (any case) or its compact form i; -1 otherwise */
+function callIdNameEnd(data: Uint8Array, line: number): number {
+  if (((data[line] ?? 0) | 0x20) === 0x69) return line + 1;
+  for (let k = 0; k < CALL_ID.length; k++) if (((data[line + k] ?? 0) | 0x20) !== CALL_ID[k]) return -1;
+  return line + CALL_ID.length;
 }
 
 function callIdValue(data: Uint8Array, from: number): string | undefined {
