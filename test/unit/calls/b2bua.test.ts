@@ -8,7 +8,7 @@ import t from 'tap';
 import { silentLogger } from '../../../src/lib/index.js';
 import { B2bua, type CallRouter, type CdrRecord } from '../../../src/calls/index.js';
 import type { EndpointDescription, MediaEngineApi, MediaEvent } from '../../../src/media/index.js';
-import type { SipRequest } from '../../../src/sip/message/index.js';
+import { serializeMessage, type SipRequest } from '../../../src/sip/message/index.js';
 import type { ReferNotify, UaDialog } from '../../../src/sip/ua/index.js';
 import { setup, UaNode } from '../sip/ua/harness.js';
 
@@ -155,6 +155,31 @@ t.test('session timer asked by the caller: the B leg asks too, refreshes alone; 
   const call = w.cdrs.find((r) => r.legId === undefined);
   t.equal(call?.reason, 'session-expired', 'CDR reason');
   t.equal(call?.status, 408, 'CDR status 408');
+});
+
+t.test("the caller's ACK and BYE read in one batch: the BYE still ends the call and bob gets BYE", async (t) => {
+  const w = world();
+  // opencx holds alice's ACK and BYE back, then reads both in one go, as a batched UDP read does
+  const held: SipRequest[] = [];
+  w.pbx.dropIn = (m) => m.kind === 'request' && (m.method === 'ACK' || m.method === 'BYE') && m.from?.uri.user === 'alice' && held.push(m) > 0;
+  const a = await w.call('bob');
+  const bye = a.bye().catch(() => undefined);
+  await w.flush();
+  const ack = held.find((m) => m.method === 'ACK');
+  const byeRequest = held.find((m) => m.method === 'BYE');
+  t.ok(ack !== undefined && byeRequest !== undefined, 'opencx held the ACK and the BYE');
+  if (ack === undefined || byeRequest === undefined) return;
+  w.pbx.dropIn = undefined;
+  const source = { protocol: 'udp' as const, address: '127.0.0.1', port: 5060 };
+  for (const m of [ack, byeRequest]) w.pbx.transport.emit('message', { data: serializeMessage(m), source, local: w.pbx.transport.local, connectionId: undefined, framingError: undefined });
+  await w.advance(2_000, 100);
+  await bye;
+  t.ok(a.ended, "alice's BYE was answered");
+  t.equal(w.bob.requests('BYE', 'in').length, 1, 'bob got BYE');
+  t.same(w.dialogsOf(w.bob), [], "bob's dialog ended");
+  t.equal(w.b2bua.activeCalls, 0, 'no call left');
+  t.equal(w.media.endpoints.size, 0, 'no endpoint left');
+  t.equal(w.cdrs.find((r) => r.legId === undefined)?.endedBy, 'caller', 'the CDR says the caller hung up');
 });
 
 t.test('attended transfer: bob joined to carol, alice released, CDRs tell', async (t) => {
