@@ -34,4 +34,4 @@ VOLUME ["/data"]
 EXPOSE 5060/udp 5060/tcp 5061 5066 7443 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.OPENCX_HTTP__PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "bin/opencx.js", "start"]
+CMD ["node", "--max-semi-space-size=64", "bin/opencx.js", "start"]

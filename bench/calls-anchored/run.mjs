@@ -27,6 +27,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   CLK_TCK, backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, processTree, reapedChildrenCpuSeconds, runBounded,
   startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitQuiet,
+  opencxNodeFlags,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
 import { rtpPayloadOfPcap, sampler, scrape, waitDrained } from '../lib/opencx-metrics.mjs';
@@ -264,7 +265,7 @@ async function main() {
     // ---- opencx
     const dataDir = path.join(tmp, 'data');
     fs.mkdirSync(dataDir);
-    const startArgs = [LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
+    const startArgs = [...opencxNodeFlags(), LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
       '--wss-port', '0', '--http-port', String(httpPort), '--data-dir', dataDir, '--log-level', 'warn'];
     server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), 0, env);
     let ready = false;

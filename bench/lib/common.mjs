@@ -402,6 +402,18 @@ export function parseStatCsv(file) {
   return { ...last, elapsed: done.t, steady };
 }
 
+/**
+ * The node flags `npx opencx` runs with: those on bin/opencx.js's shebang line after `node`
+ * (`#!/usr/bin/env -S node FLAGS`). The benchmarks start opencx as `node FLAGS SCRIPT`, the way
+ * the shebang would, so they measure what an operator runs.
+ */
+export function opencxNodeFlags() {
+  const bin = new URL('../../bin/opencx.js', import.meta.url);
+  const first = fs.readFileSync(bin, 'utf8').split('\n', 1)[0];
+  const m = /^#!.*\bnode((?:\s+--\S+)*)\s*$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 // ---------------------------------------------------------------- report
 export const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
 

@@ -33,6 +33,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, freePort, killLiveChildren, logTail, machineInfo, parseStatCsv, reapedChildrenCpuSeconds,
   nicedSession, sippPortArgs, sippPorts, startServer, startSipp, stopServer, systemCpu, treeCpuSeconds, treeMemoryKb, waitQuiet, writeResults,
+  opencxNodeFlags,
 } from '../lib/common.mjs';
 import { headerHelp } from '../lib/args.mjs';
 import { rtpPayloadOfPcap, sampler, scrape, waitDrained } from '../lib/opencx-metrics.mjs';
@@ -332,7 +333,7 @@ async function main() {
     // ---- opencx
     const dataDir = path.join(tmp, 'data');
     fs.mkdirSync(dataDir);
-    const startArgs = [...opts.nodeArgs, LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
+    const startArgs = [...opencxNodeFlags(), ...opts.nodeArgs, LAUNCH, 'start', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--sip-tls-port', '0', '--ws-port', '0',
       '--wss-port', '0', '--http-port', String(httpPort), '--data-dir', dataDir];
     server = startServer('opencx', process.execPath, startArgs, REPO, path.join(tmp, 'opencx.log'), opts.nice, env, { groupNice: true });
     let ready = false;

@@ -22,6 +22,7 @@ import {
   reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
   systemCpu, treeCpuSeconds, treeMemoryKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren, startSipp,
   writeResults,
+  opencxNodeFlags,
 } from '../lib/common.mjs';
 import { parseArgs, headerHelp } from '../lib/args.mjs';
 import { registerOnce } from '../lib/register-once.mjs';
@@ -217,7 +218,7 @@ async function main() {
         }
         // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line (cluster workers inherit execArgv)
         const prof = opts.opencxCpuProf === null ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.opencxCpuProf];
-        const args = [...prof, cli, 'start', '--role', 'sip', '--bind', '127.0.0.1',
+        const args = [...opencxNodeFlags(), ...prof, cli, 'start', '--role', 'sip', '--bind', '127.0.0.1',
           '--sip-port', String(p), '--http-port', '0', '--data-dir', dataDir];
         servers[name] = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, env);
       }

@@ -28,7 +28,7 @@ import {
   KAMAILIO, SIPP_LOAD_ARGS, backgroundBusy, busyPct, fmt, logTail, machineInfo, parseStatCsv,
   reapedChildrenCpuSeconds, runBounded, runSipp, sippPortArgs, sippPorts, startServer, stopServer,
   systemCpu, treeCpuSeconds, treeMemoryKb, treeMemoryDetailKb, udpSnmp, waitForOptions, waitQuiet, freePort, killLiveChildren,
-  writeResults,
+  writeResults, opencxNodeFlags,
 } from '../lib/common.mjs';
 import { parseArgs, headerHelp } from '../lib/args.mjs';
 import { generateUsers, sliceCsv } from './gen-users.mjs';
@@ -228,7 +228,7 @@ function launch(name, port, opts, tmp, users, workers) {
     const dataDir = path.join(tmp, `${name}-data`);
     // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line (cluster workers inherit execArgv)
     const prof = opts.opencxCpuProf === null ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.opencxCpuProf];
-    const args = [...prof, ...opencxCli(opts), 'start', '--role', 'sip,control', '--bind', '127.0.0.1',
+    const args = [...opencxNodeFlags(), ...prof, ...opencxCli(opts), 'start', '--role', 'sip,control', '--bind', '127.0.0.1',
       '--sip-port', String(port), '--http-port', '0', '--data-dir', dataDir];
     server = startServer(name, process.execPath, args, opts.opencxRoot, path.join(tmp, `${name}.log`), opts.nice, opencxEnv(opts, workers));
     server.countAors = async () => opencxRegistered(server.logFile, dataDir);
