@@ -74,7 +74,8 @@ t.test('start on free ports, answer HTTP and SIP, stop on SIGTERM', async (t) =>
 });
 
 t.test('SIGINT also stops cleanly', async (t) => {
-  const server = await startOpencx(['--bind', HOST, '--sip-port', '0', '--http-port', '0', '--role', 'sip']);
+  // every listener on a free port: the defaults (TLS 5061, WS/WSS) may be taken on a shared box
+  const server = await startOpencx(['--bind', HOST, '--sip-port', '0', '--sip-tls-port', '0', '--ws-port', '0', '--wss-port', '0', '--http-port', '0', '--role', 'sip']);
   const result = await server.stop('SIGINT');
   t.equal(result.code, 0);
   t.ok(result.ms < 5000, `exited in ${result.ms} ms`);
