@@ -121,6 +121,8 @@ export async function startServer(config: Config, logger: Logger, version: strin
         // the SIP role runs in worker processes sharing the ports (see cluster.ts); with Redis
         // they share the location store directly
         const shared = config.bus.kind === 'redis';
+        // the nonce secret exists before the workers start, so they all read the same one
+        await authSecret(config);
         const workers = await startSipWorkers(config, logger, (index) => primaryHandlers(directory, shared ? undefined : location, String(index)), {
           ...(!shared && location instanceof MemoryLocationStore ? { location } : {}),
           directory,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureFirstApiKey, controlMigrations, ProvisioningStore, type RegistrationsPort } from '../control/index.js';
-import type { Logger, Scheduler } from '../lib/index.js';
+import { ConfigError, type Logger, type Scheduler } from '../lib/index.js';
 import { openDatabase, runMigrations, type Bus, type Config, type Database } from '../platform/index.js';
 import { MemoryLocationStore, Proxy, RedisLocationStore, Registrar, registrationsView, type LocationStore } from '../sip/index.js';
 import type { SipService, SubscriberDirectory } from '../sip/index.js';
@@ -22,14 +22,34 @@ export function ownHosts(config: Config): string[] {
   return [...hosts];
 }
 
-/** The digest nonce secret: configured (shared by every node), else made once and kept in the data directory. */
+/**
+ * The digest nonce secret: configured (shared by every node), else made once and kept in the
+ * data directory. Several processes may ask at once on a first start (the SIP workers): the
+ * secret is written whole to a file of its own and linked into place, which fails if another
+ * got there first, so every process ends up with the one that was linked, never a half-written
+ * or a second secret (a worker with another secret would refuse the nonces of the others).
+ */
 export async function authSecret(config: Config): Promise<string> {
   if (config.sip.authSecret !== undefined) return config.sip.authSecret;
   const file = path.join(config.dataDir, 'auth-secret');
-  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const stored = async (): Promise<string> => {
+    const secret = (await readFile(file, 'utf8')).trim();
+    if (secret === '') throw new ConfigError(`${file} is empty: remove it and opencx makes a new secret (clients then register again)`, 'sip.authSecret');
+    return secret;
+  };
+  if (existsSync(file)) return stored();
   const secret = randomBytes(32).toString('base64url');
-  await writeFile(file, secret, { mode: 0o600 });
-  return secret;
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(draft, secret, { mode: 0o600 });
+  try {
+    await link(draft, file);
+    return secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return stored();
+    throw err;
+  } finally {
+    await unlink(draft).catch(() => undefined);
+  }
 }
 
 export interface Provisioning {
