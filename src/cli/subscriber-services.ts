@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureFirstApiKey, controlMigrations, ProvisioningStore, type RegistrationsPort } from '../control/index.js';
@@ -45,8 +45,13 @@ export async function authSecret(config: Config): Promise<string> {
     await link(draft, file);
     return secret;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return stored();
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return stored();
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw err;
+    // a file system without hard links: moved into place whole (the primary makes it before the
+    // workers start, so nobody races it there), and read back
+    if (!existsSync(file)) await rename(draft, file);
+    return stored();
   } finally {
     await unlink(draft).catch(() => undefined);
   }
