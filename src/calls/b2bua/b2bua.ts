@@ -454,7 +454,6 @@ export class B2bua {
       const by = leg.role === 'a' ? 'caller' : 'callee';
       void this.end(call, { status: end.cause === 'bye' ? 200 : 408, reason: end.cause === 'bye' ? 'Normal Clearing' : String(end.cause), by });
     };
-    offs.push(dialog.on('ended', onEnded));
     offs.push(dialog.on('reinvite', (offer) => void this.onReoffer(call, leg, offer)));
     offs.push(dialog.on('refer', (refer) => void this.onRefer(call, leg, refer)));
     offs.push(dialog.on('update', (offer) => void this.onReoffer(call, leg, offer)));
@@ -468,10 +467,8 @@ export class B2bua {
         else void this.options.media.sendDtmf(other.endpoint.id, info.dtmf.signal, info.dtmf.duration).catch(() => undefined);
       }),
     );
-    // the dialog may be over already: an ACK and the caller's BYE read in one batch are both
-    // handled before accept()'s promise lets us get here, and that 'ended' went by unheard
-    const ended = dialog.endReason;
-    if (ended !== undefined) onEnded(ended);
+    // last: the dialog may have ended already (see whenEnded), and then the call ends now
+    offs.push(dialog.whenEnded(onEnded));
   }
 
   /**

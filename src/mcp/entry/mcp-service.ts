@@ -162,13 +162,10 @@ export class McpService {
     // ACK's trip through the SIP layer would otherwise delay the first prompt. What needs the
     // confirmed dialog (BYE, transfer, the hang-up watch) waits for it; with no ACK the session
     // is cut off.
-    const dialogOrFailure = incoming.accept({ sdp: localSdp }).then(
-      (d) => d,
-      (err: unknown) => {
-        this.log.info({ err: describeError(err) }, 'MCP session not established');
-        return undefined;
-      },
-    );
+    const dialogOrFailure = incoming.accept({ sdp: localSdp }).catch((err: unknown) => {
+      this.log.info({ err: describeError(err) }, 'MCP session not established');
+      return undefined;
+    });
     // The 200 OK is queued on the SIP socket, which sends what a turn of the event loop queued at
     // the start of the next turn (the native UDP engine batches); the first prompt packet goes
     // out from the media engine's sending thread at once. Starting a turn later keeps the prompt
@@ -225,8 +222,7 @@ export class McpService {
     };
     void dialogOrFailure.then((dialog) => {
       if (dialog === undefined) hungUp();
-      else if (dialog.ended) hungUp();
-      else dialog.on('ended', hungUp);
+      else dialog.whenEnded(hungUp);
     });
     this.events.emit('started', { id, url: entry.kind === 'dialog' ? entry.url : entry.play, kind: entry.kind });
     let outcome: SessionOutcome;

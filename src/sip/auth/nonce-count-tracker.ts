@@ -9,6 +9,7 @@
  */
 import type { Scheduler, TimerHandle } from '../../lib/index.js';
 import { detachedString } from '../message/index.js';
+import { makeRoom } from './bounded-map.js';
 
 interface Entry {
   highest: number;
@@ -42,25 +43,11 @@ export class NonceCountTracker {
       return true;
     }
     if (this.closed) return true;
-    if (this.entries.size >= this.maxEntries) this.evictOldest();
+    makeRoom(this.entries, this.maxEntries);
     // kept for the nonce's lifetime: not as a slice of the request it came in
     this.entries.set(detachedString(nonce), { highest: nc, expiresAt });
     this.scheduleSweep();
     return true;
-  }
-
-  /**
-   * Drop the oldest 1/16 of the entries (at least one) in one pass. Evicting one per new nonce
-   * started a fresh iterator over the Map every time, and each had to step over all the entries
-   * deleted before it (a Map keeps them as holes until it shrinks): at 10,000 REGISTER/s with a
-   * full map, that walk was most of what accept() cost.
-   */
-  private evictOldest(): void {
-    let excess = this.entries.size - this.maxEntries + 1 + (this.maxEntries >>> 4);
-    for (const nonce of this.entries.keys()) {
-      if (excess-- <= 0) break;
-      this.entries.delete(nonce);
-    }
   }
 
   close(): void {

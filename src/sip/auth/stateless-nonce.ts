@@ -7,6 +7,7 @@
  * The timestamp is wall time because it crosses processes.
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { makeRoom } from './bounded-map.js';
 
 const TIMESTAMP_BYTES = 8;
 /**
@@ -77,7 +78,7 @@ export class StatelessNonce {
     buf.writeUInt32BE(this.counter, TIMESTAMP_BYTES + 4);
     this.mac(buf.subarray(0, STAMP_BYTES)).copy(buf, STAMP_BYTES);
     const nonce = buf.toString('base64url');
-    if (this.unanswered.size >= MAX_UNANSWERED) this.forgetOldest();
+    makeRoom(this.unanswered, MAX_UNANSWERED);
     this.unanswered.set(nonce, ms);
     return nonce;
   }
@@ -102,15 +103,6 @@ export class StatelessNonce {
     const age = wallNow - issuedAt;
     const expired = age > this.ttlMs || age < -5_000;
     return { valid: true, issuedAt, expired };
-  }
-
-  /** drop the oldest 1/16 of the unanswered nonces in one pass (their answers fall back to the MAC) */
-  private forgetOldest(): void {
-    let excess = this.unanswered.size - MAX_UNANSWERED + 1 + (MAX_UNANSWERED >>> 4);
-    for (const nonce of this.unanswered.keys()) {
-      if (excess-- <= 0) break;
-      this.unanswered.delete(nonce);
-    }
   }
 
   /** HMAC-SHA256(key, stamp ":" realm) truncated (RFC 2104), the same bytes as createHmac gives */

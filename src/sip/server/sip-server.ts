@@ -288,7 +288,6 @@ export class SipServer {
     }
   }
 
-  /** RFC 3261 §8.2.7 applies: outside a dialog, and the service that owns the method agrees */
   /** whether raw bytes may be a request some service answers statelessly (a response never is) */
   private maybeStateless(data: Uint8Array): boolean {
     // "SIP/2.0 " starts a response
@@ -296,9 +295,17 @@ export class SipServer {
     if (this.statelessMethods.size === 0) return false;
     const space = data.indexOf(0x20);
     if (space <= 0 || space > 32) return true;
-    return this.statelessMethods.has(Buffer.from(data.buffer, data.byteOffset, space).toString('latin1'));
+    // the method compared in place: this runs for every datagram a SIP worker reads
+    for (const method of this.statelessMethods.keys()) {
+      if (method.length !== space) continue;
+      let i = 0;
+      while (i < space && data[i] === method.charCodeAt(i)) i++;
+      if (i === space) return true;
+    }
+    return false;
   }
 
+  /** RFC 3261 §8.2.7 applies: outside a dialog, and the service that owns the method agrees */
   private isStateless(req: SipRequest): boolean {
     if (req.toTag !== undefined) return false;
     const service = this.statelessMethods.get(req.method);

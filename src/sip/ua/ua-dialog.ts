@@ -141,6 +141,18 @@ export class UaDialog extends TypedEmitter<Events> {
     return this.#ended;
   }
 
+  /**
+   * `listener` with the dialog's end: at once when it has ended already, else on 'ended'. A
+   * dialog can end before whoever accepted it gets to listen: an ACK and a BYE read in one batch
+   * are both handled before the accept() promise resumes its caller. Returns the unsubscribe.
+   */
+  whenEnded(listener: (end: DialogEnd) => void): () => void {
+    const ended = this.#ended;
+    if (ended === undefined) return this.on('ended', listener);
+    listener(ended);
+    return () => undefined;
+  }
+
   /** The ACK of a 2xx to an INVITE we answered inside the dialog (§13.3.1.4). */
   handleAck(ack: SipRequest): void {
     const pending = this.#awaitingAck;

@@ -63,6 +63,23 @@ t.test('re-INVITE from the caller and from the callee', async (t) => {
   t.equal(a.ua.dialogCount + b.ua.dialogCount, 0);
 });
 
+t.test('whenEnded: a listener gets the end once, also when added after the dialog ended', async (t) => {
+  const { uac, uas, flush } = await established();
+  const before: DialogEnd[] = [];
+  const off = uas.whenEnded((end) => before.push(end));
+  const unsubscribed: DialogEnd[] = [];
+  uas.whenEnded((end) => unsubscribed.push(end))();
+  await uac.bye();
+  await flush();
+  t.equal(before.length, 1, 'a listener added while the dialog lived heard the end once');
+  t.match(before[0], { by: 'remote', cause: 'bye' });
+  t.same(unsubscribed, [], 'an unsubscribed listener heard nothing');
+  const after: DialogEnd[] = [];
+  uas.whenEnded((end) => after.push(end));
+  t.same(after, before, 'a listener added after the end hears it at once');
+  off();
+});
+
 t.test('491 glare: both re-INVITE at once, both retry after the §14.1 delays', async (t) => {
   const { uac, uas, a, b, flush, advance } = await established();
   uac.on('reinvite', (o) => o.accept({ sdp: OFFER2 }));
