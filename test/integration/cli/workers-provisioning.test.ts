@@ -8,9 +8,10 @@
 import t from 'tap';
 import dgram from 'node:dgram';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startOpencx } from '../../helpers/opencx-process.js';
+import { childPids } from '../../helpers/proc.js';
 import { statusOf, udpExchange } from '../../helpers/sip-client.js';
 
 const HOST = '127.0.0.1';
@@ -123,22 +124,6 @@ function invite(port: number, localPort: number, callId: string): Buffer {
       `Max-Forwards: 70\r\nFrom: <sip:caller@elsewhere.example>;tag=c${callId.slice(0, 6)}\r\nTo: <sip:alice@${HOST}>\r\n` +
       `Call-ID: ${callId}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@${HOST}:${localPort}>\r\nContent-Length: 0\r\n\r\n`,
   );
-}
-
-/** the live child processes of `pid` (the SIP workers of the primary) */
-function childPids(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === pid && fields[0] !== 'Z') out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 /** the final status of an INVITE to alice sent under a new Call-ID */

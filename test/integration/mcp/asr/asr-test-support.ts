@@ -1,10 +1,11 @@
 /** Shared by the ASR integration tests: synthetic speech, 20 ms framing, a stub Grammar, child-process checks. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createResampler, parseWav } from '../../../../src/media/index.js';
 import type { Grammar, RuleSet } from '../../../../src/mcp/grammar/types.js';
+import { childPids as childrenOf } from '../../../helpers/proc.js';
 
 /** the path of a command, or an Error naming the Debian package to install */
 export function requireTool(command: string, debianPackage: string): string {
@@ -49,21 +50,9 @@ export function stubGrammar(rules: RuleSet, id = 'inline:test', weight = 1): Gra
   };
 }
 
-/** pids of this process's live children running `name` (read from /proc) */
+/** pids of this process's children running `name`, zombies included (a child killed but not reaped still counts) */
 export function childPids(name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (Number(fields[1]) === process.pid && comm.startsWith(name.slice(0, 15))) pids.push(Number(entry));
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return pids;
+  return childrenOf(process.pid, { name, zombies: true });
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
