@@ -143,8 +143,9 @@ export function serializeRtp(packet: RtpPacket, options: SerializeRtpOptions = {
   const pad = paddingOf(options);
   // from Node's buffer pool (a packet per endpoint per 20 ms: a zero-filled buffer of its own each
   // time was an allocation and a free for the GC); every byte is written below, the pads zeroed
-  const buf = Buffer.allocUnsafe(serializedRtpLength(packet) + pad);
-  writeRtp(packet, buf, pad);
+  const length = serializedRtpLength(packet) + pad;
+  const buf = Buffer.allocUnsafe(length);
+  writeRtp(packet, buf, pad, length);
   return buf;
 }
 
@@ -162,9 +163,10 @@ export function serializedRtpLength(packet: RtpPacket): number {
  * or 0 when `out` is too short (nothing is written then).
  */
 export function serializeRtpInto(packet: RtpPacket, out: Uint8Array, options: SerializeRtpOptions = {}): number {
-  const length = serializedRtpLength(packet) + paddingOf(options);
+  const pad = paddingOf(options);
+  const length = serializedRtpLength(packet) + pad;
   if (length > out.length) return 0;
-  writeRtp(packet, out, paddingOf(options));
+  writeRtp(packet, out, pad, length);
   return length;
 }
 
@@ -172,12 +174,11 @@ function paddingOf(options: SerializeRtpOptions): number {
   return options.paddingBytes !== undefined && options.paddingBytes > 0 ? Math.min(255, Math.floor(options.paddingBytes)) : 0;
 }
 
-/** Lays `packet` out at the start of `buf`, which holds serializedRtpLength(packet) + pad bytes. */
-function writeRtp(packet: RtpPacket, buf: Uint8Array, pad: number): void {
+/** Lays `packet` out at the start of `buf`, in its first `end` bytes (serializedRtpLength(packet) + pad). */
+function writeRtp(packet: RtpPacket, buf: Uint8Array, pad: number, end: number): void {
   const csrcCount = Math.min(packet.csrcs.length, 15);
   const ext = packet.extension;
   const extWords = ext === undefined ? 0 : Math.min(0xffff, Math.ceil(ext.data.length / 4));
-  const end = serializedRtpLength(packet) + pad;
   buf[0] = 0x80 | (pad > 0 ? 0x20 : 0) | (ext !== undefined ? 0x10 : 0) | csrcCount;
   buf[1] = (packet.marker ? 0x80 : 0) | (packet.payloadType & 0x7f);
   writeUint16(buf, 2, packet.sequenceNumber);
