@@ -242,6 +242,33 @@ static napi_value m_stats(napi_env env, napi_callback_info info) {
   return o;
 }
 
+/* bufferSizes(): { recv, send } as granted (the kernel reports twice the usable size) */
+static napi_value m_buffer_sizes(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  udp_sock *s = unwrap_sock(env, info, &argc, NULL);
+  if (s == NULL) return NULL;
+  if (s->closed) {
+    napi_throw_error(env, "ERR_SOCKET_DGRAM_NOT_RUNNING", "socket is closed");
+    return NULL;
+  }
+  int rcv = 0, snd = 0;
+  socklen_t len = sizeof rcv;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) != 0) {
+    throw_errno(env, errno, "getsockopt");
+    return NULL;
+  }
+  len = sizeof snd;
+  if (getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &snd, &len) != 0) {
+    throw_errno(env, errno, "getsockopt");
+    return NULL;
+  }
+  napi_value o;
+  CHECK_NAPI(env, napi_create_object(env, &o), NULL);
+  set_stat(env, o, "recv", (uint64_t)(rcv / 2));
+  set_stat(env, o, "send", (uint64_t)(snd / 2));
+  return o;
+}
+
 static napi_value m_local(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   udp_sock *s = unwrap_sock(env, info, &argc, NULL);
@@ -276,6 +303,23 @@ static napi_value m_ctor(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------- open */
+
+/*
+ * A socket buffer of `bytes`: SO_RCVBUF / SO_SNDBUF stop at net.core.rmem_max / wmem_max (4 MB
+ * or less on most hosts), so when the kernel granted less than asked, the FORCE variant is tried:
+ * it passes the cap for a process with CAP_NET_ADMIN (root in a host's network namespace), and
+ * fails harmlessly (EPERM) otherwise, leaving what the plain option gave. The kernel doubles the
+ * value for its bookkeeping, so the comparison is against 2 x bytes.
+ */
+static int set_buffer(int fd, int opt, int force_opt, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes) != 0) return -1;
+  int got = 0;
+  socklen_t len = sizeof got;
+  if (getsockopt(fd, SOL_SOCKET, opt, &got, &len) == 0 && got / 2 < bytes) {
+    (void)setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes);
+  }
+  return 0;
+}
 
 static int attach_spread_program(int fd, uint32_t n) {
   /* pick a member of the reuseport group at random: A = random; A %= n; return A */
@@ -358,14 +402,8 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
   }
   int one = 1;
   if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) goto fail_errno;
-  if (rcvbuf > 0) {
-    int n = (int)rcvbuf;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof n) != 0) goto fail_errno;
-  }
-  if (sndbuf > 0) {
-    int n = (int)sndbuf;
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof n) != 0) goto fail_errno;
-  }
+  if (rcvbuf > 0 && set_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, (int)rcvbuf) != 0) goto fail_errno;
+  if (sndbuf > 0 && set_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, (int)sndbuf) != 0) goto fail_errno;
   if (bind(fd, (struct sockaddr *)&bind_sa, bind_len) != 0) {
     int err = errno;
     close(fd);
@@ -486,6 +524,7 @@ NAPI_MODULE_INIT() {
     {"close", NULL, m_close, NULL, NULL, NULL, napi_default_method, NULL},
     {"stats", NULL, m_stats, NULL, NULL, NULL, napi_default_method, NULL},
     {"local", NULL, m_local, NULL, NULL, NULL, napi_default_method, NULL},
+    {"bufferSizes", NULL, m_buffer_sizes, NULL, NULL, NULL, napi_default_method, NULL},
   };
   napi_value ctor;
   napi_define_class(env, "NativeUdpSocket", NAPI_AUTO_LENGTH, m_ctor, NULL, sizeof methods / sizeof methods[0], methods, &ctor);

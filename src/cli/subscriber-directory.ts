@@ -205,6 +205,10 @@ export class ProvisionedDirectory implements SubscriberDirectory {
     return bareHost(domain).toLowerCase();
   }
 
+  held(): HeldDirectory | undefined {
+    return this.fresh();
+  }
+
   async ha1(user: string, domain: string, hash: 'MD5' | 'SHA-256'): Promise<string | undefined> {
     const full = this.fresh();
     if (full !== undefined) return full.ha1(user, domain, hash);

@@ -93,6 +93,10 @@ export class RpcDirectory implements SubscriberDirectory {
     return this.full !== undefined;
   }
 
+  held(): HeldDirectory | undefined {
+    return this.full;
+  }
+
   async isLocalDomain(host: string): Promise<boolean> {
     if (this.full !== undefined) return this.full.isLocalDomain(host);
     return (await this.cached(`d|${host}`, 'dir.isLocalDomain', host)) === true;

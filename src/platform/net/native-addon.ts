@@ -23,6 +23,8 @@ export interface NativeUdpHandle {
   close(): void;
   stats(): { received: number; sent: number; sendErrors: number; recvErrors: number; dropped: number; queued: number; scheduled: number };
   local(): { address: string; port: number };
+  /** SO_RCVBUF / SO_SNDBUF as granted, halved back from the kernel's doubled figure */
+  bufferSizes(): { recv: number; send: number };
 }
 
 /** open()'s options as the C side reads them: the socket options it takes as they are, plus its own */

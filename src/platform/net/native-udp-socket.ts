@@ -144,6 +144,10 @@ export class NativeUdpSocket implements UdpSocket {
     return Promise.resolve();
   }
 
+  bufferSizes(): { recv: number; send: number } {
+    return this.handle.bufferSizes();
+  }
+
   stats(): UdpStats {
     const s = this.handle.stats();
     return { received: s.received, sent: s.sent, sendErrors: s.sendErrors + this.refusedSends, dropped: s.dropped, scheduled: s.scheduled };

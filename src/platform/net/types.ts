@@ -58,6 +58,11 @@ export interface UdpSocket {
   /** Stop receiving and release the port; what the kernel does not take at once is dropped. Safe to call twice. */
   close(): Promise<void>;
   stats(): UdpStats;
+  /**
+   * The kernel socket buffers granted, in bytes (what was asked for, or less where
+   * net.core.rmem_max / wmem_max capped it). Optional: engines that cannot tell leave it out.
+   */
+  bufferSizes?(): { recv: number; send: number };
 }
 
 export interface OpenUdpSocketOptions {

@@ -62,6 +62,23 @@ export interface VerifyOptions {
   requestUri?: string | ((digestUri: string) => boolean);
 }
 
+/** An answer whose header and nonce passed, waiting for the user's HA1 (DigestAuthenticator.verify). */
+interface PendingDigest {
+  username: string;
+  realm: string;
+  nonce: string;
+  uri: string;
+  response: string;
+  algorithm: DigestAlgorithm;
+  qop: DigestQop | undefined;
+  nc: number | undefined;
+  ncRaw: string | undefined;
+  cnonce: string | undefined;
+  issuedAt: number;
+  expired: boolean;
+  wallNow: number;
+}
+
 const NC_PATTERN = /^[0-9a-fA-F]{8}$/;
 
 /** stands for the nonce while a challenge template is formatted: quote() leaves it as it is */
@@ -143,6 +160,26 @@ export class DigestAuthenticator {
     body?: Buffer | string,
     options: VerifyOptions = {},
   ): Promise<DigestVerifyResult> {
+    const pending = this.precheck(credentials, options);
+    if (!('nonce' in pending)) return pending;
+    return this.conclude(pending, method, await lookupHa1(pending.username, pending.realm, hashNameOf(pending.algorithm)), body);
+  }
+
+  /** verify() with an HA1 lookup that answers at once (a directory held in memory): no promise */
+  verifyNow(
+    method: string,
+    credentials: AuthHeader | undefined,
+    lookupHa1: (username: string, realm: string, algorithm: DigestHashName) => string | undefined,
+    body?: Buffer | string,
+    options: VerifyOptions = {},
+  ): DigestVerifyResult {
+    const pending = this.precheck(credentials, options);
+    if (!('nonce' in pending)) return pending;
+    return this.conclude(pending, method, lookupHa1(pending.username, pending.realm, hashNameOf(pending.algorithm)), body);
+  }
+
+  /** every check that needs no HA1: the header's shape, algorithm, realm, qop, digest-uri, nonce */
+  private precheck(credentials: AuthHeader | undefined, options: VerifyOptions): PendingDigest | Extract<DigestVerifyResult, { ok: false }> {
     if (credentials === undefined) return { ok: false, reason: 'missing' };
     const p = credentials.params;
     const username = p.get('username');
@@ -185,17 +222,21 @@ export class DigestAuthenticator {
     const wallNow = this.scheduler.wallNow();
     const nonceCheck = this.nonces.check(nonce, wallNow);
     if (!nonceCheck.valid) return { ok: false, reason: 'bad-response', username };
+    return { username, realm, nonce, uri, response, algorithm, qop, nc, ncRaw, cnonce, issuedAt: nonceCheck.issuedAt, expired: nonceCheck.expired, wallNow };
+  }
 
-    const storedHa1 = await lookupHa1(username, realm, hashNameOf(algorithm));
+  /** the answer checked against the stored HA1, then staleness and replay */
+  private conclude(d: PendingDigest, method: string, storedHa1: string | undefined, body: Buffer | string | undefined): DigestVerifyResult {
+    const { username, algorithm, nonce, nc } = d;
     if (storedHa1 === undefined) return { ok: false, reason: 'unknown-user', username };
 
-    const expected = computeDigestResponse({ algorithm, ha1: storedHa1, nonce, method, uri, qop, nc: ncRaw, cnonce, body });
-    if (!digestEquals(expected, response)) return { ok: false, reason: 'bad-response', username };
+    const expected = computeDigestResponse({ algorithm, ha1: storedHa1, nonce, method, uri: d.uri, qop: d.qop, nc: d.ncRaw, cnonce: d.cnonce, body });
+    if (!digestEquals(expected, d.response)) return { ok: false, reason: 'bad-response', username };
     // Only a correct answer with an old nonce earns stale=true (RFC 7616 §3.3), so the UA retries silently.
-    if (nonceCheck.expired) return { ok: false, reason: 'stale', username };
+    if (d.expired) return { ok: false, reason: 'stale', username };
 
     if (nc !== undefined) {
-      const expiresAt = this.scheduler.now() + Math.max(0, nonceCheck.issuedAt + this.nonceTtlMs - wallNow);
+      const expiresAt = this.scheduler.now() + Math.max(0, d.issuedAt + this.nonceTtlMs - d.wallNow);
       if (!this.nonceCounts.accept(nonce, nc, expiresAt)) return { ok: false, reason: 'replay', username };
     }
     return { ok: true, username, algorithm };

@@ -6,6 +6,9 @@ import { parseUri } from './uri.js';
 import { InvalidInputError } from '../../lib/index.js';
 import type { SipRequest, SipResponse, SipUri } from './types.js';
 
+/** the body of every response made without one: zero bytes, so nothing can write into it */
+const NO_BODY = Buffer.alloc(0);
+
 export interface CreateResponseOptions {
   /** added to To when the status is above 100 and To has no tag yet (§8.2.6.2) */
   toTag?: string;
@@ -45,7 +48,7 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   }
   const headers = HeaderList.adopt(copied);
   if (opts?.headers !== undefined) for (const [name, value] of opts.headers) headers.append(name, value);
-  const body = opts?.body ?? Buffer.alloc(0);
+  const body = opts?.body ?? NO_BODY;
   if (opts?.contentType !== undefined) headers.set('Content-Type', opts.contentType);
   headers.set('Content-Length', String(body.length));
   const response = new SipResponseMessage({ status, reason: reason ?? reasonPhrase(status), headers, body });

@@ -50,6 +50,13 @@ export interface LocationStore {
   replace(aor: string, bindings: Binding[], expectVersion?: number): Promise<void>;
   /** bindings plus a version for replace(..., expectVersion) */
   read(aor: string): Promise<{ bindings: Binding[]; version: number }>;
+  /**
+   * read() and replace() done at once, by a store held in this process: the registrar uses them
+   * when present instead of a promise per step. Same rules (expired bindings left out,
+   * ConflictError on a version mismatch).
+   */
+  readNow?(aor: string): { bindings: Binding[]; version: number };
+  replaceNow?(aor: string, bindings: Binding[], options: { expectVersion?: number | undefined }): number;
   /** number of AORs with at least one binding */
   count(): Promise<number>;
   /** AORs with bindings, optionally only those starting with a prefix; at most `limit` */

@@ -51,6 +51,10 @@ export class MemoryLocationStore implements ExpiringLocationStore {
   }
 
   async read(aor: string): Promise<{ bindings: Binding[]; version: number }> {
+    return this.readNow(aor);
+  }
+
+  readNow(aor: string): { bindings: Binding[]; version: number } {
     this.assertOpen();
     const entry = this.entries.get(aor);
     if (entry === undefined) return { bindings: [], version: 0 };

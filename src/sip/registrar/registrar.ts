@@ -26,9 +26,9 @@ import {
   type TimerHandle,
 } from '../../lib/index.js';
 import type { Bus } from '../../platform/index.js';
-import { DigestAuthenticator, type DigestAlgorithm } from '../auth/index.js';
-import { createResponse, parseUri, type SipRequest } from '../message/index.js';
-import type { Responder, SipService, SubscriberDirectory } from '../server/index.js';
+import { DigestAuthenticator, type DigestAlgorithm, type DigestVerifyResult, type VerifyOptions } from '../auth/index.js';
+import { createResponse, parseUri, type AuthHeader, type SipRequest } from '../message/index.js';
+import type { HeldSubscribers, Responder, SipService, SubscriberDirectory } from '../server/index.js';
 import type { ReceiveContext } from '../transaction/index.js';
 import { aorOf } from './aor.js';
 import { applyContacts, contactHeaderValue, isRejection, parseContacts, type ParsedContacts, type Rejection } from './binding-update.js';
@@ -81,6 +81,14 @@ export interface RegistrarOptions {
 type Rejected = Rejection & { challenge?: 'fresh' | 'stale' };
 
 const LOCKED_REASON = 'Forbidden (too many failed authentications)';
+
+type AuthOutcome = { ok: true; username: string } | { ok: false; stale: boolean; count: boolean };
+
+function authOutcome(result: DigestVerifyResult): AuthOutcome {
+  if (result.ok) return { ok: true, username: result.username };
+  // a missing Authorization is the normal first leg, a stale nonce a silent retry: neither counts
+  return { ok: false, stale: result.reason === 'stale', count: result.reason !== 'missing' && result.reason !== 'stale' };
+}
 
 /** The RFC 1123 date has one-second resolution: one formatting per second is enough. */
 let dateSecond = Number.NaN;
@@ -222,7 +230,11 @@ export class Registrar implements SipService {
   private async process(req: SipRequest, responder: Responder, ctx: ReceiveContext): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
     // §10.3 step 1: only our own domains; we are never a relay for somebody else's
     const domain = req.uri.host.toLowerCase();
-    if (req.uri.scheme === 'tel' || !(await this.directory.isLocalDomain(domain))) return { status: 403, reason: 'Not a local domain' };
+    // A directory held in memory answers at once: no await below takes a microtask hop then
+    // (process() is this path's one promise), which a REGISTER storm feels.
+    const held = this.directory.held?.();
+    if (req.uri.scheme === 'tel') return { status: 403, reason: 'Not a local domain' };
+    if (!(held !== undefined ? held.isLocalDomain(domain) : await this.directory.isLocalDomain(domain))) return { status: 403, reason: 'Not a local domain' };
     const to = req.to;
     const aor = to === undefined ? undefined : aorOf(to.uri);
     if (to === undefined || aor === undefined) return { status: 400, reason: 'Invalid To address of record' };
@@ -240,7 +252,7 @@ export class Registrar implements SipService {
     const parsed = parseContacts(req.contacts, req.expires, this.limits);
 
     // §10.3 step 3: authenticate (RFC 3261 §22.4; RFC 7616 §3.3 for stale)
-    const auth = await this.authenticate(req, domain);
+    const auth = held !== undefined ? this.authenticateNow(req, domain, held) : await this.authenticate(req, domain);
     if (auth.ok === false) {
       if (auth.count) {
         const lockedSource = this.sourceFailures.recordFailure(ip);
@@ -282,14 +294,17 @@ export class Registrar implements SipService {
     parsed: ParsedContacts,
     ctx: Parameters<typeof applyContacts>[2],
   ): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
+    const store = this.store;
     for (let attempt = 0; ; attempt++) {
-      const { bindings, version } = await this.store.read(aor);
+      // a store in this process answers at once (readNow / replaceNow): no promise per step
+      const { bindings, version } = store.readNow !== undefined ? store.readNow(aor) : await store.read(aor);
       const now = this.scheduler.wallNow();
       const result = applyContacts(bindings, parsed, { ...ctx, now });
       if (!result.ok) return result;
       if (result.changes.length === 0) return { status: 200, bindings: result.bindings, flows: false };
       try {
-        await this.store.replace(aor, result.bindings, version);
+        if (store.replaceNow !== undefined) store.replaceNow(aor, result.bindings, { expectVersion: version });
+        else await store.replace(aor, result.bindings, version);
       } catch (err) {
         if (err instanceof ConflictError && attempt < this.maxConflictRetries) continue;
         throw err;
@@ -299,18 +314,26 @@ export class Registrar implements SipService {
     }
   }
 
-  private async authenticate(req: SipRequest, domain: string): Promise<{ ok: true; username: string } | { ok: false; stale: boolean; count: boolean }> {
+  private async authenticate(req: SipRequest, domain: string): Promise<AuthOutcome> {
+    const { authenticator, credentials, options } = this.digestInputs(req, domain);
+    return authOutcome(await authenticator.verify('REGISTER', credentials, (user, _realm, hash) => this.directory.ha1(user, domain, hash), undefined, options));
+  }
+
+  /** authenticate() against a directory held in memory, without a promise */
+  private authenticateNow(req: SipRequest, domain: string, held: HeldSubscribers): AuthOutcome {
+    const { authenticator, credentials, options } = this.digestInputs(req, domain);
+    return authOutcome(authenticator.verifyNow('REGISTER', credentials, (user, _realm, hash) => held.ha1(user, domain, hash), undefined, options));
+  }
+
+  private digestInputs(req: SipRequest, domain: string): { authenticator: DigestAuthenticator; credentials: AuthHeader | undefined; options: VerifyOptions } {
     const realm = this.directory.realmFor(domain);
-    const authenticator = this.authenticatorFor(realm);
     const all = req.authorizations();
-    const credentials = all.find((c) => c.params.get('realm') === realm) ?? all[0];
-    const result = await authenticator.verify('REGISTER', credentials, (user, _realm, hash) => this.directory.ha1(user, domain, hash), undefined, {
+    return {
+      authenticator: this.authenticatorFor(realm),
+      credentials: all.find((c) => c.params.get('realm') === realm) ?? all[0],
       // RFC 2617 §3.2.2.5: the digest-uri names this Request-URI (compared by host: UAs vary in the rest)
-      requestUri: (digestUri) => parseUri(digestUri)?.host === req.uri.host,
-    });
-    if (result.ok) return { ok: true, username: result.username };
-    // a missing Authorization is the normal first leg, a stale nonce a silent retry: neither counts
-    return { ok: false, stale: result.reason === 'stale', count: result.reason !== 'missing' && result.reason !== 'stale' };
+      options: { requestUri: (digestUri) => parseUri(digestUri)?.host === req.uri.host },
+    };
   }
 
   private reply(req: SipRequest, responder: Responder, result: Rejected | { status: 200; bindings: Binding[]; flows: boolean }): void {

@@ -6,4 +6,4 @@ export { statelessErrorResponse } from './stateless-reply.js';
 export type { PacketAffinity } from './sip-server.js';
 export type { Responder } from './sip-service.js';
 export type { SipCore } from './sip-service.js';
-export type { SubscriberDirectory } from './directory.js';
+export type { HeldSubscribers, SubscriberDirectory } from './directory.js';

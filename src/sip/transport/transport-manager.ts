@@ -41,6 +41,8 @@ export interface ListenerConfig {
   udpEngine?: 'auto' | 'native' | 'dgram' | undefined;
   /** UDP: SO_REUSEPORT, datagrams spread at random over this many sockets of the port (SIP workers) */
   spreadOver?: number | undefined;
+  /** UDP: the kernel receive buffer in bytes (UdpTransportOptions.recvBufferSize) */
+  recvBufferSize?: number | undefined;
 }
 
 export interface TransportManagerOptions {
@@ -138,7 +140,7 @@ export class TransportManager {
     const common = { address: cfg.address, port: cfg.port, logger: this.logger };
     switch (cfg.protocol) {
       case 'udp':
-        return UdpTransport.listen({ ...common, maxMessageSize: this.options.limits?.maxMessageSize, engine: cfg.udpEngine, spreadOver: cfg.spreadOver });
+        return UdpTransport.listen({ ...common, maxMessageSize: this.options.limits?.maxMessageSize, engine: cfg.udpEngine, spreadOver: cfg.spreadOver, recvBufferSize: cfg.recvBufferSize });
       case 'tcp':
       case 'tls':
         return StreamTransport.listen({ ...common, protocol: cfg.protocol, tls: cfg.tls, limits: this.options.limits, scheduler: this.scheduler });

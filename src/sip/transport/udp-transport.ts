@@ -23,7 +23,10 @@ export interface UdpTransportOptions {
   port: number;
   /** datagrams larger than this are dropped (default 65535) */
   maxMessageSize?: number | undefined;
-  /** kernel socket buffers; large ones absorb bursts at tens of thousands of packets per second (default 4 MiB) */
+  /**
+   * kernel socket buffers; large ones absorb bursts at tens of thousands of packets per second
+   * (default 4 MiB). Past net.core.rmem_max / wmem_max only where the process has CAP_NET_ADMIN.
+   */
   recvBufferSize?: number | undefined;
   sendBufferSize?: number | undefined;
   /** the socket engine (default 'auto': native when its addon is built) */
@@ -90,6 +93,15 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
       ...(spread !== undefined && spread > 1 ? { reusePort: true, spreadOver: spread } : {}),
       logger: this.logger,
     });
+    const asked = this.options.recvBufferSize ?? FOUR_MIB;
+    const granted = this.socket.bufferSizes?.().recv;
+    if (granted !== undefined && granted < asked) {
+      // a smaller buffer drops bursts the asked one would have held: say so once, with the fix
+      this.logger.warn(
+        { asked, granted, port: this.socket.local.port },
+        'SIP UDP receive buffer capped by the kernel (net.core.rmem_max); raise it, or run with CAP_NET_ADMIN, for the size configured',
+      );
+    }
     this.socket.onMessage((msg, address, port) => this.onDatagram(msg, address, port));
     // errors after binding (ICMP-driven ECONNREFUSED and the like) never crash the process
     this.socket.onError((err) => this.emit('error', err));

@@ -3,6 +3,7 @@
 // bounded send queue, sends the kernel refuses, and sendAt() datagrams that leave from the
 // addon's own thread while the JS thread is blocked. FAILS, never skips, when the addon is not built.
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { recordingLogger, UnavailableError } from '../../../../src/lib/index.js';
@@ -26,6 +27,25 @@ t.test("engine 'auto' takes the native engine when it is built, without a warnin
   t.same(logger.records, []);
   await s.close();
 });
+
+t.test('socket buffers: what was asked, forced past net.core.rmem_max with CAP_NET_ADMIN, else capped by it', async (t) => {
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  const asked = Math.max(16 * 1024 * 1024, 2 * rmemMax);
+  const s = await openUdpSocket({ engine: 'native', address: '127.0.0.1', port: 0, recvBufferSize: asked, sendBufferSize: 1024 * 1024 });
+  const sizes = s.bufferSizes?.();
+  if (sizes === undefined) throw new Error('the native engine reports its buffer sizes');
+  if (hasNetAdmin()) t.equal(sizes.recv, asked, `forced to ${asked} bytes (rmem_max ${rmemMax})`);
+  else t.equal(sizes.recv, rmemMax, `capped at rmem_max ${rmemMax} without CAP_NET_ADMIN`);
+  t.ok(sizes.send > 0, `send buffer ${sizes.send}`);
+  await s.close();
+  t.throws(() => s.bufferSizes?.(), /closed/, 'a closed socket has none');
+});
+
+/** CAP_NET_ADMIN (bit 12) in this process's effective capabilities */
+function hasNetAdmin(): boolean {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapEff:'));
+  return line !== undefined && (BigInt('0x' + line.split(/\s+/)[1]) & (1n << 12n)) !== 0n;
+}
 
 // first of the sendAt tests, so the pacer thread is stopped with the last worker that used it and started again
 t.test('worker threads schedule on the shared pacer; terminating one with datagrams waiting is safe, the next one starts it again', async (t) => {

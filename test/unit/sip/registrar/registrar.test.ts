@@ -418,3 +418,51 @@ t.test('registration events are built only when the bus has a subscriber for the
   t.equal((await registerWithAuth(h, { user: 'bob', expires: 0 })).status, 200);
   t.equal(bus.published, 1, 'unsubscribed again: nothing more');
 });
+
+t.test('a directory and a store held in memory are used without promises; the same answers come back', async (t) => {
+  const refuse = (): Promise<never> => Promise.reject(new Error('the held directory should have answered'));
+  const held: SubscriberDirectory = {
+    isLocalDomain: refuse,
+    realmFor: (domain) => domain,
+    ha1: refuse,
+    userExists: refuse,
+    held: () => ({
+      isLocalDomain: (host) => host === 'example.com',
+      ha1: (user, domain, hash) => {
+        const pw = PASSWORDS[user];
+        return pw === undefined ? undefined : ha1(hash === 'MD5' ? 'MD5' : 'SHA-256', user, domain, pw);
+      },
+    }),
+  };
+  class SyncOnlyStore extends MemoryLocationStore {
+    override read(): Promise<never> {
+      return Promise.reject(new Error('readNow should have been used'));
+    }
+    override replace(): Promise<never> {
+      return Promise.reject(new Error('replaceNow should have been used'));
+    }
+  }
+  const scheduler = new FakeScheduler();
+  const store = new SyncOnlyStore({ scheduler, sweepIntervalMs: 1000 });
+  const registrar = new Registrar({ store, directory: held, scheduler, nodeId: 'node-1', authSecret: 'shared-secret', failuresPerAorSource: { maxFailures: 2, windowMs: 60_000 } });
+  t.teardown(async () => {
+    registrar.close();
+    await store.close();
+  });
+  const h = { scheduler, store, registrar } as unknown as Harness;
+
+  const ok = await registerWithAuth(h, { expires: 600 });
+  t.equal(ok.status, 200, 'challenge, answer, 200');
+  t.same(contactsOf(ok), ['<sip:alice@192.0.2.10:5060>;expires=600']);
+  t.equal(store.readNow('sip:alice@example.com').bindings.length, 1, 'written with replaceNow');
+  t.equal((await registerWithAuth(h, { user: 'mallory' })).status, 401, 'an unknown user is challenged again');
+  t.equal((await send(h, register({ uriHost: 'elsewhere.example' }))).status, 403, 'a foreign domain, from the held directory');
+  t.equal((await registerWithAuth(h, {}, ctx('198.51.100.9'), 'wrong')).status, 401, 'a wrong password counts');
+  t.equal((await registerWithAuth(h, {}, ctx('198.51.100.9'), 'wrong')).status, 403, 'and locks out like the async path');
+  // answered within one turn: the response is there after a single microtask, no timers or I/O
+  const got: SipResponse[] = [];
+  registrar.handleRequest(register({ callId: 'sync' }), { respond: (r) => got.push(r) }, ctx());
+  await Promise.resolve();
+  await Promise.resolve();
+  t.equal(got[0]?.status, 401, 'the challenge came back before any I/O turn');
+});
