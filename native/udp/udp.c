@@ -242,8 +242,8 @@ static napi_value m_stats(napi_env env, napi_callback_info info) {
   return o;
 }
 
-/* bufferSizes(): { recv, send } as granted (the kernel reports twice the usable size) */
-static napi_value m_buffer_sizes(napi_env env, napi_callback_info info) {
+/* the open socket a method without arguments was called on; NULL with an exception pending otherwise */
+static udp_sock *open_sock_of(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   udp_sock *s = unwrap_sock(env, info, &argc, NULL);
   if (s == NULL) return NULL;
@@ -251,6 +251,13 @@ static napi_value m_buffer_sizes(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ERR_SOCKET_DGRAM_NOT_RUNNING", "socket is closed");
     return NULL;
   }
+  return s;
+}
+
+/* bufferSizes(): { recv, send } as granted (the kernel reports twice the usable size) */
+static napi_value m_buffer_sizes(napi_env env, napi_callback_info info) {
+  udp_sock *s = open_sock_of(env, info);
+  if (s == NULL) return NULL;
   int rcv = 0, snd = 0;
   socklen_t len = sizeof rcv;
   if (getsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) != 0) {
@@ -270,13 +277,8 @@ static napi_value m_buffer_sizes(napi_env env, napi_callback_info info) {
 }
 
 static napi_value m_local(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  udp_sock *s = unwrap_sock(env, info, &argc, NULL);
+  udp_sock *s = open_sock_of(env, info);
   if (s == NULL) return NULL;
-  if (s->closed) {
-    napi_throw_error(env, "ERR_SOCKET_DGRAM_NOT_RUNNING", "socket is closed");
-    return NULL;
-  }
   struct sockaddr_storage sa;
   socklen_t len = sizeof sa;
   if (getsockname(s->fd, (struct sockaddr *)&sa, &len) != 0) {
