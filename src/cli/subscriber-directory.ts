@@ -1,7 +1,7 @@
 import type { Bus, Queryable } from '../platform/index.js';
 import type { ProvisioningStore } from '../control/index.js';
 import { PROVISIONING_CHANGED_TOPIC } from '../control/index.js';
-import type { SubscriberDirectory } from '../sip/index.js';
+import type { HeldSubscribers, SubscriberDirectory } from '../sip/index.js';
 import type { Logger, Scheduler } from '../lib/index.js';
 import { describeError } from '../lib/index.js';
 import { CredentialTable, type CredentialTableExport } from './credential-table.js';
@@ -20,7 +20,7 @@ export interface DirectorySnapshot {
  * The whole directory held in memory, answering as the database would: the primary's preloaded
  * copy and a SIP worker's copy of it (HeldDirectory.fromSnapshot) are the same thing.
  */
-export class HeldDirectory {
+export class HeldDirectory implements HeldSubscribers {
   constructor(
     private readonly own: ReadonlySet<string>,
     private readonly domains: ReadonlySet<string>,

@@ -94,9 +94,10 @@ const sipSchema = z
     /**
      * the UDP socket's kernel receive buffer: what it holds is what a burst (or a pause of the
      * process) can bring before datagrams are dropped. 16 MiB is ~0.5 s of REGISTER traffic at
-     * 17,000/s. Past net.core.rmem_max only with CAP_NET_ADMIN (else the kernel's cap applies).
+     * 17,000/s. Past net.core.rmem_max only with CAP_NET_ADMIN (else the kernel's cap applies);
+     * at most 1 GiB, what the native engine accepts.
      */
-    udpReceiveBufferBytes: positiveInt.default(16 * 1024 * 1024),
+    udpReceiveBufferBytes: positiveInt.max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
     idleTimeoutMs: positiveInt.default(300_000),
     maxConnectionsPerSource: positiveInt.default(256),
     timers: sipTimersSchema.default({}),

@@ -421,8 +421,7 @@ export class FormRunner {
     for (const f of childElements(this.el, 'filled')) {
       const nl = attr(f, 'namelist');
       const names = nl !== undefined ? nl.split(/\s+/).filter((x) => x !== '') : this.items.filter((i) => INPUT_ITEMS.has(nameOf(i)) && nameOf(i) !== 'initial').map((i) => this.nameOfItem(i));
-      const any = names.some((n) => filled.has(n));
-      if (!any) continue;
+      if (!names.some((n) => filled.has(n))) continue;
       const all = names.every((n) => this.s.executor.evaluate(`dialog[${JSON.stringify(n)}]`) !== undefined);
       if (attr(f, 'mode') === 'any' || all) await this.inAnonymous(() => this.s.executor.run(childNodes(f)));
     }

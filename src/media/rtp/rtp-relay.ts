@@ -42,14 +42,14 @@ function mappingTable(map: PayloadTypeMap | undefined): Uint8Array | undefined {
   if (map === undefined) return undefined;
   const table = new Uint8Array(128).fill(UNMAPPED);
   const entries: Iterable<[number | string, number]> = map instanceof Map ? map.entries() : Object.entries(map);
-  let any = false;
+  let remaps = false;
   for (const [from, to] of entries) {
     const pt = Number(from);
     if (!Number.isInteger(pt) || pt < 0 || pt > 127 || !Number.isInteger(to) || to < 0 || to > 127) continue;
-    if (pt !== to) any = true;
+    if (pt !== to) remaps = true;
     table[pt] = to;
   }
-  return any ? table : undefined;
+  return remaps ? table : undefined;
 }
 
 export class RtpRelay {

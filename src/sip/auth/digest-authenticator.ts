@@ -161,7 +161,7 @@ export class DigestAuthenticator {
     options: VerifyOptions = {},
   ): Promise<DigestVerifyResult> {
     const pending = this.precheck(credentials, options);
-    if (!('nonce' in pending)) return pending;
+    if ('ok' in pending) return pending;
     return this.conclude(pending, method, await lookupHa1(pending.username, pending.realm, hashNameOf(pending.algorithm)), body);
   }
 
@@ -174,7 +174,7 @@ export class DigestAuthenticator {
     options: VerifyOptions = {},
   ): DigestVerifyResult {
     const pending = this.precheck(credentials, options);
-    if (!('nonce' in pending)) return pending;
+    if ('ok' in pending) return pending;
     return this.conclude(pending, method, lookupHa1(pending.username, pending.realm, hashNameOf(pending.algorithm)), body);
   }
 

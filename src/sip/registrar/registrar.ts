@@ -230,8 +230,8 @@ export class Registrar implements SipService {
   private async process(req: SipRequest, responder: Responder, ctx: ReceiveContext): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
     // §10.3 step 1: only our own domains; we are never a relay for somebody else's
     const domain = req.uri.host.toLowerCase();
-    // A directory held in memory answers at once: no await below takes a microtask hop then
-    // (process() is this path's one promise), which a REGISTER storm feels.
+    // A directory held in memory answers at once, and so does a store in this process: then no
+    // await below suspends this function (a microtask hop per step, which a REGISTER storm feels).
     const held = this.directory.held?.();
     if (req.uri.scheme === 'tel') return { status: 403, reason: 'Not a local domain' };
     if (!(held !== undefined ? held.isLocalDomain(domain) : await this.directory.isLocalDomain(domain))) return { status: 403, reason: 'Not a local domain' };

@@ -84,16 +84,16 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
 
   private async bind(): Promise<void> {
     const spread = this.options.spreadOver;
+    const asked = this.options.recvBufferSize ?? FOUR_MIB;
     this.socket = await openUdpSocket({
       address: this.options.address,
       port: this.options.port,
-      recvBufferSize: this.options.recvBufferSize ?? FOUR_MIB,
+      recvBufferSize: asked,
       sendBufferSize: this.options.sendBufferSize ?? FOUR_MIB,
       engine: this.options.engine,
       ...(spread !== undefined && spread > 1 ? { reusePort: true, spreadOver: spread } : {}),
       logger: this.logger,
     });
-    const asked = this.options.recvBufferSize ?? FOUR_MIB;
     const granted = this.socket.bufferSizes?.().recv;
     if (granted !== undefined && granted < asked) {
       // a smaller buffer drops bursts the asked one would have held: say so once, with the fix

@@ -198,3 +198,10 @@ t.test('env variable list and validateEnv', async (t) => {
   t.equal(validateEnv({ OPENCX_HTTP__PORT: '0' }).http.port, 0);
   t.throws(() => validateEnv({ OPENCX_HTTP_PORT: '0' }), ConfigError);
 });
+
+t.test('sip.udpReceiveBufferBytes: 16 MiB by default, at most 1 GiB (what the native engine accepts)', async (t) => {
+  t.equal(loadConfig({ env: {} }).sip.udpReceiveBufferBytes, 16 * 1024 * 1024);
+  t.equal(loadConfig({ env: { OPENCX_SIP__UDP_RECEIVE_BUFFER_BYTES: '33554432' } }).sip.udpReceiveBufferBytes, 33554432);
+  const err = configError(t, () => loadConfig({ env: { OPENCX_SIP__UDP_RECEIVE_BUFFER_BYTES: String(2 * 1024 * 1024 * 1024) } }));
+  t.match(err.message, /udpReceiveBufferBytes/);
+});
