@@ -9,7 +9,9 @@ import { presentCallerId } from '../numbering/index.js';
 import { shouldFailover } from '../trunks/gateway-selection.js';
 import type { Branch, BranchGroup, CallRouter, RouteDecision } from './call-router.js';
 import type { ApplicationHost, CdrRecord, CdrSink } from './ports.js';
-import { ACTIVE_CALL_PREFIX, CALL_EVENTS_TOPIC, Call, type CallEvent, type CallView, type FormerLeg, type Leg } from './call-model.js';
+import { ACTIVE_CALL_PREFIX, CALL_EVENTS_TOPIC, Call, betterFailure, type CallEvent, type CallView, type FormerLeg, type Leg } from './call-model.js';
+import { MidCallMedia } from './mid-call.js';
+import { CallTransfers } from './transfer.js';
 
 export { ACTIVE_CALL_PREFIX, CALL_EVENTS_TOPIC, type CallEvent, type CallView, type Leg } from './call-model.js';
 
@@ -44,34 +46,46 @@ export interface B2buaOptions {
 /** the default of B2buaOptions.maxCallDurationMs */
 export const DEFAULT_MAX_CALL_DURATION_MS = 4 * 3600_000;
 
-const DEFAULT_MOH: PlayItem[] = [
-  { kind: 'tone', frequenciesHz: [440, 554], durationMs: 400, levelDbfs: -20 },
-  { kind: 'silence', durationMs: 200 },
-  { kind: 'tone', frequenciesHz: [494, 587], durationMs: 400, levelDbfs: -20 },
-  { kind: 'silence', durationMs: 1000 },
-];
-
 /**
  * The B2BUA (DESIGN.md `calls`): every call it takes is two SIP dialogs (the caller's A leg, the
  * callee's B leg) joined by a bridge in the media engine, so it can be recorded, held with music,
  * transferred, and ended cleanly from either side, the API, or a failure. Each call writes a CDR
  * (call + legs) before its resources are released, publishes events on the bus, and keeps a view
- * of itself in the bus KV so any node can list active calls.
+ * of itself in the bus KV so any node can list active calls. Transfers (transfer.ts) and hold and
+ * DTMF interworking (mid-call.ts) live beside it and reach the calls through narrow host objects.
  */
 export class B2bua {
   private readonly calls = new Map<string, Call>();
   private readonly events: TypedEmitter<{ event: [CallEvent] }>;
   private readonly limits: CallLimits;
   private readonly log: Logger;
+  private readonly transfers: CallTransfers;
+  private readonly midCall: MidCallMedia;
   private closed = false;
 
   constructor(private readonly options: B2buaOptions) {
     this.log = options.logger.child({ component: 'b2bua' });
     this.events = new TypedEmitter((err, event) => this.log.warn({ err: describeError(err), event }, 'call event listener threw'));
     this.limits = new CallLimits(options.scheduler);
+    this.midCall = new MidCallMedia({ options, log: this.log, emit: (event) => this.emit(event), calls: () => this.calls.values() });
+    this.transfers = new CallTransfers({
+      options,
+      log: this.log,
+      inviteBranch: (call, branch, sdp, timeoutMs) => this.inviteBranch(call, branch, sdp, timeoutMs),
+      releaseLeg: (call, leg, reason) => this.releaseLeg(call, leg, reason),
+      watchDialog: (call, leg) => this.watchDialog(call, leg),
+      hangUpLeg: (leg) => this.hangUpLeg(leg),
+      freeMedia: (call) => this.freeMedia(call),
+      legOf: (target) => this.legOf(target),
+      emit: (event) => this.emit(event),
+      end: (call, cause) => this.end(call, cause),
+      finish: (call, cause) => this.finish(call, cause),
+      watchDtmf: (call) => this.midCall.watchDtmf(call),
+      publishState: (call) => this.publishState(call),
+    });
     options.ua.on('invite', (incoming) => void this.onInvite(incoming));
     options.media.onEvent((e) => {
-      if (e.type === 'dtmf' && e.source === 'rfc4733') this.onDigit(e.endpointId, e.digit, e.durationMs);
+      if (e.type === 'dtmf' && e.source === 'rfc4733') this.midCall.onDigit(e.endpointId, e.digit, e.durationMs);
       if (e.type === 'engine.lost') {
         for (const call of this.calls.values()) {
           if ([call.a, call.b].some((l) => l !== undefined && e.endpointIds.includes(l.endpoint.id))) void this.end(call, { status: 503, reason: 'Media Node Lost', by: 'system' });
@@ -226,7 +240,7 @@ export class B2bua {
     }
     this.emit({ type: 'call.transferred', callId: call.id, to: leg.label });
     await this.hangUpLeg(replaced);
-    await this.watchDtmf(call);
+    await this.midCall.watchDtmf(call);
     await this.publishState(call);
   }
 
@@ -407,7 +421,7 @@ export class B2bua {
       this.limitDuration(call);
       call.move('answered');
       this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
-      await this.watchDtmf(call);
+      await this.midCall.watchDtmf(call);
       await this.publishState(call);
       return;
     }
@@ -424,7 +438,7 @@ export class B2bua {
       call.move('answered');
       this.emit({ type: 'leg.answered', callId: call.id, legId: call.b.id });
       this.watchDialog(call, a);
-      await this.watchDtmf(call);
+      await this.midCall.watchDtmf(call);
       await this.publishState(call);
     } catch (err) {
       this.log.warn({ err: describeError(err), callId: call.id }, 'caller never acknowledged the answer');
@@ -454,9 +468,9 @@ export class B2bua {
       const by = leg.role === 'a' ? 'caller' : 'callee';
       void this.end(call, { status: end.cause === 'bye' ? 200 : 408, reason: end.cause === 'bye' ? 'Normal Clearing' : String(end.cause), by });
     };
-    offs.push(dialog.on('reinvite', (offer) => void this.onReoffer(call, leg, offer)));
-    offs.push(dialog.on('refer', (refer) => void this.onRefer(call, leg, refer)));
-    offs.push(dialog.on('update', (offer) => void this.onReoffer(call, leg, offer)));
+    offs.push(dialog.on('reinvite', (offer) => void this.midCall.onReoffer(call, leg, offer)));
+    offs.push(dialog.on('refer', (refer) => void this.transfers.onRefer(call, leg, refer)));
+    offs.push(dialog.on('update', (offer) => void this.midCall.onReoffer(call, leg, offer)));
     offs.push(
       dialog.on('info', (info) => {
         // DTMF relay (SIP INFO application/dtmf-relay): passed to the other leg as RFC 4733, or as
@@ -504,44 +518,6 @@ export class B2bua {
     return undefined;
   }
 
-  /**
-   * DTMF towards a phone whose SDP has no telephone-event (RFC 4733 §1 leaves it to the
-   * endpoints; such phones take SIP INFO, application/dtmf-relay): the other party's RFC 4733
-   * digits are sent to it as INFO. A relayed bridge passes packets undecoded, so the engine is
-   * asked to decode the other party's leg to see its digits.
-   */
-  private async watchDtmf(call: Call): Promise<void> {
-    const { a, b } = call;
-    if (a === undefined || b === undefined) return;
-    for (const [to, from] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      to.dtmfInfo = hasTelephoneEvent(this.remoteSdpOf(call, to)) === false;
-      if (to.dtmfInfo && hasTelephoneEvent(this.remoteSdpOf(call, from)) === true && from.dtmfWatched !== true) {
-        from.dtmfWatched = true;
-        await this.options.media.detectInbandDtmf(from.endpoint.id, true).catch((err: unknown) => this.log.warn({ err: describeError(err), callId: call.id }, 'DTMF detection not started'));
-      }
-    }
-  }
-
-  private remoteSdpOf(call: Call, leg: Leg): string | undefined {
-    return leg.dialog?.remoteSdp ?? (leg === call.a ? call.incoming?.sdp : undefined);
-  }
-
-  /** An RFC 4733 digit from one leg: INFO to the other party when that phone wants INFO. */
-  private onDigit(endpointId: string, digit: string, durationMs: number): void {
-    for (const call of this.calls.values()) {
-      const from = call.a?.endpoint.id === endpointId ? call.a : call.b?.endpoint.id === endpointId ? call.b : undefined;
-      if (from === undefined) continue;
-      const to = from === call.a ? call.b : call.a;
-      // on hold the held party hears music: its digits go nowhere
-      if (to?.dtmfInfo !== true || to.dialog === undefined || to.dialog.ended || call.bridgeId === undefined) return;
-      void to.dialog.sendDtmf(digit, durationMs).catch((err: unknown) => this.log.debug({ err: describeError(err), callId: call.id }, 'DTMF INFO not delivered'));
-      return;
-    }
-  }
-
   /** Music off and bridge down: the call's media is free to be joined elsewhere. */
   private async freeMedia(call: Call): Promise<void> {
     if (call.mohPlayId !== undefined) await this.options.media.stopPlay(call.mohPlayId).catch(() => undefined);
@@ -551,222 +527,11 @@ export class B2bua {
     call.bridgeId = undefined;
   }
 
-  /** A re-INVITE/UPDATE from one side: answer it from that side's endpoint; hold → music to the other. */
-  private async onReoffer(call: Call, leg: Leg, offer: ua.IncomingOffer): Promise<void> {
-    // RFC 3311 §5.2 / RFC 4028 §9: an UPDATE without an offer is a bare session refresh (200, no body);
-    // an offerless re-INVITE gets our offer again (RFC 3261 §14.2). Neither touches the other leg.
-    if (offer.sdp === undefined) return offer.accept(offer.method === 'UPDATE' ? {} : { sdp: leg.endpoint.localSdp });
-    let answer: EndpointDescription;
-    try {
-      answer = await this.options.media.updateEndpoint(leg.endpoint.id, { remoteSdp: offer.sdp });
-    } catch (err) {
-      return offer.reject(sipStatusFor(err) === 500 ? 488 : sipStatusFor(err));
-    }
-    leg.endpoint = { ...leg.endpoint, localSdp: answer.localSdp };
-    offer.accept({ sdp: answer.localSdp });
-    // the remote stopped wanting our media (sendonly/inactive from it = recvonly/inactive for us): hold
-    const holding = answer.direction === 'recvonly' || answer.direction === 'inactive';
-    const other = leg.role === 'a' ? call.b : call.a;
-    if (other === undefined || call.state === 'ended') return;
-    if (holding && call.heldBy === undefined) await this.hold(call, leg.role, other);
-    else if (!holding && call.heldBy === leg.role) await this.unhold(call, other);
-  }
-
-  private async hold(call: Call, by: 'a' | 'b', other: Leg): Promise<void> {
-    call.heldBy = by;
-    if (call.state === 'answered') call.move('held');
-    if (call.bridgeId !== undefined) {
-      await this.options.media.unbridge(call.bridgeId).catch(() => undefined);
-      call.bridgeId = undefined;
-    }
-    try {
-      call.mohPlayId = (await this.options.media.play({ endpointId: other.endpoint.id, items: this.options.musicOnHold ?? DEFAULT_MOH, loop: true })).playId;
-    } catch (err) {
-      this.log.warn({ err: describeError(err), callId: call.id }, 'music on hold failed');
-    }
-    this.emit({ type: 'call.held', callId: call.id, by, held: true });
-  }
-
-  private async unhold(call: Call, other: Leg): Promise<void> {
-    const by = call.heldBy;
-    call.heldBy = undefined;
-    if (call.state === 'held') call.move('answered');
-    if (call.mohPlayId !== undefined) await this.options.media.stopPlay(call.mohPlayId).catch(() => undefined);
-    call.mohPlayId = undefined;
-    const a = call.a;
-    const b = call.b;
-    if (a !== undefined && b !== undefined && call.bridgeId === undefined) {
-      try {
-        call.bridgeId = (await this.options.media.bridge(a.endpoint.id, b.endpoint.id)).bridgeId;
-      } catch (err) {
-        this.log.warn({ err: describeError(err), callId: call.id }, 're-bridge after hold failed');
-      }
-    }
-    void other;
-    if (by !== undefined) this.emit({ type: 'call.held', callId: call.id, by, held: false });
-  }
-
-  // --- transfer
-
-  /**
-   * Blind transfer (RFC 5589 §6 / RFC 3515): the party on `leg` asks us to connect the other party
-   * to the Refer-To target. We accept (202), ring the target as if the transferor had dialled it,
-   * NOTIFY the outcome (message/sipfrag), and on success bridge the other party to the new leg and
-   * release the transferor.
-   */
-  private async onRefer(call: Call, leg: Leg, refer: ua.IncomingRefer): Promise<void> {
-    const other = leg.role === 'a' ? call.b : call.a;
-    const target = refer.referTo;
-    if (other === undefined || target === undefined || (call.state !== 'answered' && call.state !== 'held')) return refer.reject(target === undefined ? 400 : 488);
-    if (refer.replaces !== undefined) return this.onAttendedRefer(call, leg, other, refer, refer.replaces);
-    const transferor = call.transferorIdentity(leg);
-    if (transferor === undefined) return refer.reject(403, { reason: 'Transfer Not Allowed' });
-    refer.accept();
-    const wasHeld = call.state === 'held';
-    call.move('transferring');
-    const destUser = target.uri.user ?? '';
-    const decision = await this.options.router.routeAs(transferor.user, transferor.domain, `${destUser}@${target.uri.host}`).catch(() => undefined);
-    if (decision === undefined || decision.kind !== 'connect') {
-      call.move(wasHeld ? 'held' : 'answered');
-      await refer.notify(decision?.kind === 'reject' ? decision.status : 404, decision?.kind === 'reject' ? decision.reason : 'Not Found').catch(() => undefined);
-      return;
-    }
-    const result = await this.dialLeg(call, decision.groups, other.endpoint.id, leg.role);
-    if (call.ended) return;
-    if (!result.ok) {
-      call.move(wasHeld ? 'held' : 'answered');
-      await refer.notify(result.status, result.reason).catch(() => undefined);
-      return;
-    }
-    const newLeg = result.leg;
-    if (call.mohPlayId !== undefined) await this.options.media.stopPlay(call.mohPlayId).catch(() => undefined);
-    call.mohPlayId = undefined;
-    call.heldBy = undefined;
-    if (call.bridgeId !== undefined) await this.options.media.unbridge(call.bridgeId).catch(() => undefined);
-    call.bridgeId = undefined;
-    try {
-      call.bridgeId = (await this.options.media.bridge(other.endpoint.id, newLeg.endpoint.id)).bridgeId;
-    } catch (err) {
-      this.log.warn({ err: describeError(err), callId: call.id }, 'transfer target could not be bridged');
-    }
-    this.releaseLeg(call, leg, 'Transferred');
-    if (leg.role === 'a') call.a = newLeg;
-    else call.b = newLeg;
-    call.to = `${destUser}@${target.uri.host}`;
-    this.watchDialog(call, newLeg);
-    call.move('answered');
-    this.emit({ type: 'call.transferred', callId: call.id, to: call.to });
-    await refer.notify(200, 'OK').catch(() => undefined);
-    // the transferor is done (RFC 5589 §6: it usually hangs up itself; we release it either way)
-    if (leg.dialog !== undefined && !leg.dialog.ended) void leg.dialog.bye().catch(() => undefined);
-    await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
-    await this.watchDtmf(call);
-    await this.publishState(call);
-  }
-
-  /**
-   * Attended transfer (RFC 5589 §7, RFC 3515 + RFC 3891): the party on `leg` (the transferor) has
-   * a second call with us and asks, by REFER with Replaces naming its dialog of that call, that
-   * `other` (the transferee) be connected to the party at the far end of that call (the target).
-   * Both parties are already ours, so the transferee's INVITE-with-Replaces the RFC describes
-   * happens inside opencx: the two endpoints are bridged, the target's leg moves into this call,
-   * the NOTIFY says 200, and both of the transferor's dialogs get BYE. A Replaces that names no
-   * confirmed dialog of ours is reported as the target would answer it: 481 (RFC 3891 §3).
-   */
-  private async onAttendedRefer(call: Call, leg: Leg, other: Leg, refer: ua.IncomingRefer, replaces: ua.ReplacesTarget): Promise<void> {
-    const transferor = call.transferorIdentity(leg);
-    if (transferor === undefined) return refer.reject(403, { reason: 'Transfer Not Allowed' });
-    refer.accept();
-    const notify = (status: number, reason: string): Promise<void> =>
-      refer.notify(status, reason).then(
-        () => undefined,
-        () => undefined,
-      );
-    const found = this.options.ua.findByReplaces(replaces);
-    const match = found === undefined ? undefined : this.legOf(found);
-    const second = match?.call;
-    const replaced = match?.leg;
-    const target = second === undefined || replaced === undefined ? undefined : replaced.role === 'a' ? second.b : second.a;
-    if (second === undefined || replaced === undefined || target === undefined || second === call || (second.state !== 'answered' && second.state !== 'held')) {
-      this.log.info({ callId: call.id, replacesCallId: replaces.callId }, 'attended transfer: Replaces names no call of ours');
-      return notify(481, 'Call/Transaction Does Not Exist');
-    }
-    // RFC 3891 §7: only a party of the replaced dialog may have it replaced: the same local user
-    const owner = second.transferorIdentity(replaced);
-    if (owner === undefined || owner.user !== transferor.user || owner.domain.toLowerCase() !== transferor.domain.toLowerCase()) {
-      this.log.info({ callId: call.id, other: second.id }, 'attended transfer refused: the replaced dialog is not the transferor\'s');
-      return notify(403, 'Forbidden');
-    }
-    // from here on nothing the transferor's dialogs do reaches either call
-    const targetUser = second.transferorIdentity(target);
-    this.releaseLeg(call, leg, 'Transferred (attended)');
-    this.releaseLeg(second, replaced, 'Transferred (attended)');
-    target.detach?.();
-    if (second.a === target) second.a = undefined;
-    if (second.b === target) second.b = undefined;
-    const moved: Leg = { ...target, role: leg.role, ...(targetUser !== undefined ? { user: `${targetUser.user}@${targetUser.domain}` } : {}) };
-    delete moved.detach;
-    if (leg.role === 'a') call.a = moved;
-    else call.b = moved;
-    if (call.state !== 'transferring') call.move('transferring');
-    this.watchDialog(call, moved);
-    await Promise.all([this.freeMedia(call), this.freeMedia(second)]);
-    try {
-      const bridge = await this.options.media.bridge(other.endpoint.id, moved.endpoint.id);
-      call.bridgeId = bridge.bridgeId;
-      this.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
-    } catch (err) {
-      this.log.warn({ err: describeError(err), callId: call.id }, 'attended transfer: the parties could not be bridged');
-      await notify(503, 'Service Unavailable');
-      await this.hangUpLeg(leg);
-      await this.hangUpLeg(replaced);
-      await this.end(call, { status: 503, reason: 'Transfer Bridge Failed', by: 'system' });
-      return this.finish(second, { status: 503, reason: 'Transfer Bridge Failed', by: 'system' });
-    }
-    if (leg.role === 'b' && targetUser !== undefined) call.to = `${targetUser.user}@${targetUser.domain}`;
-    if (!call.ended) call.move('answered');
-    this.emit({ type: 'call.transferred', callId: call.id, to: target.label });
-    // RFC 5589 §7.1: the replaced dialog ends first, then the transferor hears 200 and is released
-    await this.hangUpLeg(replaced);
-    await notify(200, 'OK');
-    await this.hangUpLeg(leg);
-    await this.finish(second, { status: 200, reason: `Attended Transfer: joined to ${call.id}`, by: replaced.role === 'a' ? 'caller' : 'callee' });
-    await this.watchDtmf(call);
-    await this.publishState(call);
-  }
-
   /** BYE a released leg (unless its party hung up already) and free its endpoint. */
   private async hangUpLeg(leg: Leg): Promise<void> {
     leg.detach?.();
     if (leg.dialog !== undefined && !leg.dialog.ended) await leg.dialog.bye().catch(() => undefined);
     await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
-  }
-
-  /** Ring groups for a new leg of an existing call; the first answer wins. */
-  private async dialLeg(call: Call, groups: BranchGroup[], near: string, role: 'a' | 'b'): Promise<{ ok: true; leg: Leg } | { ok: false; status: number; reason: string }> {
-    let best: { status: number; reason: string } | undefined;
-    for (const group of groups) {
-      for (const branch of group.branches) {
-        let ep: EndpointDescription;
-        try {
-          ep = await this.options.media.createEndpoint({ kind: 'rtp', near, labels: { call: call.id, leg: role } });
-        } catch (err) {
-          best ??= { status: 503, reason: describeError(err) };
-          continue;
-        }
-        const out = this.inviteBranch(call, branch, ep.localSdp, group.timeoutMs ?? this.options.ringTimeoutMs ?? 60_000);
-        const result = await out.done;
-        if (result.ok) {
-          if (result.sdp !== undefined) await this.options.media.updateEndpoint(ep.id, { remoteSdp: result.sdp }).catch(() => undefined);
-          return { ok: true, leg: { id: `${call.id}-${role}-${randomToken(3)}`, role, endpoint: ep, dialog: result.dialog, label: branch.label, answeredAt: this.options.scheduler.wallNow() } };
-        }
-        await this.options.media.deleteEndpoint(ep.id).catch(() => undefined);
-        const f = { status: result.failure.cause === 'no-answer' || result.failure.cause === 'timeout' ? 408 : result.failure.status, reason: result.failure.reason };
-        best = best === undefined ? f : betterFailure(best, f);
-        if (f.status >= 600) return { ok: false, ...best };
-      }
-    }
-    return { ok: false, ...(best ?? { status: 480, reason: 'Temporarily Unavailable' }) };
   }
 
   // --- control (REST)
@@ -877,8 +642,8 @@ export class B2bua {
     const call = this.mustGet(callId);
     const b = call.b;
     if (b === undefined || (call.state !== 'answered' && call.state !== 'held')) throw new InvalidInputError(`call ${callId} is not connected`);
-    if (on && call.heldBy === undefined) await this.hold(call, 'a', b);
-    else if (!on && call.heldBy !== undefined) await this.unhold(call, b);
+    if (on && call.heldBy === undefined) await this.midCall.hold(call, 'a', b);
+    else if (!on && call.heldBy !== undefined) await this.midCall.unhold(call);
     return this.view(call);
   }
 
@@ -1031,19 +796,7 @@ function sessionTimerLike(caller: ua.IncomingInvite['request'] | undefined): { s
   return [...caller.supported, ...caller.require].some((tag) => tag.toLowerCase() === 'timer') ? { sessionExpires: DEFAULT_SESSION_EXPIRES } : {};
 }
 
-/** does the SDP offer RFC 4733 telephone-event (`a=rtpmap:<pt> telephone-event/<rate>`)? undefined without SDP */
-function hasTelephoneEvent(sdp: string | undefined): boolean | undefined {
-  if (sdp === undefined) return undefined;
-  return /^a=rtpmap:\d+\s+telephone-event\//im.test(sdp);
-}
-
 /** CDRs count whole seconds; billable time rounds up (a 0.4 s answered call is billed 1 s) */
 function round(s: number): number {
   return Math.max(0, Math.round(s));
-}
-
-/** Which failure to tell the caller (RFC 3261 §16.7 item 6 spirit): 6xx, then busy, then the lowest 4xx, then 5xx. */
-function betterFailure(a: { status: number; reason: string }, b: { status: number; reason: string }): { status: number; reason: string } {
-  const rank = (s: number): number => (s >= 600 ? 0 : s === 486 ? 1 : s >= 400 && s < 500 && s !== 408 && s !== 480 ? 2 : s === 480 ? 3 : s === 408 ? 4 : 5);
-  return rank(b.status) < rank(a.status) ? b : a;
 }

@@ -122,3 +122,8 @@ export class Call {
   callerUser: string | undefined;
 }
 
+/** Which failure to tell the caller (RFC 3261 §16.7 item 6 spirit): 6xx, then busy, then the lowest 4xx, then 5xx. */
+export function betterFailure(a: { status: number; reason: string }, b: { status: number; reason: string }): { status: number; reason: string } {
+  const rank = (s: number): number => (s >= 600 ? 0 : s === 486 ? 1 : s >= 400 && s < 500 && s !== 408 && s !== 480 ? 2 : s === 480 ? 3 : s === 408 ? 4 : 5);
+  return rank(b.status) < rank(a.status) ? b : a;
+}
