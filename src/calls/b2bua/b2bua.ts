@@ -74,7 +74,6 @@ export class B2bua {
       inviteBranch: (call, branch, sdp, timeoutMs) => this.inviteBranch(call, branch, sdp, timeoutMs),
       releaseLeg: (call, leg, reason) => this.releaseLeg(call, leg, reason),
       watchDialog: (call, leg) => this.watchDialog(call, leg),
-      hangUpLeg: (leg) => this.hangUpLeg(leg),
       freeMedia: (call) => this.freeMedia(call),
       legOf: (target) => this.legOf(target),
       emit: (event) => this.emit(event),
@@ -128,7 +127,7 @@ export class B2bua {
     if (incoming.request.headers.get('Replaces') !== undefined) {
       // the dialog it names is the target; a 403 (another user's credentials, fraud control) still stands
       if (decision.kind === 'reject' && decision.status === 403) return incoming.reject(403, { reason: decision.reason });
-      return this.onReplacingInvite(incoming);
+      return this.transfers.onReplacingInvite(incoming);
     }
     if (decision.kind === 'reject') return incoming.reject(decision.status, { reason: decision.reason });
     // a VoiceXML application answers this call itself (the MCP): no second leg, nothing to anchor here
@@ -173,76 +172,7 @@ export class B2bua {
     await this.connect(call, decision.groups, a.id, decision.resume);
   }
 
-  /**
-   * An INVITE with Replaces (RFC 3891 §3): a phone takes over one party's place in a call (the
-   * transferee of an attended transfer done by the phones, a pickup of an answered call). Knowing
-   * the Call-ID and both tags is the proof RFC 3891 §7 accepts; a caller from our own domain has
-   * been authenticated by the router already. The new dialog is answered from a fresh endpoint,
-   * bridged to the other party, and the replaced dialog gets BYE. No such confirmed dialog: 481;
-   * `early-only` naming a confirmed one: 486.
-   */
-  private async onReplacingInvite(incoming: IncomingInvite): Promise<void> {
-    const replaces = incoming.replaces;
-    if (replaces === undefined) return incoming.reject(400, { reason: 'Bad Replaces Header' });
-    if (replaces.earlyOnly && this.options.ua.findByReplaces({ ...replaces, earlyOnly: false }) !== undefined) return incoming.reject(486, { reason: 'Busy Here' });
-    const found = this.options.ua.findByReplaces(replaces);
-    const match = found === undefined ? undefined : this.legOf(found);
-    const call = match?.call;
-    const replaced = match?.leg;
-    const other = call === undefined || replaced === undefined ? undefined : replaced.role === 'a' ? call.b : call.a;
-    if (call === undefined || replaced === undefined || other === undefined || (call.state !== 'answered' && call.state !== 'held')) {
-      return incoming.reject(481, { reason: 'Call/Transaction Does Not Exist' });
-    }
-    let endpoint: EndpointDescription;
-    try {
-      endpoint = await this.options.media.createEndpoint({ kind: 'rtp', near: other.endpoint.id, ...(incoming.sdp !== undefined ? { remoteSdp: incoming.sdp } : {}), labels: { call: call.id, leg: replaced.role } });
-    } catch (err) {
-      const status = sipStatusFor(err);
-      return incoming.reject(status === 500 ? 488 : status, { reason: 'Media Refused' });
-    }
-    if (call.ended || (replaced !== call.a && replaced !== call.b)) {
-      await this.options.media.deleteEndpoint(endpoint.id).catch(() => undefined);
-      return incoming.reject(481, { reason: 'Call/Transaction Does Not Exist' });
-    }
-    // the replaced leg leaves the call now: its BYE can no longer end it
-    this.releaseLeg(call, replaced, 'Replaced');
-    const fromUser = incoming.request.from?.uri.user ?? 'anonymous';
-    const leg: Leg = { id: `${call.id}-${replaced.role}-${randomToken(3)}`, role: replaced.role, endpoint, label: `${fromUser}@${incoming.request.from?.uri.host ?? ''} (replaced ${replaced.label})` };
-    if (replaced.role === 'a') call.a = leg;
-    else call.b = leg;
-    let dialog: UaDialog;
-    try {
-      dialog = await incoming.accept({ sdp: endpoint.localSdp });
-    } catch (err) {
-      this.log.warn({ err: describeError(err), callId: call.id }, 'the replacing INVITE was never acknowledged');
-      await this.hangUpLeg(replaced);
-      return this.end(call, { status: 408, reason: 'No ACK', by: 'system' });
-    }
-    if (call.ended) {
-      await dialog.bye().catch(() => undefined);
-      await this.options.media.deleteEndpoint(endpoint.id).catch(() => undefined);
-      return this.hangUpLeg(replaced);
-    }
-    leg.dialog = dialog;
-    leg.answeredAt = this.options.scheduler.wallNow();
-    if (dialog.remoteSdp !== undefined && incoming.sdp === undefined) await this.options.media.updateEndpoint(endpoint.id, { remoteSdp: dialog.remoteSdp }).catch(() => undefined);
-    this.watchDialog(call, leg);
-    await this.freeMedia(call);
-    if (call.state === 'held') call.move('answered');
-    try {
-      const bridge = await this.options.media.bridge(other.endpoint.id, endpoint.id);
-      call.bridgeId = bridge.bridgeId;
-      this.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
-    } catch (err) {
-      this.log.warn({ err: describeError(err), callId: call.id }, 'the replacing leg could not be bridged');
-      await this.hangUpLeg(replaced);
-      return this.end(call, { status: 503, reason: 'Replace Bridge Failed', by: 'system' });
-    }
-    this.emit({ type: 'call.transferred', callId: call.id, to: leg.label });
-    await this.hangUpLeg(replaced);
-    await this.midCall.watchDtmf(call);
-    await this.publishState(call);
-  }
+
 
   /** Ring the groups in order; the first answer wins, is bridged to A, and A is answered. */
   private async connect(call: Call, groups: BranchGroup[], nearEndpoint: string, resume?: () => Promise<RouteDecision | undefined>): Promise<void> {
@@ -527,12 +457,7 @@ export class B2bua {
     call.bridgeId = undefined;
   }
 
-  /** BYE a released leg (unless its party hung up already) and free its endpoint. */
-  private async hangUpLeg(leg: Leg): Promise<void> {
-    leg.detach?.();
-    if (leg.dialog !== undefined && !leg.dialog.ended) await leg.dialog.bye().catch(() => undefined);
-    await this.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
-  }
+
 
   // --- control (REST)
 

@@ -1,10 +1,11 @@
 /**
- * Call transfer for the B2BUA: blind (RFC 5589 §6, REFER per RFC 3515) and attended (RFC 5589 §7,
- * REFER with Replaces per RFC 3891). The calls and their legs stay the B2BUA's: this reaches them
+ * Call transfer for the B2BUA: blind (RFC 5589 §6, REFER per RFC 3515), attended (RFC 5589 §7,
+ * REFER with Replaces per RFC 3891), and a phone taking over a party's place by INVITE with
+ * Replaces (RFC 3891 §3). The calls and their legs stay the B2BUA's: this reaches them
  * through TransferHost, the few steps of its own that a transfer is made of.
  */
 import type { Logger } from '../../lib/index.js';
-import { describeError, randomToken } from '../../lib/index.js';
+import { describeError, randomToken, sipStatusFor } from '../../lib/index.js';
 import type { EndpointDescription } from '../../media/index.js';
 import type { ua } from '../../sip/index.js';
 import type { EndCause } from '../call/call-state.js';
@@ -22,8 +23,6 @@ export interface TransferHost {
   releaseLeg(call: Call, leg: Leg, reason: string): void;
   /** a leg's dialog events (end, re-INVITE, REFER, INFO) now drive the call */
   watchDialog(call: Call, leg: Leg): void;
-  /** BYE a released leg and free its endpoint */
-  hangUpLeg(leg: Leg): Promise<void>;
   /** music off and bridge down */
   freeMedia(call: Call): Promise<void>;
   /** the call and leg a dialog belongs to */
@@ -37,6 +36,77 @@ export interface TransferHost {
 
 export class CallTransfers {
   constructor(private readonly host: TransferHost) {}
+
+  /**
+   * An INVITE with Replaces (RFC 3891 §3): a phone takes over one party's place in a call (the
+   * transferee of an attended transfer done by the phones, a pickup of an answered call). Knowing
+   * the Call-ID and both tags is the proof RFC 3891 §7 accepts; a caller from our own domain has
+   * been authenticated by the router already. The new dialog is answered from a fresh endpoint,
+   * bridged to the other party, and the replaced dialog gets BYE. No such confirmed dialog: 481;
+   * `early-only` naming a confirmed one: 486.
+   */
+  async onReplacingInvite(incoming: ua.IncomingInvite): Promise<void> {
+    const replaces = incoming.replaces;
+    if (replaces === undefined) return incoming.reject(400, { reason: 'Bad Replaces Header' });
+    if (replaces.earlyOnly && this.host.options.ua.findByReplaces({ ...replaces, earlyOnly: false }) !== undefined) return incoming.reject(486, { reason: 'Busy Here' });
+    const found = this.host.options.ua.findByReplaces(replaces);
+    const match = found === undefined ? undefined : this.host.legOf(found);
+    const call = match?.call;
+    const replaced = match?.leg;
+    const other = call === undefined || replaced === undefined ? undefined : replaced.role === 'a' ? call.b : call.a;
+    if (call === undefined || replaced === undefined || other === undefined || (call.state !== 'answered' && call.state !== 'held')) {
+      return incoming.reject(481, { reason: 'Call/Transaction Does Not Exist' });
+    }
+    let endpoint: EndpointDescription;
+    try {
+      endpoint = await this.host.options.media.createEndpoint({ kind: 'rtp', near: other.endpoint.id, ...(incoming.sdp !== undefined ? { remoteSdp: incoming.sdp } : {}), labels: { call: call.id, leg: replaced.role } });
+    } catch (err) {
+      const status = sipStatusFor(err);
+      return incoming.reject(status === 500 ? 488 : status, { reason: 'Media Refused' });
+    }
+    if (call.ended || (replaced !== call.a && replaced !== call.b)) {
+      await this.host.options.media.deleteEndpoint(endpoint.id).catch(() => undefined);
+      return incoming.reject(481, { reason: 'Call/Transaction Does Not Exist' });
+    }
+    // the replaced leg leaves the call now: its BYE can no longer end it
+    this.host.releaseLeg(call, replaced, 'Replaced');
+    const fromUser = incoming.request.from?.uri.user ?? 'anonymous';
+    const leg: Leg = { id: `${call.id}-${replaced.role}-${randomToken(3)}`, role: replaced.role, endpoint, label: `${fromUser}@${incoming.request.from?.uri.host ?? ''} (replaced ${replaced.label})` };
+    if (replaced.role === 'a') call.a = leg;
+    else call.b = leg;
+    let dialog: ua.UaDialog;
+    try {
+      dialog = await incoming.accept({ sdp: endpoint.localSdp });
+    } catch (err) {
+      this.host.log.warn({ err: describeError(err), callId: call.id }, 'the replacing INVITE was never acknowledged');
+      await this.hangUpLeg(replaced);
+      return this.host.end(call, { status: 408, reason: 'No ACK', by: 'system' });
+    }
+    if (call.ended) {
+      await dialog.bye().catch(() => undefined);
+      await this.host.options.media.deleteEndpoint(endpoint.id).catch(() => undefined);
+      return this.hangUpLeg(replaced);
+    }
+    leg.dialog = dialog;
+    leg.answeredAt = this.host.options.scheduler.wallNow();
+    if (dialog.remoteSdp !== undefined && incoming.sdp === undefined) await this.host.options.media.updateEndpoint(endpoint.id, { remoteSdp: dialog.remoteSdp }).catch(() => undefined);
+    this.host.watchDialog(call, leg);
+    await this.host.freeMedia(call);
+    if (call.state === 'held') call.move('answered');
+    try {
+      const bridge = await this.host.options.media.bridge(other.endpoint.id, endpoint.id);
+      call.bridgeId = bridge.bridgeId;
+      this.host.emit({ type: 'call.bridged', callId: call.id, bridgeId: bridge.bridgeId, transcoding: bridge.transcoding });
+    } catch (err) {
+      this.host.log.warn({ err: describeError(err), callId: call.id }, 'the replacing leg could not be bridged');
+      await this.hangUpLeg(replaced);
+      return this.host.end(call, { status: 503, reason: 'Replace Bridge Failed', by: 'system' });
+    }
+    this.host.emit({ type: 'call.transferred', callId: call.id, to: leg.label });
+    await this.hangUpLeg(replaced);
+    await this.host.watchDtmf(call);
+    await this.host.publishState(call);
+  }
 
   /**
    * Blind transfer (RFC 5589 §6 / RFC 3515): the party on `leg` asks us to connect the other party
@@ -144,8 +214,8 @@ export class CallTransfers {
     } catch (err) {
       this.host.log.warn({ err: describeError(err), callId: call.id }, 'attended transfer: the parties could not be bridged');
       await notify(503, 'Service Unavailable');
-      await this.host.hangUpLeg(leg);
-      await this.host.hangUpLeg(replaced);
+      await this.hangUpLeg(leg);
+      await this.hangUpLeg(replaced);
       await this.host.end(call, { status: 503, reason: 'Transfer Bridge Failed', by: 'system' });
       return this.host.finish(second, { status: 503, reason: 'Transfer Bridge Failed', by: 'system' });
     }
@@ -153,9 +223,9 @@ export class CallTransfers {
     if (!call.ended) call.move('answered');
     this.host.emit({ type: 'call.transferred', callId: call.id, to: target.label });
     // RFC 5589 §7.1: the replaced dialog ends first, then the transferor hears 200 and is released
-    await this.host.hangUpLeg(replaced);
+    await this.hangUpLeg(replaced);
     await notify(200, 'OK');
-    await this.host.hangUpLeg(leg);
+    await this.hangUpLeg(leg);
     await this.host.finish(second, { status: 200, reason: `Attended Transfer: joined to ${call.id}`, by: replaced.role === 'a' ? 'caller' : 'callee' });
     await this.host.watchDtmf(call);
     await this.host.publishState(call);
@@ -186,5 +256,12 @@ export class CallTransfers {
       }
     }
     return { ok: false, ...(best ?? { status: 480, reason: 'Temporarily Unavailable' }) };
+  }
+
+  /** BYE a released leg (unless its party hung up already) and free its endpoint. */
+  private async hangUpLeg(leg: Leg): Promise<void> {
+    leg.detach?.();
+    if (leg.dialog !== undefined && !leg.dialog.ended) await leg.dialog.bye().catch(() => undefined);
+    await this.host.options.media.deleteEndpoint(leg.endpoint.id).catch(() => undefined);
   }
 }

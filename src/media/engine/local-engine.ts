@@ -6,11 +6,10 @@ import { AudioFork } from '../fork/index.js';
 import { ConferenceMixer } from '../mixer/index.js';
 import { Player } from '../player/index.js';
 import { pcm16FromBytes } from '../wav/index.js';
-import { Recorder } from '../recorder/index.js';
-import { PortAllocator, RtpRelay, UdpRtpTransport } from '../rtp/index.js';
+import { PortAllocator, RtpRelay, UdpRtpTransport, payloadTypeMap } from '../rtp/index.js';
 import { SdpSession, describeRemote, type SdesCryptoLine } from '../sdp/index.js';
-import { SDES_SUITES, createSdesProtection, generateSdesCrypto, type SdesSuite } from '../srtp/index.js';
-import type { CodecName, DtmfEvent, MediaTransport, NegotiatedStream, PacketProtection } from '../types.js';
+import { DeferredProtection, answerSuite, generateSdesCrypto } from '../srtp/index.js';
+import type { CodecName, DtmfEvent, MediaTransport, NegotiatedStream } from '../types.js';
 import { WebRtcTransport } from '../webrtc/index.js';
 import type {
   ConferenceJoinOptions,
@@ -24,11 +23,12 @@ import type {
   MediaEvent,
   PlayRequest,
   RecordRequest,
-  RecordTarget,
   UpdateEndpointRequest,
 } from './api.js';
-import { EngineEndpoint, type LeadSource } from './engine-endpoint.js';
-import { FRAME_MS, FrameResamplers } from './frame-resampler.js';
+import { EngineEndpoint } from './engine-endpoint.js';
+import { CONFERENCE_RATE, type ActiveFork, type ActivePlay, type ActiveTap, type Bridge, type Conference } from './engine-records.js';
+import { EngineRecordings } from './engine-recordings.js';
+import { FRAME_MS } from './frame-resampler.js';
 
 export interface LocalMediaEngineOptions {
   /** address RTP sockets bind to (default 0.0.0.0) */
@@ -58,65 +58,6 @@ export interface LocalMediaEngineOptions {
   logger?: Logger;
 }
 
-interface Bridge {
-  id: string;
-  a: EngineEndpoint;
-  b: EngineEndpoint;
-  relay: { stop(): void } | undefined;
-  transcoding: boolean;
-}
-
-interface ActivePlay {
-  id: string;
-  endpoint: EngineEndpoint;
-  player: Player;
-  bargeIn: boolean;
-  streamIds: string[];
-  /** the player writes each frame here: it is encoded and sent in the same tick, then reused */
-  frame: Int16Array;
-  /** the play as the endpoint takes its frames ahead of time (made once: it is used every tick) */
-  lead: LeadSource;
-}
-
-interface ActiveRecording {
-  id: string;
-  key: string;
-  recorder: Recorder;
-  target: RecordTarget;
-  endpoints: EngineEndpoint[];
-  channels: 1 | 2;
-  rate: 8000 | 16000;
-  stopping: boolean;
-  /** a conference recording's own resampler state */
-  resamplers: FrameResamplers;
-}
-
-interface Conference {
-  id: string;
-  mixer: ConferenceMixer;
-  members: Map<string, EngineEndpoint>;
-  /** this tick's output per member at CONFERENCE_RATE */
-  outputs: Map<string, Int16Array>;
-  /** the sum of all voices this tick, for recording the conference */
-  lastMix: Int16Array | undefined;
-}
-
-interface ActiveFork {
-  id: string;
-  endpoint: EngineEndpoint;
-  fork: AudioFork;
-  rate: number;
-  playback: boolean;
-}
-
-/** An in-process consumer of an endpoint's received audio (tapAudio). */
-interface ActiveTap {
-  endpoint: EngineEndpoint;
-  rate: 8000 | 16000;
-  onFrame: (pcm: Int16Array) => void;
-}
-
-const CONFERENCE_RATE = 16000;
 const DEFAULT_PROMPT_LEAD_MS = 300;
 const DEFAULT_CODECS: CodecName[] = ['PCMU', 'PCMA', 'G722', 'opus'];
 
@@ -141,7 +82,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
   private readonly plays = new Map<string, ActivePlay>();
   private readonly playOf = new Map<string, ActivePlay>();
   private readonly streams = new Map<string, ActivePlay>();
-  private readonly recordings = new Map<string, ActiveRecording>();
+  private readonly recordings: EngineRecordings;
   private readonly conferences = new Map<string, Conference>();
   private readonly conferenceOf = new Map<string, Conference>();
   private readonly forks = new Map<string, ActiveFork>();
@@ -172,6 +113,24 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     const leadMs = options.promptLeadMs ?? DEFAULT_PROMPT_LEAD_MS;
     this.leadFrames = Number.isFinite(leadMs) && leadMs > 0 ? Math.round(leadMs / FRAME_MS) : 0;
     this.allocator = new PortAllocator({ minPort: options.portMin ?? 20000, maxPort: options.portMax ?? 45000, engine: options.udpEngine ?? 'auto' });
+    this.recordings = new EngineRecordings({
+      spoolDir: options.spoolDir,
+      blobs: options.blobs,
+      logger: this.logger,
+      newId: (kind) => this.newId(kind),
+      emit: (event) => this.emit(event),
+      endpointsOf: (target) => {
+        if ('endpointId' in target) return [this.endpoint(target.endpointId)];
+        if ('bridgeId' in target) {
+          const bridge = this.bridges.get(target.bridgeId);
+          if (bridge === undefined) throw new NotFoundError(`no bridge ${target.bridgeId}`);
+          return [bridge.a, bridge.b];
+        }
+        this.conferenceById(target.conferenceId);
+        return [];
+      },
+      conferenceMix: (conferenceId) => this.conferences.get(conferenceId)?.lastMix,
+    });
   }
 
   // --- endpoints
@@ -194,7 +153,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     // SDES (RFC 4568): our key protects what we send, theirs unprotects what we receive; when we
     // offer, their key arrives with the answer, so the protection is filled in then
     const protection = wantSrtp ? new DeferredProtection() : undefined;
-    const localCrypto = wantSrtp ? generateSdesCrypto(pickSuite(remoteCrypto[0]?.suite), remoteCrypto[0]?.tag ?? 1) : undefined;
+    const localCrypto = wantSrtp ? generateSdesCrypto(answerSuite(remoteCrypto[0]?.suite), remoteCrypto[0]?.tag ?? 1) : undefined;
     if (protection !== undefined && localCrypto !== undefined && remoteCrypto[0] !== undefined) protection.setKeys(localCrypto, remoteCrypto[0]);
     const bindAddress = family === 'IPv6' && !this.bindAddress.includes(':') ? '::' : this.bindAddress;
     const advertised = family === 'IPv6' && !this.advertisedAddress.includes(':') ? defaultAdvertised('::') : this.advertisedAddress;
@@ -313,7 +272,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     if (conference !== undefined) this.leave(conference, endpoint);
     for (const fork of [...this.forks.values()]) if (fork.endpoint === endpoint) this.closeFork(fork, 'endpoint deleted');
     for (const tap of [...this.taps]) if (tap.endpoint === endpoint) this.closeTap(tap);
-    for (const rec of [...this.recordings.values()]) if (rec.endpoints.includes(endpoint)) void this.finishRecording(rec, 'ended');
+    void this.recordings.endWhere((rec) => rec.endpoints.includes(endpoint));
     const closed = endpoint.close();
     if (this.endpoints.delete(id)) this.emit({ type: 'endpoint.closed', endpointId: id });
     return closed;
@@ -375,8 +334,8 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
 
   /** Packets pass unchanged but for payload-type numbers each side negotiated on its own. */
   private startRelay(a: EngineEndpoint, b: EngineEndpoint): { stop(): void } {
-    const aToB = ptMap(a.stream, b.stream);
-    const bToA = ptMap(b.stream, a.stream);
+    const aToB = payloadTypeMap(a.stream, b.stream);
+    const bToA = payloadTypeMap(b.stream, a.stream);
     a.relayed = b.relayed = true;
     a.relayOwnsTx = b.relayOwnsTx = true;
     let relay: { stop(): void };
@@ -427,9 +386,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     this.bridges.delete(bridge.id);
     this.bridgeOf.delete(bridge.a.id);
     this.bridgeOf.delete(bridge.b.id);
-    for (const rec of [...this.recordings.values()]) {
-      if ('bridgeId' in rec.target && rec.target.bridgeId === bridge.id) void this.finishRecording(rec, 'ended');
-    }
+    void this.recordings.endWhere((rec) => 'bridgeId' in rec.target && rec.target.bridgeId === bridge.id);
   }
 
   // --- players
@@ -514,64 +471,21 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
 
   // --- recordings
 
-  async record(request: RecordRequest): Promise<{ recordingId: string; key: string }> {
-    const blobs = this.options.blobs;
-    const spoolDir = this.options.spoolDir;
-    if (blobs === undefined || spoolDir === undefined) throw new InvalidInputError('recording needs a blob store and a spool directory');
-    const target = request.target;
-    let endpoints: EngineEndpoint[];
-    if ('endpointId' in target) endpoints = [this.endpoint(target.endpointId)];
-    else if ('bridgeId' in target) {
-      const bridge = this.bridges.get(target.bridgeId);
-      if (bridge === undefined) throw new NotFoundError(`no bridge ${target.bridgeId}`);
-      endpoints = [bridge.a, bridge.b];
-    } else {
-      const conference = this.conferences.get(target.conferenceId);
-      if (conference === undefined) throw new NotFoundError(`no conference ${target.conferenceId}`);
-      endpoints = [];
-    }
-    const channels = request.channels ?? 1;
-    if (channels === 2 && endpoints.length !== 2) throw new InvalidInputError('stereo recording needs a bridge (one channel per party)');
-    const id = this.newId('rec');
-    const key = request.key ?? `recordings/${id.replace(/[^A-Za-z0-9._-]/g, '_')}.wav`;
-    const rate = request.sampleRate ?? 8000;
-    const recorder = await Recorder.start({ spoolDir, key, blobs, sampleRate: rate, channels, id: id.replace(/[^A-Za-z0-9._-]/g, '_'), logger: this.logger });
-    const rec: ActiveRecording = { id, key, recorder, target, endpoints, channels, rate, stopping: false, resamplers: new FrameResamplers() };
-    recorder.on('error', (err) => {
-      this.logger.warn({ err: describeError(err), recordingId: id }, 'recording failed');
-      void this.finishRecording(rec, 'error');
-    });
-    for (const ep of endpoints) ep.addConsumer();
-    this.recordings.set(id, rec);
-    return { recordingId: id, key };
+  record(request: RecordRequest): Promise<{ recordingId: string; key: string }> {
+    return this.recordings.start(request);
   }
 
-  private async finishRecording(rec: ActiveRecording, reason: 'stopped' | 'ended' | 'error'): Promise<void> {
-    if (rec.stopping) return;
-    rec.stopping = true;
-    this.recordings.delete(rec.id);
-    for (const ep of rec.endpoints) ep.removeConsumer();
-    try {
-      const result = await rec.recorder.stop();
-      this.emit({ type: 'record.done', recordingId: rec.id, key: result.key, durationMs: result.durationMs, bytes: result.bytes, reason });
-    } catch (err) {
-      this.emit({ type: 'record.done', recordingId: rec.id, key: rec.key, durationMs: 0, bytes: 0, reason: 'error', error: describeError(err) });
-    }
-  }
-
-  async stopRecord(recordingId: string): Promise<void> {
-    const rec = this.recordings.get(recordingId);
-    if (rec === undefined) throw new NotFoundError(`no recording ${recordingId}`);
-    await this.finishRecording(rec, 'stopped');
+  stopRecord(recordingId: string): Promise<void> {
+    return this.recordings.stop(recordingId);
   }
 
   async pauseRecord(recordingId: string): Promise<void> {
-    this.recordingById(recordingId).recorder.pause();
+    this.recordings.pause(recordingId);
     await Promise.resolve();
   }
 
   async resumeRecord(recordingId: string): Promise<void> {
-    this.recordingById(recordingId).recorder.resume();
+    this.recordings.resume(recordingId);
     await Promise.resolve();
   }
 
@@ -650,9 +564,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     if (conference === undefined) return;
     for (const endpoint of [...conference.members.values()]) this.leave(conference, endpoint);
     this.conferences.delete(conferenceId);
-    for (const rec of [...this.recordings.values()]) {
-      if ('conferenceId' in rec.target && rec.target.conferenceId === conferenceId) await this.finishRecording(rec, 'ended');
-    }
+    await Promise.all(this.recordings.endWhere((rec) => 'conferenceId' in rec.target && rec.target.conferenceId === conferenceId));
   }
 
   // --- forks
@@ -769,7 +681,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     this.closed = true;
     this.ticker?.cancel();
     this.ticker = undefined;
-    const pending = [...this.recordings.values()].map((rec) => this.finishRecording(rec, 'ended'));
+    const pending = this.recordings.endWhere(() => true);
     const closing = [...this.endpoints.values()].map((endpoint) => this.removeEndpoint(endpoint));
     for (const id of [...this.conferences.keys()]) await this.deleteConference(id);
     await Promise.all([...pending, ...closing]);
@@ -823,7 +735,7 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
       }
     }
     for (const conference of this.conferences.values()) this.mixConference(conference);
-    for (const rec of this.recordings.values()) this.writeRecording(rec);
+    this.recordings.writeTick();
     for (const fork of this.forks.values()) fork.fork.write(fork.endpoint.frameAt(fork.rate));
     for (const ep of active) {
       const play = this.leadingPlay(ep);
@@ -918,22 +830,6 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     conference.lastMix = conference.mixer.mixdown();
   }
 
-  private writeRecording(rec: ActiveRecording): void {
-    if (rec.stopping) return;
-    const target = rec.target;
-    if ('conferenceId' in target) {
-      const conference = this.conferences.get(target.conferenceId);
-      if (conference?.lastMix === undefined) return;
-      rec.recorder.write(rec.resamplers.convert(conference.lastMix, CONFERENCE_RATE, rec.rate));
-      return;
-    }
-    const [a, b] = rec.endpoints;
-    if (a === undefined) return;
-    if (b === undefined) rec.recorder.write(a.frameAt(rec.rate));
-    else if (rec.channels === 2) rec.recorder.write(a.frameAt(rec.rate), b.frameAt(rec.rate));
-    else rec.recorder.write(a.frameAt(rec.rate), b.frameAt(rec.rate)); // a mono recorder mixes the two parties
-  }
-
   // --- lookups
 
   private endpoint(id: string): EngineEndpoint {
@@ -947,12 +843,6 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
     const play = this.plays.get(id);
     if (play === undefined) throw new NotFoundError(`no play ${id}`);
     return play;
-  }
-
-  private recordingById(id: string): ActiveRecording {
-    const rec = this.recordings.get(id);
-    if (rec === undefined) throw new NotFoundError(`no recording ${id}`);
-    return rec;
   }
 
   private conferenceById(id: string): Conference {
@@ -981,53 +871,6 @@ export class LocalMediaEngine implements MediaEngineApi, LocalAudioTaps {
 
 function participantOptions(options: ConferenceJoinOptions): { muted?: boolean; gainDb?: number } {
   return { ...(options.muted !== undefined ? { muted: options.muted } : {}), ...(options.gainDb !== undefined ? { gainDb: options.gainDb } : {}) };
-}
-
-/** payload type on `from` → payload type on `to`, for each codec both negotiated and telephone-event */
-function ptMap(from: NegotiatedStream | undefined, to: NegotiatedStream | undefined): Map<number, number> {
-  const map = new Map<number, number>();
-  if (from === undefined || to === undefined) return map;
-  for (const c of from.codecs) {
-    const match = to.codecs.find((d) => d.name === c.name && d.clockRate === c.clockRate);
-    if (match !== undefined) map.set(c.payloadType, match.payloadType);
-  }
-  if (from.telephoneEvent !== undefined && to.telephoneEvent !== undefined) map.set(from.telephoneEvent.payloadType, to.telephoneEvent.payloadType);
-  return map;
-}
-
-function pickSuite(offered: string | undefined): SdesSuite {
-  return SDES_SUITES.find((s) => s === offered) ?? 'AES_CM_128_HMAC_SHA1_80';
-}
-
-/** SRTP whose keys may arrive after the socket exists (we offered); until then packets are dropped. */
-class DeferredProtection implements PacketProtection {
-  private inner: PacketProtection | undefined;
-
-  setKeys(local: SdesCryptoLine, remote: SdesCryptoLine): void {
-    const result = createSdesProtection({ local, remote });
-    if (!result.ok) throw new InvalidInputError(`unusable SDES key: ${result.error}`, 488, 400);
-    this.inner = result.value;
-  }
-
-  get ready(): boolean {
-    return this.inner !== undefined;
-  }
-
-  protectRtp(packet: Uint8Array): Uint8Array {
-    return this.inner?.protectRtp(packet) ?? new Uint8Array(0);
-  }
-
-  unprotectRtp(packet: Uint8Array): Uint8Array | undefined {
-    return this.inner?.unprotectRtp(packet);
-  }
-
-  protectRtcp(packet: Uint8Array): Uint8Array {
-    return this.inner?.protectRtcp(packet) ?? new Uint8Array(0);
-  }
-
-  unprotectRtcp(packet: Uint8Array): Uint8Array | undefined {
-    return this.inner?.unprotectRtcp(packet);
-  }
 }
 
 /** WebRTC's own SDP machinery negotiated; we only need the codec and telephone-event numbers. */

@@ -9,6 +9,7 @@
  * table lookup for the payload type and two counters. RTCP is not forwarded; each transport
  * reports for its own leg.
  */
+import type { NegotiatedStream } from '../types.js';
 import { readPayloadType, writePayloadType } from './rtp-packet.js';
 import type { RawRtpListener } from './udp-rtp-transport.js';
 
@@ -90,4 +91,16 @@ export class RtpRelay {
 function remap(packet: Uint8Array, table: Uint8Array): void {
   const to = table[readPayloadType(packet)]!;
   if (to !== UNMAPPED) writePayloadType(packet, to);
+}
+
+/** payload type on `from` → payload type on `to`, for each codec both negotiated and telephone-event */
+export function payloadTypeMap(from: NegotiatedStream | undefined, to: NegotiatedStream | undefined): Map<number, number> {
+  const map = new Map<number, number>();
+  if (from === undefined || to === undefined) return map;
+  for (const c of from.codecs) {
+    const match = to.codecs.find((d) => d.name === c.name && d.clockRate === c.clockRate);
+    if (match !== undefined) map.set(c.payloadType, match.payloadType);
+  }
+  if (from.telephoneEvent !== undefined && to.telephoneEvent !== undefined) map.set(from.telephoneEvent.payloadType, to.telephoneEvent.payloadType);
+  return map;
 }

@@ -1,6 +1,7 @@
 export { generateSdesCrypto, parseSdesKeyParams } from './key-params.js';
 export type { SdesCrypto, SdesKeyMaterial, SdesKeyParamsResult } from './key-params.js';
 export { createSdesProtection, SdesProtection } from './sdes-protection.js';
+export { answerSuite, DeferredProtection } from './deferred-protection.js';
 export type { SdesKeys, SdesProtectionResult } from './sdes-protection.js';
 export { SDES_SUITES, sdesSuiteInfo } from './suites.js';
 export type { SdesSuite, SuiteInfo } from './suites.js';
