@@ -40,6 +40,7 @@ void sock_unref(udp_sock *s) {
   if (--s->refs > 0) return;
   free(s->q);
   free(s->arena);
+  free(s->io_orphan);
   free(s);
 }
 
@@ -117,6 +118,7 @@ int queue_reserve(udp_sock *s, uint32_t len) {
 
 /* send what is queued; stops at EAGAIN (then waits for POLLOUT) and drops datagrams the kernel refuses */
 void flush_queue(udp_sock *s) {
+  if (s->io != NULL && io_handoff(s)) return;
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   while (s->q_count > 0 && !s->closed) {
@@ -140,6 +142,12 @@ void flush_queue(udp_sock *s) {
     int err = r < 0 ? errno : EIO;
     if (err == EINTR) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) {
+      if (s->io != NULL) {
+        /* the thread reads this socket, so no poll waits here: the kernel's full buffer drops the rest */
+        s->dropped += s->q_count;
+        queue_pop(s, s->q_count);
+        return;
+      }
       set_poll(s, UV_READABLE | UV_WRITABLE);
       return;
     }
@@ -169,7 +177,7 @@ static void call_js(udp_sock *s, napi_value recv, napi_value fn, size_t argc, na
   if (s->in_callback == 0 && s->release_pending) release_js_refs(s);
 }
 
-static void deliver_errors(udp_sock *s) {
+void deliver_errors(udp_sock *s) {
   if (s->error_count == 0 || s->on_error == NULL || s->closed) {
     s->error_count = 0;
     return;
@@ -195,7 +203,7 @@ static void deliver_errors(udp_sock *s) {
   napi_close_handle_scope(env, scope);
 }
 
-static void deliver_batch(udp_sock *s, int count) {
+void deliver_batch(udp_sock *s, int count) {
   udp_env *e = s->e;
   napi_env env = e->env;
   napi_handle_scope scope;
@@ -333,6 +341,8 @@ void sock_shutdown(udp_sock *s) {
   pacer_forget_sock(s);
   s->closed = 1;
   list_remove(s);
+  /* the I/O thread goes before the fd it reads */
+  io_stop(s);
   uv_poll_stop(&s->poll);
   uv_prepare_stop(&s->prepare);
   uv_close((uv_handle_t *)&s->poll, on_handle_closed);

@@ -13,6 +13,9 @@
  * teardown can touch freed memory. Nothing here throws into the loop: errors seen from libuv
  * callbacks are handed to the socket's error callback.
  *
+ * A socket opened with ioThread runs its syscalls on a thread of its own instead (iothread.c):
+ * the same queue and the same batch hand-over to JS, with the poll handle left stopped.
+ *
  * Linux only (recvmmsg, sendmmsg, SO_ATTACH_REUSEPORT_CBPF).
  */
 #include "udp.h"
@@ -232,12 +235,15 @@ static napi_value m_stats(napi_env env, napi_callback_info info) {
   uint64_t pace_sent, pace_errors, pace_dropped;
   uint32_t waiting;
   pacer_counts(s, &pace_sent, &pace_errors, &pace_dropped, &waiting);
-  set_stat(env, o, "received", s->received);
-  set_stat(env, o, "sent", s->sent + pace_sent);
-  set_stat(env, o, "sendErrors", s->send_errors + pace_errors);
-  set_stat(env, o, "recvErrors", s->recv_errors);
-  set_stat(env, o, "dropped", s->dropped + pace_dropped);
-  set_stat(env, o, "queued", s->q_count);
+  uint64_t io_received, io_sent, io_send_errors, io_recv_errors, io_dropped;
+  uint32_t io_queued;
+  io_counts(s, &io_received, &io_sent, &io_send_errors, &io_recv_errors, &io_dropped, &io_queued);
+  set_stat(env, o, "received", s->received + io_received);
+  set_stat(env, o, "sent", s->sent + pace_sent + io_sent);
+  set_stat(env, o, "sendErrors", s->send_errors + pace_errors + io_send_errors);
+  set_stat(env, o, "recvErrors", s->recv_errors + io_recv_errors);
+  set_stat(env, o, "dropped", s->dropped + pace_dropped + io_dropped);
+  set_stat(env, o, "queued", s->q_count + io_queued);
   set_stat(env, o, "scheduled", waiting);
   return o;
 }
@@ -339,7 +345,7 @@ static int attach_spread_program(int fd, uint32_t n) {
 }
 
 /* open({ family, address, port, recvBufferSize?, sendBufferSize?, reusePort?, spreadOver?,
- *        queueLimit?, scheduleLimit?, batchBuffers?, onBatch, onError }) -> socket */
+ *        queueLimit?, scheduleLimit?, batchBuffers?, ioThread?, onBatch, onError }) -> socket */
 static napi_value m_open(napi_env env, napi_callback_info info) {
   udp_env *e = NULL;
   CHECK_NAPI(env, napi_get_instance_data(env, (void **)&e), NULL);
@@ -373,8 +379,9 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "option address must be an IP address literal");
     return NULL;
   }
-  bool reuse_port = false, batch_buffers = false;
+  bool reuse_port = false, batch_buffers = false, io_thread_on = false;
   if (get_prop(env, opts, "reusePort", &v, &t) == 1) napi_get_value_bool(env, v, &reuse_port);
+  if (get_prop(env, opts, "ioThread", &v, &t) == 1) napi_get_value_bool(env, v, &io_thread_on);
   if (get_prop(env, opts, "batchBuffers", &v, &t) == 1) napi_get_value_bool(env, v, &batch_buffers);
   napi_value on_batch, on_error;
   if (get_prop(env, opts, "onBatch", &on_batch, &t) != 1 || t != napi_function) {
@@ -455,12 +462,22 @@ static napi_value m_open(napi_env env, napi_callback_info info) {
   s->refs++;
   /* flushing the queue must not keep the loop alive by itself */
   uv_unref((uv_handle_t *)&s->prepare);
-  s->poll_events = UV_READABLE;
-  uv_poll_start(&s->poll, UV_READABLE, on_poll);
-
   s->next = e->open_list;
   if (e->open_list) e->open_list->prev = s;
   e->open_list = s;
+  if (io_thread_on) {
+    /* the thread reads and sends; the poll handle stays stopped */
+    int err = io_start(s);
+    if (err != 0) {
+      sock_shutdown(s);
+      release_js_refs(s);
+      throw_errno(env, err, "I/O thread");
+      return NULL;
+    }
+  } else {
+    s->poll_events = UV_READABLE;
+    uv_poll_start(&s->poll, UV_READABLE, on_poll);
+  }
   return self;
 
 fail_errno: {

@@ -45,6 +45,7 @@
 
 typedef struct udp_env udp_env;
 typedef struct udp_sock udp_sock;
+typedef struct io_thread io_thread;
 
 typedef struct {
   struct sockaddr_storage addr;
@@ -123,6 +124,15 @@ struct udp_sock {
   int pace_error_count;
   int pace_err_listed;
   udp_sock *pace_err_next;
+  /* iothread.c: set when the socket has its own I/O thread; io_orphan is the stopped thread's
+     struct, freed with the socket (its async handle closes after the thread is gone); the spare
+     pair is the receive area the thread fills next */
+  io_thread *io;
+  io_thread *io_orphan;
+  unsigned char *io_spare_data;
+  size_t io_spare_data_cap;
+  uint32_t *io_spare_meta;
+  uint32_t io_spare_meta_cap;
 };
 
 /* io.c */
@@ -139,10 +149,18 @@ void on_poll(uv_poll_t *h, int status, int events);
 void on_prepare(uv_prepare_t *h);
 void sock_shutdown(udp_sock *s);
 void release_js_refs(udp_sock *s);
+void deliver_batch(udp_sock *s, int count);
+void deliver_errors(udp_sock *s);
 
 /* udp.c */
 udp_sock *unwrap_sock(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv);
 int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data, size_t *length);
+
+/* iothread.c */
+int io_start(udp_sock *s);
+int io_handoff(udp_sock *s);
+void io_stop(udp_sock *s);
+void io_counts(udp_sock *s, uint64_t *received, uint64_t *sent, uint64_t *send_errors, uint64_t *recv_errors, uint64_t *dropped, uint32_t *queued);
 
 /* pacer.c */
 napi_value m_send_at(napi_env env, napi_callback_info info);

@@ -15,7 +15,7 @@ export function sipListeners(config: Config, tls: transport.TlsSettings | undefi
     for (const protocol of sip.transports) {
       const port = { udp: sip.udpPort, tcp: sip.tcpPort, tls: sip.tlsPort, ws: sip.wsPort, wss: sip.wssPort }[protocol];
       const secure = protocol === 'tls' || protocol === 'wss';
-      out.push({ protocol, address, port, ...(secure ? { tls } : {}), ...(protocol === 'udp' ? { udpEngine: config.net.udpEngine, recvBufferSize: sip.udpReceiveBufferBytes, ...udp } : {}) });
+      out.push({ protocol, address, port, ...(secure ? { tls } : {}), ...(protocol === 'udp' ? { udpEngine: config.net.udpEngine, recvBufferSize: sip.udpReceiveBufferBytes, ioThread: sip.udpIoThread, ...udp } : {}) });
     }
   }
   return out;

@@ -98,6 +98,12 @@ const sipSchema = z
      * at most 1 GiB, what the native engine accepts.
      */
     udpReceiveBufferBytes: positiveInt.max(1024 * 1024 * 1024).default(16 * 1024 * 1024),
+    /**
+     * the SIP UDP socket's reads and writes (recvmmsg/sendmmsg) on a thread of their own, so the
+     * JS thread that parses and answers does not spend a fifth of its time in the kernel;
+     * native engine only (net.udpEngine), ignored by dgram
+     */
+    udpIoThread: z.boolean().default(true),
     idleTimeoutMs: positiveInt.default(300_000),
     maxConnectionsPerSource: positiveInt.default(256),
     timers: sipTimersSchema.default({}),

@@ -28,7 +28,7 @@ export interface NativeUdpHandle {
 }
 
 /** open()'s options as the C side reads them: the socket options it takes as they are, plus its own */
-export interface NativeOpenOptions extends Pick<OpenUdpSocketOptions, 'address' | 'port' | 'recvBufferSize' | 'sendBufferSize' | 'reusePort' | 'spreadOver' | 'scheduleLimit'> {
+export interface NativeOpenOptions extends Pick<OpenUdpSocketOptions, 'address' | 'port' | 'recvBufferSize' | 'sendBufferSize' | 'reusePort' | 'spreadOver' | 'scheduleLimit' | 'ioThread'> {
   family: 4 | 6;
   /** OpenUdpSocketOptions.sendQueueLimit */
   queueLimit?: number | undefined;

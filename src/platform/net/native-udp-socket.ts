@@ -94,6 +94,7 @@ export class NativeUdpSocket implements UdpSocket {
       queueLimit: options.sendQueueLimit,
       scheduleLimit: options.scheduleLimit,
       batchBuffers: (options.receiveBuffers ?? 'batch') === 'batch',
+      ioThread: options.ioThread === true,
       onBatch: (batch, count) => socket.deliver(batch, count),
       onError: (errno, syscall, address, port) => socket.kernelError(errno, syscall, address, port),
     });

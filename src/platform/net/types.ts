@@ -87,6 +87,12 @@ export interface OpenUdpSocketOptions {
    * and a view of it per datagram; 'copy' = a pooled Buffer copied per datagram. Both stay valid.
    */
   receiveBuffers?: 'batch' | 'copy' | undefined;
+  /**
+   * Native engine: the socket gets its own I/O thread, which runs recvmmsg and sendmmsg so the
+   * JS thread only hands datagrams over (native/udp/iothread.c). For one busy socket (SIP's
+   * listener); the dgram engine ignores it.
+   */
+  ioThread?: boolean | undefined;
   /** datagrams the native send queue holds before dropping (default 4096) */
   sendQueueLimit?: number | undefined;
   /** sendAt() datagrams that may wait per socket; more are dropped and counted (default 4096) */

@@ -43,6 +43,8 @@ export interface ListenerConfig {
   spreadOver?: number | undefined;
   /** UDP: the kernel receive buffer in bytes (UdpTransportOptions.recvBufferSize) */
   recvBufferSize?: number | undefined;
+  /** UDP, native engine: the socket's own I/O thread (UdpTransportOptions.ioThread) */
+  ioThread?: boolean | undefined;
 }
 
 export interface TransportManagerOptions {
@@ -140,7 +142,7 @@ export class TransportManager {
     const common = { address: cfg.address, port: cfg.port, logger: this.logger };
     switch (cfg.protocol) {
       case 'udp':
-        return UdpTransport.listen({ ...common, maxMessageSize: this.options.limits?.maxMessageSize, engine: cfg.udpEngine, spreadOver: cfg.spreadOver, recvBufferSize: cfg.recvBufferSize });
+        return UdpTransport.listen({ ...common, maxMessageSize: this.options.limits?.maxMessageSize, engine: cfg.udpEngine, spreadOver: cfg.spreadOver, recvBufferSize: cfg.recvBufferSize, ioThread: cfg.ioThread });
       case 'tcp':
       case 'tls':
         return StreamTransport.listen({ ...common, protocol: cfg.protocol, tls: cfg.tls, limits: this.options.limits, scheduler: this.scheduler });

@@ -33,6 +33,8 @@ export interface UdpTransportOptions {
   engine?: UdpEngine | 'auto' | undefined;
   /** SO_REUSEPORT with datagrams spread at random over this many sockets (SIP workers) */
   spreadOver?: number | undefined;
+  /** native engine: recvmmsg/sendmmsg on the socket's own thread (OpenUdpSocketOptions.ioThread) */
+  ioThread?: boolean | undefined;
   logger?: Logger | undefined;
 }
 
@@ -91,6 +93,7 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
       recvBufferSize: asked,
       sendBufferSize: this.options.sendBufferSize ?? FOUR_MIB,
       engine: this.options.engine,
+      ...(this.options.ioThread === true ? { ioThread: true } : {}),
       ...(spread !== undefined && spread > 1 ? { reusePort: true, spreadOver: spread } : {}),
       logger: this.logger,
     });

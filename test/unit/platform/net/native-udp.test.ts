@@ -1,7 +1,8 @@
 // What only the native engine does: SO_REUSEPORT with a random spread over the sockets of a
 // port (in one process and across cluster workers), worker threads with their own loops, the
-// bounded send queue, sends the kernel refuses, and sendAt() datagrams that leave from the
-// addon's own thread while the JS thread is blocked. FAILS, never skips, when the addon is not built.
+// bounded send queue, sends the kernel refuses, sendAt() datagrams that leave from the
+// addon's own thread while the JS thread is blocked, and sockets with their own I/O thread.
+// FAILS, never skips, when the addon is not built.
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -228,6 +229,70 @@ t.test('cluster workers share one port through reusePort and the spread', async 
     ),
   );
   await tx.socket.close();
+});
+
+t.test('ioThread: the socket reads and sends on its own thread while the JS thread is blocked; without it nothing is read', async (t) => {
+  for (const ioThread of [true, false]) {
+    const rx = await open(native, '127.0.0.1', 0, { ioThread, recvBufferSize: 1 << 22 });
+    const tx = await open(native, '127.0.0.1', 0, { ioThread });
+    rx.onlyFrom = tx.socket.local.port;
+    for (let i = 0; i < 500; i++) tx.socket.send(Buffer.from(`d${i}`), rx.socket.local.port, '127.0.0.1');
+    tx.socket.flush();
+    // the JS thread does nothing for 300 ms: no poll callback, no prepare handle runs
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    const sent = tx.socket.stats().sent;
+    const received = rx.socket.stats().received;
+    t.equal(sent, 500, `ioThread ${ioThread}: all sent (flush() hands over or sends)`);
+    t.equal(received, ioThread ? 500 : 0, `ioThread ${ioThread}: ${received} read before the JS thread ran again`);
+    t.equal(rx.got.length, 0, 'nothing delivered to JS while it was blocked');
+    await rx.until(500);
+    t.same(rx.got.map((r) => r.data.toString()), Array.from({ length: 500 }, (_, i) => `d${i}`), 'all delivered, in order, intact');
+    t.equal(rx.got[0]!.port, tx.socket.local.port);
+    t.same(tx.socket.stats(), { received: 0, sent: 500, sendErrors: 0, dropped: 0, scheduled: 0 });
+    for (const c of [rx, tx]) await c.socket.close();
+  }
+});
+
+t.test('ioThread: a send the kernel refuses on the thread is counted and reported on the JS thread', async (t) => {
+  const tx = await open(native, '127.0.0.1', 0, { ioThread: true });
+  tx.socket.send(Buffer.from('x'), 9, '255.255.255.255');
+  tx.socket.flush();
+  await tx.untilErrors(1);
+  t.match(tx.errors[0], { code: 'EACCES', syscall: 'sendmmsg', address: '255.255.255.255', port: 9 });
+  t.equal(tx.socket.stats().sendErrors, 1);
+  // the socket goes on working after the error
+  const rx = await open(native, '127.0.0.1');
+  rx.onlyFrom = tx.socket.local.port;
+  tx.socket.send(Buffer.from('after'), rx.socket.local.port, '127.0.0.1');
+  await rx.until(1);
+  t.equal(rx.got[0]!.data.toString(), 'after');
+  for (const c of [rx, tx]) await c.socket.close();
+});
+
+t.test('ioThread: a worker thread whose socket has an I/O thread terminates cleanly, and the port is free again', async (t) => {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(moduleUrl)}).then(async ({ openUdpSocket }) => {
+      const s = await openUdpSocket({ engine: 'native', address: '127.0.0.1', port: 0, ioThread: true });
+      s.onMessage((d, a, p) => s.send(Buffer.concat([Buffer.from('echo:'), d]), p, a));
+      parentPort.postMessage(s.local.port);
+    });`;
+  for (let round = 0; round < 3; round++) {
+    const worker = new Worker(code, { eval: true });
+    const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+    const tx = await open(native, '127.0.0.1');
+    tx.onlyFrom = port;
+    for (let i = 0; i < 200; i++) tx.socket.send(Buffer.from(`r${round}.${i}`), port, '127.0.0.1');
+    await tx.until(200);
+    t.equal(tx.got[199]!.data.toString(), `echo:r${round}.199`);
+    // more traffic in flight while the worker goes away
+    for (let i = 0; i < 200; i++) tx.socket.send(Buffer.from('late'), port, '127.0.0.1');
+    t.equal(await worker.terminate(), 1, 'terminated with its socket and thread still running');
+    const again = await openUdpSocket({ ...native, address: '127.0.0.1', port });
+    t.equal(again.local.port, port, 'the teardown joined the thread and released the port');
+    await again.close();
+    await tx.socket.close();
+  }
 });
 
 t.test('a worker thread runs its own sockets on its own loop, and terminating it closes them', async (t) => {

@@ -7,6 +7,8 @@ export type EngineCase = { name: string; options: Partial<OpenUdpSocketOptions> 
 export const ENGINE_CASES: EngineCase[] = [
   { name: 'native (batch buffers)', options: { engine: 'native', receiveBuffers: 'batch' } },
   { name: 'native (copy per datagram)', options: { engine: 'native', receiveBuffers: 'copy' } },
+  { name: 'native, I/O thread (batch buffers)', options: { engine: 'native', receiveBuffers: 'batch', ioThread: true } },
+  { name: 'native, I/O thread (copy per datagram)', options: { engine: 'native', receiveBuffers: 'copy', ioThread: true } },
   { name: 'dgram', options: { engine: 'dgram' } },
 ];
 
