@@ -250,14 +250,14 @@ static void *io_main(void *arg) {
   int blocked = 0;
   for (;;) {
     int stopping = atomic_load(&io->stop);
+    /* what a full socket buffer held back leaves first, then what JS handed over since */
+    if (!blocked && b.count > 0) blocked = send_batch(io, fd, &b);
     if (!blocked) {
       pthread_mutex_lock(&io->mu);
       int have = io->tx_count > 0;
       if (have) swap_tx(io, &b);
       pthread_mutex_unlock(&io->mu);
       if (have) blocked = send_batch(io, fd, &b);
-    } else {
-      blocked = send_batch(io, fd, &b);
     }
     if (stopping) break;
     if (receive(io, fd)) uv_async_send(&io->async);
@@ -458,7 +458,8 @@ void io_stop(udp_sock *s) {
   s->sent += io->sent;
   s->send_errors += io->send_errors;
   s->recv_errors += io->recv_errors;
-  s->dropped += io->dropped + io->rx_count;
+  /* received and not delivered, handed over and not sent: both dropped */
+  s->dropped += io->dropped + io->rx_count + io->tx_count;
   free(io->scratch);
   free(io->rx_data);
   free(io->rx_meta);
