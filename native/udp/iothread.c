@@ -188,12 +188,12 @@ static int receive(io_thread *io, int fd) {
       int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK) return delivered;
       if (err == EINTR) continue;
+      /* a queued ICMP error (ECONNREFUSED...) is reported once; reading goes on after the poll */
       pthread_mutex_lock(&io->mu);
       io->recv_errors++;
       io_note_error(io, err, NULL, "recvmmsg");
       pthread_mutex_unlock(&io->mu);
-      delivered = 1;
-      continue;
+      return 1;
     }
     size_t bytes = 0;
     for (int i = 0; i < r; i++) bytes += io->msgs[i].msg_len;
