@@ -36,6 +36,55 @@ void format_address(const struct sockaddr_storage *sa, char *out, size_t out_len
   }
 }
 
+/* the receive headers of BATCH slots of SLOT bytes each in `scratch`, addresses in `addr` */
+void init_rx_msgs(struct mmsghdr *msgs, struct iovec *iov, struct sockaddr_storage *addr, unsigned char *scratch) {
+  for (int i = 0; i < BATCH; i++) {
+    iov[i].iov_base = scratch + (size_t)i * SLOT;
+    iov[i].iov_len = SLOT;
+    memset(&msgs[i], 0, sizeof msgs[i]);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &addr[i];
+  }
+}
+
+/* one datagram's META_WORDS words for JS: offset, length, port, family, address (4 words) */
+void fill_meta(uint32_t *m, uint32_t off, uint32_t len, const struct sockaddr_storage *sa) {
+  m[0] = off;
+  m[1] = len;
+  if (sa->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+    m[2] = ntohs(a->sin_port);
+    m[3] = 4;
+    m[4] = ntohl(a->sin_addr.s_addr);
+    m[5] = m[6] = m[7] = 0;
+  } else {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+    uint32_t w[4];
+    memcpy(w, &a->sin6_addr, 16);
+    m[2] = ntohs(a->sin6_port);
+    m[3] = 6;
+    m[4] = ntohl(w[0]);
+    m[5] = ntohl(w[1]);
+    m[6] = ntohl(w[2]);
+    m[7] = ntohl(w[3]);
+  }
+}
+
+/* the sendmmsg headers of n queued entries whose bytes are in arena */
+void fill_tx_msgs(struct mmsghdr *msgs, struct iovec *iov, tx_entry *q, unsigned char *arena, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    tx_entry *t = &q[i];
+    iov[i].iov_base = arena + t->off;
+    iov[i].iov_len = t->len;
+    memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+    msgs[i].msg_hdr.msg_name = &t->addr;
+    msgs[i].msg_hdr.msg_namelen = t->addr_len;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
 void sock_unref(udp_sock *s) {
   if (--s->refs > 0) return;
   free(s->q);
@@ -49,8 +98,13 @@ void on_handle_closed(uv_handle_t *h) {
 }
 
 void note_error(udp_sock *s, int err, const struct sockaddr_storage *to, const char *syscall) {
-  if (s->error_count >= MAX_PENDING_ERRORS) return;
-  pending_error *pe = &s->errors[s->error_count++];
+  record_error(s->errors, &s->error_count, err, to, syscall);
+}
+
+/* an error for the error callback, in a list of MAX_PENDING_ERRORS (more are only counted by the caller) */
+void record_error(pending_error *list, int *count, int err, const struct sockaddr_storage *to, const char *syscall) {
+  if (*count >= MAX_PENDING_ERRORS) return;
+  pending_error *pe = &list[(*count)++];
   pe->err = err;
   pe->syscall = syscall;
   if (to != NULL) {
@@ -123,16 +177,7 @@ void flush_queue(udp_sock *s) {
   struct iovec iov[BATCH];
   while (s->q_count > 0 && !s->closed) {
     uint32_t n = s->q_count < BATCH ? s->q_count : BATCH;
-    for (uint32_t i = 0; i < n; i++) {
-      tx_entry *t = &s->q[s->q_head + i];
-      iov[i].iov_base = s->arena + t->off;
-      iov[i].iov_len = t->len;
-      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-      msgs[i].msg_hdr.msg_name = &t->addr;
-      msgs[i].msg_hdr.msg_namelen = t->addr_len;
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
+    fill_tx_msgs(msgs, iov, &s->q[s->q_head], s->arena, n);
     int r = sendmmsg(s->fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (r > 0) {
       s->sent += (uint64_t)r;
@@ -266,26 +311,7 @@ static void receive_batches(udp_sock *s) {
         continue;
       }
       uint32_t *m = &e->meta[kept * META_WORDS];
-      const struct sockaddr_storage *sa = &e->rx_addr[i];
-      m[0] = (uint32_t)i * SLOT;
-      m[1] = e->rx_msgs[i].msg_len;
-      if (sa->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        m[2] = ntohs(a->sin_port);
-        m[3] = 4;
-        m[4] = ntohl(a->sin_addr.s_addr);
-        m[5] = m[6] = m[7] = 0;
-      } else {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        uint32_t w[4];
-        memcpy(w, &a->sin6_addr, 16);
-        m[2] = ntohs(a->sin6_port);
-        m[3] = 6;
-        m[4] = ntohl(w[0]);
-        m[5] = ntohl(w[1]);
-        m[6] = ntohl(w[2]);
-        m[7] = ntohl(w[3]);
-      }
+      fill_meta(m, (uint32_t)i * SLOT, e->rx_msgs[i].msg_len, &e->rx_addr[i]);
       kept++;
     }
     s->received += (uint64_t)kept;

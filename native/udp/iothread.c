@@ -69,16 +69,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t unit) {
 }
 
 static void io_note_error(io_thread *io, int err, const struct sockaddr_storage *to, const char *syscall) {
-  if (io->error_count >= MAX_PENDING_ERRORS) return;
-  pending_error *pe = &io->errors[io->error_count++];
-  pe->err = err;
-  pe->syscall = syscall;
-  if (to != NULL) {
-    format_address(to, pe->address, sizeof pe->address, &pe->port);
-  } else {
-    pe->address[0] = '\0';
-    pe->port = 0;
-  }
+  record_error(io->errors, &io->error_count, err, to, syscall);
 }
 
 static void wake_thread(io_thread *io) {
@@ -125,16 +116,7 @@ static int send_batch(io_thread *io, int fd, tx_batch *b) {
   int blocked = 0;
   while (b->count > 0) {
     uint32_t n = b->count < BATCH ? b->count : BATCH;
-    for (uint32_t i = 0; i < n; i++) {
-      tx_entry *t = &b->q[b->head + i];
-      iov[i].iov_base = b->arena + t->off;
-      iov[i].iov_len = t->len;
-      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-      msgs[i].msg_hdr.msg_name = &t->addr;
-      msgs[i].msg_hdr.msg_namelen = t->addr_len;
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
+    fill_tx_msgs(msgs, iov, &b->q[b->head], b->arena, n);
     /* counted before the call: the receiver (another thread, maybe this process) may see the
        datagrams before this thread would get to count them; corrected below for what did not leave */
     pthread_mutex_lock(&io->mu);
@@ -209,28 +191,8 @@ static int receive(io_thread *io, int fd) {
         continue;
       }
       uint32_t len = io->msgs[i].msg_len;
-      uint32_t *m = &io->rx_meta[(size_t)io->rx_count * META_WORDS];
       memcpy(io->rx_data + io->rx_len, io->scratch + (size_t)i * SLOT, len);
-      m[0] = (uint32_t)io->rx_len;
-      m[1] = len;
-      const struct sockaddr_storage *sa = &io->addr[i];
-      if (sa->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-        m[2] = ntohs(a->sin_port);
-        m[3] = 4;
-        m[4] = ntohl(a->sin_addr.s_addr);
-        m[5] = m[6] = m[7] = 0;
-      } else {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-        uint32_t w[4];
-        memcpy(w, &a->sin6_addr, 16);
-        m[2] = ntohs(a->sin6_port);
-        m[3] = 6;
-        m[4] = ntohl(w[0]);
-        m[5] = ntohl(w[1]);
-        m[6] = ntohl(w[2]);
-        m[7] = ntohl(w[3]);
-      }
+      fill_meta(&io->rx_meta[(size_t)io->rx_count * META_WORDS], (uint32_t)io->rx_len, len, &io->addr[i]);
       io->rx_len += len;
       io->rx_count++;
       io->received++;
@@ -369,14 +331,7 @@ int io_start(udp_sock *s) {
     free(io);
     return ENOMEM;
   }
-  for (int i = 0; i < BATCH; i++) {
-    io->iov[i].iov_base = io->scratch + (size_t)i * SLOT;
-    io->iov[i].iov_len = SLOT;
-    memset(&io->msgs[i], 0, sizeof io->msgs[i]);
-    io->msgs[i].msg_hdr.msg_iov = &io->iov[i];
-    io->msgs[i].msg_hdr.msg_iovlen = 1;
-    io->msgs[i].msg_hdr.msg_name = &io->addr[i];
-  }
+  init_rx_msgs(io->msgs, io->iov, io->addr, io->scratch);
   io->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (io->wake_fd < 0) {
     int err = errno;

@@ -526,14 +526,7 @@ NAPI_MODULE_INIT() {
   e->meta = p;
   napi_create_typedarray(env, napi_uint32_array, (size_t)BATCH * META_WORDS, meta_ab, 0, &meta);
   napi_create_reference(env, meta, 1, &e->meta_ref);
-  for (int i = 0; i < BATCH; i++) {
-    e->rx_iov[i].iov_base = e->scratch + (size_t)i * SLOT;
-    e->rx_iov[i].iov_len = SLOT;
-    memset(&e->rx_msgs[i], 0, sizeof e->rx_msgs[i]);
-    e->rx_msgs[i].msg_hdr.msg_iov = &e->rx_iov[i];
-    e->rx_msgs[i].msg_hdr.msg_iovlen = 1;
-    e->rx_msgs[i].msg_hdr.msg_name = &e->rx_addr[i];
-  }
+  init_rx_msgs(e->rx_msgs, e->rx_iov, e->rx_addr, e->scratch);
 
   napi_property_descriptor methods[] = {
     {"send", NULL, m_send, NULL, NULL, NULL, napi_default_method, NULL},

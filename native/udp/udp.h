@@ -138,9 +138,13 @@ struct udp_sock {
 /* io.c */
 int parse_address(int family, const char *text, uint32_t port, struct sockaddr_storage *sa, socklen_t *len);
 void format_address(const struct sockaddr_storage *sa, char *out, size_t out_len, uint16_t *port);
+void init_rx_msgs(struct mmsghdr *msgs, struct iovec *iov, struct sockaddr_storage *addr, unsigned char *scratch);
+void fill_meta(uint32_t *m, uint32_t off, uint32_t len, const struct sockaddr_storage *sa);
+void fill_tx_msgs(struct mmsghdr *msgs, struct iovec *iov, tx_entry *q, unsigned char *arena, uint32_t n);
 void sock_unref(udp_sock *s);
 void on_handle_closed(uv_handle_t *h);
 void note_error(udp_sock *s, int err, const struct sockaddr_storage *to, const char *syscall);
+void record_error(pending_error *list, int *count, int err, const struct sockaddr_storage *to, const char *syscall);
 void start_prepare(udp_sock *s);
 void set_poll(udp_sock *s, int events);
 int queue_reserve(udp_sock *s, uint32_t len);
