@@ -21,9 +21,16 @@ export function requireSipp(): void {
   if (!sippAvailable()) throw new Error(`SIPp not found at ${SIPP}: install the Debian package sip-tester`);
 }
 
-/** a port free for both UDP and TCP on host */
+/**
+ * Ports this process handed out lately. A port is free only until someone binds it: two calls
+ * at once (a UAC's and a UAS's -cp, started together) could otherwise both get the one port the
+ * kernel gave each probe in turn, and the second SIPp then fails to bind it (errno 98).
+ */
+const handedOut = new Set<number>();
+
+/** a port free for both UDP and TCP on host, not handed out by this process lately */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 40; i++) {
     const srv = net.createServer();
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
@@ -38,7 +45,11 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     });
     if (ok) await new Promise<void>((resolve) => sock.close(() => resolve()));
     else sock.close();
-    if (ok) return port;
+    if (ok && !handedOut.has(port)) {
+      handedOut.add(port);
+      if (handedOut.size > 2000) handedOut.delete(handedOut.values().next().value as number);
+      return port;
+    }
   }
   throw new Error('no free port found');
 }
