@@ -105,7 +105,9 @@ export async function startSipp(options: SippRunOptions): Promise<SippHandle> {
   const localIp = options.localIp ?? '127.0.0.1';
   const localPort = options.localPort ?? (await freePort(localIp));
   const cp = await freePort('127.0.0.1');
-  const mp = await freePort('127.0.0.1');
+  // SIPp binds its media sockets at -mp and a few ports above it: keep them clear of -cp
+  let mp = await freePort('127.0.0.1');
+  while (Math.abs(mp - cp) <= 4) mp = await freePort('127.0.0.1');
   const timeoutS = options.timeoutS ?? 30;
   const args = [
     options.target,
