@@ -75,14 +75,15 @@ export class MemoryLocationStore implements ExpiringLocationStore {
   replaceNow(aor: string, bindings: Binding[], options: { expectVersion?: number | undefined; origin?: string; handedOver?: boolean } = {}): number {
     const { expectVersion, origin } = options;
     this.assertOpen();
-    const current = this.entries.get(aor)?.version ?? 0;
+    const held = this.entries.get(aor);
+    const current = held?.version ?? 0;
     if (expectVersion !== undefined && expectVersion !== current) {
       throw new ConflictError(`bindings of ${aor} changed (version ${current}, expected ${expectVersion})`);
     }
     const version = ++this.lastVersion;
     let stored: Binding[] = [];
     if (bindings.length === 0) this.entries.delete(aor);
-    else this.entries.set(aor, { version, bindings: (stored = options.handedOver === true ? bindings : bindings.map(storedBinding)) });
+    else this.entries.set(aor, { version, bindings: (stored = options.handedOver === true ? bindings : bindings.map((b) => keptAsIs(held?.bindings, b) ?? storedBinding(b))) });
     if (this.events.listenerCount('change') > 0) this.events.emit('change', { aor, version, bindings: stored, origin });
     return version;
   }
@@ -175,6 +176,31 @@ export function storedBinding(b: Binding): Binding {
     userAgent: detachedString(b.userAgent),
     source: { ...b.source, address: detachedString(b.source.address), connectionId: detachedString(b.source.connectionId) },
   };
+}
+
+/**
+ * The binding already stored that `b` is an unchanged copy of, if any: a REGISTER that updates
+ * one of an AOR's bindings writes the others back as read, and keeping their stored objects
+ * spares a copy of each (and old-generation garbage) per write.
+ */
+function keptAsIs(held: readonly Binding[] | undefined, b: Binding): Binding | undefined {
+  if (held === undefined) return undefined;
+  for (const s of held) if (sameBinding(s, b)) return s;
+  return undefined;
+}
+
+function sameBinding(a: Binding, b: Binding): boolean {
+  if (
+    a.contact !== b.contact || a.expiresAt !== b.expiresAt || a.cseq !== b.cseq || a.callId !== b.callId || a.aor !== b.aor || a.q !== b.q ||
+    a.instanceId !== b.instanceId || a.regId !== b.regId || a.userAgent !== b.userAgent || a.registeredAt !== b.registeredAt ||
+    a.path.length !== b.path.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < a.path.length; i++) if (a.path[i] !== b.path[i]) return false;
+  const x = a.source;
+  const y = b.source;
+  return x.protocol === y.protocol && x.address === y.address && x.port === y.port && x.connectionId === y.connectionId && x.nodeId === y.nodeId;
 }
 
 /** callers get copies: mutating what read() returned must not change the store */
