@@ -14,11 +14,12 @@
  *
  * Backpressure: while rx holds more than RX_LIMIT bytes JS has not taken, the thread stops
  * reading and the kernel's receive buffer takes the excess (and counts its drops as usual).
- * A tx queue over its bounds drops what JS hands over, counted in `dropped`, like the
- * thread-less queue.
+ * When tx is a whole queue (queueLimit entries or QUEUE_BYTES_LIMIT) behind, io_handoff refuses
+ * and JS sends inline, as the thread-less socket does.
  *
- * Locking: `mu` guards rx, tx, the counters and the error list. The thread never touches JS,
- * libuv handles or the udp_sock fields other than `fd` (closed only after the thread is joined).
+ * Locking: `mu` guards rx, tx, the counters and the error list. The thread never touches JS or
+ * the udp_sock fields other than `fd` (closed only after the thread is joined); of libuv it
+ * calls only uv_async_send, the one call libuv allows from another thread.
  */
 #include "udp.h"
 #include <poll.h>
