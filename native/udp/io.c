@@ -248,7 +248,9 @@ void deliver_errors(udp_sock *s) {
   napi_close_handle_scope(env, scope);
 }
 
-void deliver_batch(udp_sock *s, int count) {
+/* `count` datagrams described in e->meta, their bytes at `base` + each offset (e->scratch for
+   the poll loop, the I/O thread's receive area for iothread.c) */
+void deliver_batch(udp_sock *s, int count, const unsigned char *base) {
   udp_env *e = s->e;
   napi_env env = e->env;
   napi_handle_scope scope;
@@ -267,7 +269,7 @@ void deliver_batch(udp_sock *s, int count) {
     size_t off = 0;
     for (int i = 0; i < count; i++) {
       uint32_t *m = &e->meta[i * META_WORDS];
-      memcpy((unsigned char *)data + off, e->scratch + m[0], m[1]);
+      memcpy((unsigned char *)data + off, base + m[0], m[1]);
       m[0] = (uint32_t)off;
       off += m[1];
     }
@@ -315,7 +317,7 @@ static void receive_batches(udp_sock *s) {
       kept++;
     }
     s->received += (uint64_t)kept;
-    if (kept > 0) deliver_batch(s, kept);
+    if (kept > 0) deliver_batch(s, kept, e->scratch);
     if (r < BATCH) return;
   }
 }

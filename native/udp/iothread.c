@@ -299,17 +299,22 @@ static void on_async(uv_async_t *h) {
   uint32_t done = 0;
   while (done < count && !s->closed) {
     uint32_t n = count - done < BATCH ? count - done : BATCH;
-    size_t off = 0;
-    for (uint32_t i = 0; i < n; i++) {
-      const uint32_t *src = &meta[(size_t)(done + i) * META_WORDS];
-      uint32_t *m = &e->meta[(size_t)i * META_WORDS];
-      memcpy(e->scratch + off, data + src[0], src[1]);
-      memcpy(m, src, META_WORDS * sizeof(uint32_t));
-      m[0] = (uint32_t)off;
-      off += src[1];
+    memcpy(e->meta, &meta[(size_t)done * META_WORDS], (size_t)n * META_WORDS * sizeof(uint32_t));
+    if (s->batch_buffers) {
+      /* deliver_batch copies the bytes straight from the receive area into the batch's Buffer */
+      deliver_batch(s, (int)n, data);
+    } else {
+      /* JS copies each datagram out of the shared scratch area: the bytes go there first */
+      size_t off = 0;
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t *m = &e->meta[(size_t)i * META_WORDS];
+        memcpy(e->scratch + off, data + m[0], m[1]);
+        m[0] = (uint32_t)off;
+        off += m[1];
+      }
+      deliver_batch(s, (int)n, e->scratch);
     }
     done += n;
-    deliver_batch(s, (int)n);
   }
   if (s->io == NULL) {
     /* closed from a handler: the thread is gone, and with it the need for a spare */

@@ -153,7 +153,7 @@ void on_poll(uv_poll_t *h, int status, int events);
 void on_prepare(uv_prepare_t *h);
 void sock_shutdown(udp_sock *s);
 void release_js_refs(udp_sock *s);
-void deliver_batch(udp_sock *s, int count);
+void deliver_batch(udp_sock *s, int count, const unsigned char *base);
 void deliver_errors(udp_sock *s);
 
 /* udp.c */
