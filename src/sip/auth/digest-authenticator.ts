@@ -2,7 +2,9 @@
  * Server side of SIP digest authentication (RFC 3261 §22.2–§22.4, RFC 7616, RFC 8760).
  *
  * Nonces are stateless (see stateless-nonce.ts), so every node sharing `secret` can verify the
- * answer to a challenge another node sent. Only nonce-count replay tracking is per node.
+ * answer to a challenge another node sent. Only nonce-count replay tracking is per node: in the
+ * window of its own recent nonces (StatelessNonce) for the nonces it issued, in a bounded map for
+ * another node's.
  */
 import type { Scheduler } from '../../lib/index.js';
 import type { AuthHeader } from '../message/index.js';
@@ -32,7 +34,7 @@ export interface DigestAuthenticatorOptions {
   allowLegacyNoQop?: boolean;
   /** offer qop="auth,auth-int" instead of qop="auth"; default false */
   offerAuthInt?: boolean;
-  /** bound on the nonce-count replay map; default 100 000 */
+  /** bound on the nonce-count replay map for other nodes' nonces; default 100 000 */
   maxTrackedNonces?: number;
 }
 
@@ -76,6 +78,8 @@ interface PendingDigest {
   cnonce: string | undefined;
   issuedAt: number;
   expired: boolean;
+  /** the nonce's place among this node's own (StatelessNonce.check), -1 for another node's */
+  slot: number;
   wallNow: number;
 }
 
@@ -222,7 +226,7 @@ export class DigestAuthenticator {
     const wallNow = this.scheduler.wallNow();
     const nonceCheck = this.nonces.check(nonce, wallNow);
     if (!nonceCheck.valid) return { ok: false, reason: 'bad-response', username };
-    return { username, realm, nonce, uri, response, algorithm, qop, nc, ncRaw, cnonce, issuedAt: nonceCheck.issuedAt, expired: nonceCheck.expired, wallNow };
+    return { username, realm, nonce, uri, response, algorithm, qop, nc, ncRaw, cnonce, issuedAt: nonceCheck.issuedAt, expired: nonceCheck.expired, slot: nonceCheck.slot, wallNow };
   }
 
   /** the answer checked against the stored HA1, then staleness and replay */
@@ -236,6 +240,8 @@ export class DigestAuthenticator {
     if (d.expired) return { ok: false, reason: 'stale', username };
 
     if (nc !== undefined) {
+      // our own nonce: its count lives in the nonce window; another node's: in the replay map
+      if (d.slot >= 0) return this.nonces.acceptCount(d.slot, nc) ? { ok: true, username, algorithm } : { ok: false, reason: 'replay', username };
       const expiresAt = this.scheduler.now() + Math.max(0, d.issuedAt + this.nonceTtlMs - d.wallNow);
       if (!this.nonceCounts.accept(nonce, nc, expiresAt)) return { ok: false, reason: 'replay', username };
     }
@@ -244,7 +250,7 @@ export class DigestAuthenticator {
 
   /** number of nonces whose nc is being tracked (for metrics and tests) */
   get trackedNonces(): number {
-    return this.nonceCounts.size;
+    return this.nonceCounts.size + this.nonces.trackedOwn(this.scheduler.wallNow());
   }
 
   /** idempotent: cancels the replay-map sweep timer */

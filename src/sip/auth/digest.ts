@@ -74,7 +74,7 @@ export function computeDigestResponse(input: DigestResponseInput): string {
     input.qop === 'auth-int'
       ? `${input.method}:${input.uri}:${digestHash(algorithm, input.body ?? '')}`
       : `${input.method}:${input.uri}`;
-  const ha2 = digestHash(algorithm, a2);
+  const ha2 = input.qop === 'auth-int' ? digestHash(algorithm, a2) : ha2Of(algorithm, a2);
   if (input.qop === undefined) return digestHash(algorithm, `${a1Hash}:${input.nonce}:${ha2}`);
   return digestHash(algorithm, `${a1Hash}:${input.nonce}:${input.nc ?? ''}:${input.cnonce ?? ''}:${input.qop}:${ha2}`);
 }
@@ -100,4 +100,24 @@ function digestEqualsSlow(a: string, b: string): boolean {
   const y = Buffer.from(b.toLowerCase(), 'latin1');
   if (x.length !== y.length) return false;
   return timingSafeEqual(x, y);
+}
+
+/**
+ * H(method:digest-uri) without a body (qop=auth or none) depends on the request line only: nearly
+ * every REGISTER to one domain has the same. Kept per hash function, a few hundred at most (a
+ * full cache starts over), so half the hashing of each answer checked is a Map lookup.
+ */
+const HA2_CACHE_MAX = 512;
+const ha2Caches: Record<DigestHashName, Map<string, string>> = { MD5: new Map(), 'SHA-256': new Map() };
+
+function ha2Of(algorithm: DigestAlgorithm, a2: string): string {
+  const cache = ha2Caches[hashNameOf(algorithm)];
+  let ha2 = cache.get(a2);
+  if (ha2 === undefined) {
+    ha2 = digestHash(algorithm, a2);
+    if (cache.size >= HA2_CACHE_MAX) cache.clear();
+    // the key may be a slice of a request's text: keep a copy of its own
+    cache.set(Buffer.from(a2, 'utf8').toString('utf8'), ha2);
+  }
+  return ha2;
 }

@@ -6,8 +6,7 @@
  * protocol allows). RFC 7616 §3.3 suggests exactly this shape: a time stamp plus a private key hash.
  * The timestamp is wall time because it crosses processes.
  */
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { makeRoom } from './bounded-map.js';
+import { hash, randomBytes } from 'node:crypto';
 
 const TIMESTAMP_BYTES = 8;
 /**
@@ -26,29 +25,48 @@ const MAC_BYTES = 16;
 const NONCE_BYTES = STAMP_BYTES + MAC_BYTES;
 
 export type NonceCheck =
-  | { valid: true; issuedAt: number; expired: boolean }
+  /**
+   * `slot` >= 0: this instance issued the nonce and still holds its place in the window of its
+   * recent nonces, where the nonce-count of its answers is tracked (acceptCount). -1: checked by
+   * its MAC alone (another node's nonce), so the caller tracks replays itself.
+   */
+  | { valid: true; issuedAt: number; expired: boolean; slot: number }
   | { valid: false };
 
+const INVALID: NonceCheck = { valid: false };
+
 /**
- * How many nonces issued here and not answered yet are remembered (see StatelessNonce.check):
- * enough for a few seconds of challenges at tens of thousands per second, a few MB at most.
+ * How many of its own latest nonces an instance keeps a place for (a power of two): the MAC each
+ * was issued with, its time stamp and the highest nonce-count answered with it, in typed arrays
+ * (~4.5 MB). The answer to one of them is then known authentic by comparing 16 bytes, and its
+ * replay state costs no object, no string kept and no Map entry: at 10,000+ REGISTER/s a Map
+ * keyed by nonce text (one entry per answered challenge, kept for the nonce lifetime) was a few
+ * per cent of the CPU and tens of MB of old-generation garbage. A nonce of ours answered after
+ * its place was taken by a newer one (131,072 challenges later: minutes at a normal load, about
+ * 9 s at 15,000/s) is authentic but its count is lost: it is reported expired, and the client
+ * retries at once with a fresh nonce (stale=true, RFC 7616 §3.3) rather than risk a replay.
  */
-const MAX_UNANSWERED = 32_768;
+const OWN_SLOTS = 1 << 17;
+const OWN_MASK = OWN_SLOTS - 1;
+/** 32 bytes in base64url without padding */
+const NONCE_CHARS = 43;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 export class StatelessNonce {
-  /**
-   * Nonces this instance issued that no answer has come back with yet, to when they were issued.
-   * The answer to our own recent challenge (nearly every REGISTER's second leg, every INVITE
-   * after a 407) is then known authentic without computing the MAC again; a nonce from another
-   * node, a later reuse (nc > 1) or one pushed out of this bounded map is checked by its MAC as
-   * before. Only nonces we minted ever get in, so nothing here can be forged from outside.
-   */
-  private readonly unanswered = new Map<string, number>();
   /** the key XOR ipad / opad (RFC 2104) with room for the rest, so one MAC is two one-shot hashes */
   private readonly innerInput: Buffer;
   private readonly outerInput: Buffer;
   private readonly saltPrefix: number;
   private counter = 0;
+  /** the window of own nonces (OWN_SLOTS): by slot = counter & OWN_MASK */
+  private readonly ownCounter = new Uint32Array(OWN_SLOTS);
+  /** issue time of the nonce in the slot; -1 for a slot never used */
+  private readonly ownIssuedAt = new Float64Array(OWN_SLOTS).fill(-1);
+  /** highest nonce-count accepted for it; -1 while unanswered */
+  private readonly ownHighest = new Float64Array(OWN_SLOTS).fill(-1);
+  private readonly ownMac = Buffer.alloc(OWN_SLOTS * MAC_BYTES);
+  /** a nonce being checked, decoded (no allocation per check) */
+  private readonly decoded = Buffer.alloc(NONCE_BYTES + 3);
 
   constructor(
     secret: string | Buffer,
@@ -74,35 +92,63 @@ export class StatelessNonce {
     buf.writeUInt32BE(Math.floor(ms / 0x1_0000_0000) >>> 0, 0);
     buf.writeUInt32BE(ms >>> 0, 4);
     buf.writeUInt32BE(this.saltPrefix, TIMESTAMP_BYTES);
-    this.counter = (this.counter + 1) >>> 0;
-    buf.writeUInt32BE(this.counter, TIMESTAMP_BYTES + 4);
-    this.mac(buf.subarray(0, STAMP_BYTES)).copy(buf, STAMP_BYTES);
-    const nonce = buf.toString('base64url');
-    makeRoom(this.unanswered, MAX_UNANSWERED);
-    this.unanswered.set(nonce, ms);
-    return nonce;
+    const counter = (this.counter = (this.counter + 1) >>> 0);
+    buf.writeUInt32BE(counter, TIMESTAMP_BYTES + 4);
+    const mac = this.mac(buf.subarray(0, STAMP_BYTES));
+    mac.copy(buf, STAMP_BYTES);
+    const slot = counter & OWN_MASK;
+    this.ownCounter[slot] = counter;
+    this.ownIssuedAt[slot] = ms;
+    this.ownHighest[slot] = -1;
+    mac.copy(this.ownMac, slot * MAC_BYTES);
+    return buf.toString('base64url');
   }
 
   /** authenticity first, then age; never throws on garbage */
   check(nonce: string, wallNow: number): NonceCheck {
-    const issued = this.unanswered.get(nonce);
-    if (issued !== undefined) {
-      this.unanswered.delete(nonce);
-      return this.aged(issued, wallNow);
+    // 43 characters of the base64url alphabet decode to exactly 32 bytes, and nothing else does
+    if (nonce.length !== NONCE_CHARS || !BASE64URL.test(nonce)) return INVALID;
+    const raw = this.decoded;
+    if (raw.write(nonce, 0, 'base64url') !== NONCE_BYTES) return INVALID;
+    const issuedAt = raw.readUInt32BE(0) * 0x1_0000_0000 + raw.readUInt32BE(4);
+    let ours = false;
+    if (raw.readUInt32BE(TIMESTAMP_BYTES) === this.saltPrefix) {
+      ours = true;
+      const counter = raw.readUInt32BE(TIMESTAMP_BYTES + 4);
+      const slot = counter & OWN_MASK;
+      if (this.ownCounter[slot] === counter && this.ownIssuedAt[slot] === issuedAt) {
+        if (!sameBytes(raw, STAMP_BYTES, this.ownMac, slot * MAC_BYTES)) return INVALID;
+        return { valid: true, issuedAt, expired: this.isExpired(issuedAt, wallNow), slot };
+      }
     }
-    if (nonce.length === 0 || nonce.length > 64 || !/^[A-Za-z0-9_-]+$/.test(nonce)) return { valid: false };
-    const buf = Buffer.from(nonce, 'base64url');
-    if (buf.length !== NONCE_BYTES) return { valid: false };
-    const stamp = buf.subarray(0, STAMP_BYTES);
-    if (!timingSafeEqual(this.mac(stamp), buf.subarray(STAMP_BYTES))) return { valid: false };
-    return this.aged(stamp.readUInt32BE(0) * 0x1_0000_0000 + stamp.readUInt32BE(4), wallNow);
+    if (!sameBytes(raw, STAMP_BYTES, this.mac(raw.subarray(0, STAMP_BYTES)), 0)) return INVALID;
+    // ours, but its place in the window went to a newer nonce: its counts are gone (see OWN_SLOTS)
+    return { valid: true, issuedAt, expired: ours || this.isExpired(issuedAt, wallNow), slot: -1 };
   }
 
-  private aged(issuedAt: number, wallNow: number): NonceCheck {
+  /**
+   * Record nonce-count `nc` for the own nonce in `slot` (from check()): false when it is not
+   * higher than one accepted before (a replay, RFC 7616 §3.4.5).
+   */
+  acceptCount(slot: number, nc: number): boolean {
+    if (nc <= (this.ownHighest[slot] as number)) return false;
+    this.ownHighest[slot] = nc;
+    return true;
+  }
+
+  /** own nonces answered at least once and not expired at `wallNow` (for metrics and tests) */
+  trackedOwn(wallNow: number): number {
+    let n = 0;
+    for (let slot = 0; slot < OWN_SLOTS; slot++) {
+      if ((this.ownHighest[slot] as number) >= 0 && !this.isExpired(this.ownIssuedAt[slot] as number, wallNow)) n++;
+    }
+    return n;
+  }
+
+  private isExpired(issuedAt: number, wallNow: number): boolean {
     // A nonce from the future (clock skew between nodes beyond a few seconds) is treated as expired.
     const age = wallNow - issuedAt;
-    const expired = age > this.ttlMs || age < -5_000;
-    return { valid: true, issuedAt, expired };
+    return age > this.ttlMs || age < -5_000;
   }
 
   /** HMAC-SHA256(key, stamp ":" realm) truncated (RFC 2104), the same bytes as createHmac gives */
@@ -120,4 +166,11 @@ export class StatelessNonce {
 /** A client nonce (RFC 7616 §3.4: cnonce) */
 export function newCnonce(): string {
   return randomBytes(12).toString('base64url');
+}
+
+/** 16 MAC bytes alike, compared in constant time (no early exit) */
+function sameBytes(a: Buffer, at: number, b: Buffer, bt: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < MAC_BYTES; i++) diff |= (a[at + i] as number) ^ (b[bt + i] as number);
+  return diff === 0;
 }

@@ -118,3 +118,22 @@ t.test('constant-time compare and formatting', async (t) => {
   const header: AuthHeader = { scheme: 'Digest', params: new Map([['realm', 'a"b\\c\r\n'], ['stale', 'true'], ['algorithm', 'SHA-256'], ['qop', 'auth']]) };
   t.equal(formatDigestHeader(header, 'challenge'), 'Digest realm="a\\"b\\\\c", stale=true, algorithm=SHA-256, qop="auth"');
 });
+
+t.test('H(method:uri) answered from its cache is the hash itself, past the cache size too', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const a1 = md5('alice:example.com:pw');
+  // every answer computed by hand from the RFC 7616 §3.4 formula, for more distinct URIs than the cache holds
+  for (let i = 0; i < 1200; i++) {
+    const uri = `sip:host${i % 700}.example.com`;
+    const method = i % 3 === 0 ? 'INVITE' : 'REGISTER';
+    const direct = md5(`${a1}:n${i}:00000001:c:auth:${md5(`${method}:${uri}`)}`);
+    t.equal(computeDigestResponse({ algorithm: 'MD5', ha1: a1, nonce: `n${i}`, method, uri, qop: 'auth', nc: '00000001', cnonce: 'c' }), direct);
+    const shaA1 = sha('alice:example.com:pw');
+    if (i % 50 === 0) {
+      const expected = sha(`${shaA1}:n${i}:${sha(`${method}:${uri}`)}`);
+      t.equal(computeDigestResponse({ algorithm: 'SHA-256', ha1: shaA1, nonce: `n${i}`, method, uri, qop: undefined }), expected, 'SHA-256 has a cache of its own');
+    }
+  }
+});

@@ -14,7 +14,8 @@ t.test('the MAC is HMAC-SHA256 (nonces of earlier versions stay valid) and nonce
     const raw = Buffer.from(nonce, 'base64url');
     const expected = createHmac('sha256', secret).update(raw.subarray(0, 16)).update(':').update('example.com').digest().subarray(0, 16);
     t.same(raw.subarray(16), expected);
-    t.same(nonces.check(nonce, now + 1000), { valid: true, issuedAt: now, expired: false });
+    t.match(nonces.check(nonce, now + 1000), { valid: true, issuedAt: now, expired: false });
+    t.same(new StatelessNonce(secret, 'example.com', 300_000).check(nonce, now), { valid: true, issuedAt: now, expired: false, slot: -1 }, 'another node with the secret: by its MAC');
     t.same(new StatelessNonce(`${secret}!`, 'example.com', 300_000).check(nonce, now), { valid: false });
     t.same(new StatelessNonce(secret, 'other.example', 300_000).check(nonce, now), { valid: false });
   }
@@ -36,29 +37,56 @@ t.test('the time stamp is the 64-bit big-endian millisecond count, and reads bac
     const raw = Buffer.from(nonces.issue(now), 'base64url');
     t.equal(raw.readBigUInt64BE(0), BigInt(now), `stamp of ${now}`);
     const check = nonces.check(raw.toString('base64url'), now);
-    t.same(check, { valid: true, issuedAt: now, expired: false });
+    t.match(check, { valid: true, issuedAt: now, expired: false });
   }
   const raw = Buffer.from(nonces.issue(1_764_300_000_123.9), 'base64url');
   t.equal(raw.readBigUInt64BE(0), 1_764_300_000_123n, 'fractions of a millisecond are dropped');
 });
 
-t.test('the answer to our own challenge is checked without the MAC, and checks the same with it', async (t) => {
+t.test('own nonces: found in the window by their MAC bytes; their counts are kept there', async (t) => {
   const secret = 's3cret';
   const issuer = new StatelessNonce(secret, 'example.com', 300_000);
   const other = new StatelessNonce(secret, 'example.com', 300_000);
   const now = 1_700_000_000_000;
   const nonce = issuer.issue(now);
-  t.same(issuer.check(nonce, now + 10), { valid: true, issuedAt: now, expired: false }, 'first answer: remembered');
-  t.same(issuer.check(nonce, now + 20), { valid: true, issuedAt: now, expired: false }, 'a later one (nc > 1): by its MAC');
-  t.same(other.check(nonce, now + 30), { valid: true, issuedAt: now, expired: false }, 'another node: by its MAC');
-  t.same(issuer.check(issuer.issue(now), now + 300_001), { valid: true, issuedAt: now, expired: true }, 'remembered and old: expired');
-  // a forged nonce is never in the map: one byte of the MAC changed
+  const own = issuer.check(nonce, now + 10);
+  t.match(own, { valid: true, issuedAt: now, expired: false });
+  const slot = own.valid ? own.slot : -1;
+  t.ok(slot >= 0, 'our own nonce has a place in the window');
+  t.same(issuer.check(nonce, now + 20), own, 'checked again (nc > 1): the same place');
+  t.same(other.check(nonce, now + 30), { valid: true, issuedAt: now, expired: false, slot: -1 }, 'another node: by its MAC, no place');
+  t.match(issuer.check(issuer.issue(now), now + 300_001), { valid: true, issuedAt: now, expired: true }, 'old: expired');
+  // nonce-counts: each must be higher than the last accepted one
+  t.equal(issuer.trackedOwn(now), 0, 'nothing answered yet');
+  t.ok(issuer.acceptCount(slot, 1));
+  t.notOk(issuer.acceptCount(slot, 1), 'the same count again is a replay');
+  t.ok(issuer.acceptCount(slot, 3), 'gaps are allowed');
+  t.notOk(issuer.acceptCount(slot, 2), 'a lower count is a replay');
+  t.equal(issuer.trackedOwn(now + 1), 1);
+  t.equal(issuer.trackedOwn(now + 300_001), 0, 'not counted once expired');
+  // a forged nonce: one byte of the MAC changed, or a stamp the slot was not issued with
   const raw = Buffer.from(issuer.issue(now), 'base64url');
   raw[31] = (raw[31] ?? 0) ^ 1;
   t.same(issuer.check(raw.toString('base64url'), now), { valid: false });
-  t.same(issuer.check('', now), { valid: false });
-  // far more challenges than are remembered: the oldest fall back to the MAC, all stay valid
-  const many: string[] = [];
-  for (let i = 0; i < 40_000; i++) many.push(issuer.issue(now + i));
-  for (const n of [many[0]!, many[20_000]!, many[39_999]!]) t.equal(issuer.check(n, now + 40_000).valid, true);
+  const restamped = Buffer.from(issuer.issue(now), 'base64url');
+  restamped[7] = (restamped[7] ?? 0) ^ 1;
+  t.same(issuer.check(restamped.toString('base64url'), now), { valid: false });
+  // never issued: a counter whose slot is empty, with an all-zero MAC, is not authentic
+  const empty = Buffer.from(issuer.issue(now), 'base64url');
+  empty.writeUInt32BE(0x7fff_0000, 12);
+  empty.fill(0, 16);
+  t.same(issuer.check(empty.toString('base64url'), now), { valid: false });
+  for (const bad of ['', '!'.repeat(43), `${nonce}A`, nonce.slice(1), `${nonce.slice(0, 42)}=`]) t.same(issuer.check(bad, now), { valid: false }, JSON.stringify(bad));
+});
+
+t.test('an own nonce whose place a newer one took stays authentic but is reported expired', async (t) => {
+  const issuer = new StatelessNonce('s3cret', 'example.com', 300_000);
+  const now = 1_700_000_000_000;
+  const first = issuer.issue(now);
+  const second = issuer.issue(now);
+  // 2^17 challenges later the first one's place is taken, the second's not yet
+  for (let i = 0; i < (1 << 17) - 1; i++) issuer.issue(now + 1);
+  t.same(issuer.check(first, now + 2), { valid: true, issuedAt: now, expired: true, slot: -1 }, 'its counts are gone: stale');
+  t.match(issuer.check(second, now + 2), { valid: true, issuedAt: now, expired: false }, 'the next one is still in place');
+  t.ok((issuer.check(second, now + 2) as { slot: number }).slot >= 0);
 });
