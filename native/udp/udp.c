@@ -117,24 +117,12 @@ udp_sock *unwrap_sock(napi_env env, napi_callback_info info, size_t *argc, napi_
   return (udp_sock *)p;
 }
 
-/* the (data, port, address) arguments of send() and sendAt(): 1 = valid, with the destination in
+/* the (port, address) arguments of send() and sendAt(): 1 = valid, with the destination in
  * s->last_sa; 0 = the socket is closed (the caller drops the datagram); -1 = a JS error was thrown */
-int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data, size_t *length) {
-  bool is_ta = false;
-  napi_typedarray_type ta_type;
-  if (napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[0], &ta_type, length, data, NULL, NULL) != napi_ok ||
-      (ta_type != napi_uint8_array && ta_type != napi_int8_array && ta_type != napi_uint8_clamped_array)) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "data must be a Uint8Array or Buffer");
-    return -1;
-  }
-  if (*length > MAX_DATAGRAM) {
-    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "a UDP datagram holds at most 65535 bytes");
-    return -1;
-  }
+static int take_destination(napi_env env, udp_sock *s, napi_value port_v, napi_value address_v) {
   double port_d;
   napi_valuetype t;
-  if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_number || napi_get_value_double(env, argv[1], &port_d) != napi_ok ||
+  if (napi_typeof(env, port_v, &t) != napi_ok || t != napi_number || napi_get_value_double(env, port_v, &port_d) != napi_ok ||
       !(port_d >= 1 && port_d <= 65535) || port_d != (double)(uint32_t)port_d) {
     napi_throw_range_error(env, "ERR_SOCKET_BAD_PORT", "port must be a whole number from 1 to 65535");
     return -1;
@@ -142,7 +130,7 @@ int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data,
   uint32_t port = (uint32_t)port_d;
   char text[INET6_ADDRSTRLEN + 8];
   size_t text_len = 0;
-  if (napi_get_value_string_latin1(env, argv[2], text, sizeof text, &text_len) != napi_ok) {
+  if (napi_get_value_string_latin1(env, address_v, text, sizeof text, &text_len) != napi_ok) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "address must be a string");
     return -1;
   }
@@ -162,7 +150,39 @@ int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data,
   return 1;
 }
 
-/* send(data: Uint8Array, port: number, address: string): boolean (false = dropped, queue full) */
+/* the (data, port, address) arguments of send() and sendAt(), data a Uint8Array: as take_destination */
+int take_datagram_args(napi_env env, udp_sock *s, napi_value *argv, void **data, size_t *length) {
+  bool is_ta = false;
+  napi_typedarray_type ta_type;
+  if (napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], &ta_type, length, data, NULL, NULL) != napi_ok ||
+      (ta_type != napi_uint8_array && ta_type != napi_int8_array && ta_type != napi_uint8_clamped_array)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "data must be a Uint8Array or Buffer");
+    return -1;
+  }
+  if (*length > MAX_DATAGRAM) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "a UDP datagram holds at most 65535 bytes");
+    return -1;
+  }
+  return take_destination(env, s, argv[1], argv[2]);
+}
+
+/* the entry for the `length` bytes just written at the end of the arena (queue_reserve made room) */
+static void enqueue_written(udp_sock *s, size_t length) {
+  tx_entry *te = &s->q[s->q_head + s->q_count];
+  te->addr = s->last_sa;
+  te->addr_len = s->last_sa_len;
+  te->off = (uint32_t)s->arena_len;
+  te->len = (uint32_t)length;
+  s->arena_len += length;
+  s->q_count++;
+  if (s->q_count >= BATCH && !(s->poll_events & UV_WRITABLE)) flush_queue(s);
+  if (s->q_count > 0 || s->error_count > 0) start_prepare(s);
+}
+
+/* send(data: Uint8Array | string, port: number, address: string): boolean (false = dropped, queue
+ * full). A string is written into the send queue as UTF-8 straight from the JS heap: a SIP message
+ * serialized as text needs no Buffer of its own on the way out. */
 static napi_value m_send(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -172,26 +192,43 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_MISSING_ARGS", "send(data, port, address)");
     return NULL;
   }
+  napi_value result;
+  napi_valuetype data_type = napi_undefined;
+  if (napi_typeof(env, argv[0], &data_type) == napi_ok && data_type == napi_string) {
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &length) != napi_ok) {
+      napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "data must be a string, a Uint8Array or a Buffer");
+      return NULL;
+    }
+    if (length > MAX_DATAGRAM) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "a UDP datagram holds at most 65535 bytes");
+      return NULL;
+    }
+    int ok = take_destination(env, s, argv[1], argv[2]);
+    if (ok < 0) return NULL;
+    /* one byte more: napi writes a terminating NUL, which the next entry overwrites */
+    if (ok == 0 || !queue_reserve(s, (uint32_t)length + 1)) {
+      s->dropped++;
+      napi_get_boolean(env, false, &result);
+      return result;
+    }
+    size_t written = 0;
+    napi_get_value_string_utf8(env, argv[0], (char *)(s->arena + s->arena_len), length + 1, &written);
+    enqueue_written(s, written);
+    napi_get_boolean(env, true, &result);
+    return result;
+  }
   void *data = NULL;
   size_t length = 0;
   int ok = take_datagram_args(env, s, argv, &data, &length);
   if (ok < 0) return NULL;
-  napi_value result;
   if (ok == 0 || !queue_reserve(s, (uint32_t)length)) {
     s->dropped++;
     napi_get_boolean(env, false, &result);
     return result;
   }
-  tx_entry *te = &s->q[s->q_head + s->q_count];
-  te->addr = s->last_sa;
-  te->addr_len = s->last_sa_len;
-  te->off = (uint32_t)s->arena_len;
-  te->len = (uint32_t)length;
   if (length) memcpy(s->arena + s->arena_len, data, length);
-  s->arena_len += length;
-  s->q_count++;
-  if (s->q_count >= BATCH && !(s->poll_events & UV_WRITABLE)) flush_queue(s);
-  if (s->q_count > 0 || s->error_count > 0) start_prepare(s);
+  enqueue_written(s, length);
   napi_get_boolean(env, true, &result);
   return result;
 }

@@ -98,7 +98,7 @@ export class DgramUdpSocket implements UdpSocket {
     this.errorHandler = handler;
   }
 
-  send(data: Uint8Array, port: number, address: string): void {
+  send(data: Uint8Array | string, port: number, address: string): void {
     if (this.closePromise !== undefined) {
       this.counts.dropped++;
       return;
@@ -176,7 +176,7 @@ export class DgramUdpSocket implements UdpSocket {
     return true;
   }
 
-  private sendNow(data: Uint8Array, port: number, address: string): void {
+  private sendNow(data: Uint8Array | string, port: number, address: string): void {
     try {
       this.socket.send(data, port, address);
       this.counts.sent++;

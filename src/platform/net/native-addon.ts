@@ -13,8 +13,8 @@ export const ADDON_RELATIVE_PATH = path.join('native', 'udp', 'build', 'Release'
 
 /** What the addon's C side exposes (native/udp/udp.c). */
 export interface NativeUdpHandle {
-  /** false when the datagram was dropped (queue full or socket closed); throws on bad arguments */
-  send(data: Uint8Array, port: number, address: string): boolean;
+  /** false when the datagram was dropped (queue full or socket closed); throws on bad arguments. A string goes as UTF-8. */
+  send(data: Uint8Array | string, port: number, address: string): boolean;
   /** false when the datagram was dropped (socket closed, scheduleLimit reached); throws on bad arguments or a bad delay */
   sendAt(data: Uint8Array, port: number, address: string, delayMs: number): boolean;
   /** how many of this socket's scheduled datagrams were taken back */

@@ -112,7 +112,7 @@ export class NativeUdpSocket implements UdpSocket {
     this.errorHandler = handler;
   }
 
-  send(data: Uint8Array, port: number, address: string): void {
+  send(data: Uint8Array | string, port: number, address: string): void {
     try {
       this.handle.send(data, port, address);
     } catch (err) {

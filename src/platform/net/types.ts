@@ -38,8 +38,11 @@ export interface UdpSocket {
   onMessage(handler: UdpMessageHandler): void;
   /** The one error handler; without one, errors are logged as warnings. */
   onError(handler: (err: Error) => void): void;
-  /** Queue a datagram to an IP literal of the socket's family. The bytes are copied at once. */
-  send(data: Uint8Array, port: number, address: string): void;
+  /**
+   * Queue a datagram to an IP literal of the socket's family. The bytes are copied at once; a
+   * string is sent as its UTF-8 bytes (the native engine writes them straight into its queue).
+   */
+  send(data: Uint8Array | string, port: number, address: string): void;
   /** Send what is queued now instead of at the end of this event-loop turn (native engine). */
   flush(): void;
   /** true when sendAt() datagrams are sent by a native thread at their time (native engine); false: dgram fallback */

@@ -1,7 +1,7 @@
 /** The SIP message layer (RFC 3261 §7, §20, §25): sans-I/O parse, serialize, build. */
 export * from './types.js';
 export { parseMessage, DEFAULT_MAX_MESSAGE_SIZE, type ParseOptions } from './parser.js';
-export { serializeMessage } from './serializer.js';
+export { serializeMessage, serializeMessageText } from './serializer.js';
 export { createResponse, createRequest, type CreateResponseOptions, type CreateRequestOptions } from './factory.js';
 export { reasonPhrase } from './reason-phrases.js';
 export { SipRequestMessage, SipResponseMessage, type SipRequestInit, type SipResponseInit } from './message.js';

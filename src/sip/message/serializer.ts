@@ -11,6 +11,24 @@ function* entryFields(entries: Iterable<[string, string]>): Generator<{ name: st
 }
 
 export function serializeMessage(msg: SipMessage): Buffer {
+  const head = headText(msg);
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  return Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
+}
+
+/**
+ * The same bytes as serializeMessage, as text when the message has no body (nearly every
+ * response and most requests): a transport that takes text writes it out as UTF-8 without a
+ * Buffer in between.
+ */
+export function serializeMessageText(msg: SipMessage): Buffer | string {
+  const head = headText(msg);
+  if (msg.body.length === 0) return head;
+  return Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
+}
+
+/** start-line and header fields up to and including the blank line */
+function headText(msg: SipMessage): string {
   let head =
     msg.kind === 'request'
       ? msg.method + ' ' + formatUri(msg.uri) + ' ' + msg.version + '\r\n'
@@ -30,6 +48,5 @@ export function serializeMessage(msg: SipMessage): Buffer {
   }
   if (!wroteLength) head += 'Content-Length: ' + String(msg.body.length) + '\r\n';
   head += '\r\n';
-  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
-  return Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
+  return head;
 }

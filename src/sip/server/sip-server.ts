@@ -2,7 +2,7 @@ import type { Logger, Scheduler } from '../../lib/index.js';
 import { describeError, randomToken, silentLogger } from '../../lib/index.js';
 import type { SipMetrics } from '../../platform/index.js';
 import { checkUasRequest } from '../dialog/index.js';
-import { createResponse, parseMessage, serializeMessage, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
+import { createResponse, parseMessage, serializeMessageText, type SipMessage, type SipRequest, type SipResponse } from '../message/index.js';
 import {
   responseTarget,
   TransactionLayer,
@@ -213,7 +213,7 @@ export class SipServer {
       this.metrics?.response(message.status, message.cseq?.method ?? 'UNKNOWN', transport, 'out');
       if (!message.headers.has('Server')) message.headers.append('Server', this.userAgent);
     }
-    return transports.send(target, serializeMessage(message));
+    return transports.send(target, serializeMessageText(message));
   }
 
   /** A packet another worker received for us (see PacketAffinity): handled here, never forwarded. */

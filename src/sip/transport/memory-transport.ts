@@ -131,10 +131,10 @@ export class MemoryTransport extends TypedEmitter<SipTransportEventMap> implemen
     return this.hub.connectionCountOf(this);
   }
 
-  send(target: OutboundTarget, data: Buffer): Promise<void> {
+  send(target: OutboundTarget, data: Buffer | string): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('memory transport is closed'));
     try {
-      this.hub.deliver(this, target, data);
+      this.hub.deliver(this, target, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new UnavailableError(String(err)));

@@ -223,8 +223,9 @@ export class StreamTransport extends TypedEmitter<SipTransportEventMap> implemen
     return { data, source: conn.remote, local: conn.local, connectionId: conn.id, framingError };
   }
 
-  async send(target: OutboundTarget, data: Buffer): Promise<void> {
+  async send(target: OutboundTarget, text: Buffer | string): Promise<void> {
     if (this.closePromise !== undefined) throw new ClosedError(`${this.protocol} transport is closed`);
+    const data = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     if (data.length > this.limits.maxMessageSize) throw new UnavailableError(`message of ${data.length} bytes over ${this.limits.maxMessageSize}`);
     const conn = await this.connectionFor(target);
     conn.lastActivity = this.scheduler.now();

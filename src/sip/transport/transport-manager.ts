@@ -200,7 +200,7 @@ export class TransportManager {
     return this.transports.find((t) => t.protocol === target.protocol && (family === 0 || familyOf(t.local.address) === family));
   }
 
-  send(target: OutboundTarget, data: Buffer): Promise<void> {
+  send(target: OutboundTarget, data: Buffer | string): Promise<void> {
     if (this.closePromise !== undefined) return Promise.reject(new ClosedError('transport manager is closed'));
     const t = this.transportFor(target);
     if (t === undefined) {

@@ -68,8 +68,11 @@ export interface SipTransport {
   readonly connectionCount: number;
   on<K extends keyof SipTransportEvents>(event: K, listener: (...args: SipTransportEvents[K]) => void): () => void;
   off<K extends keyof SipTransportEvents>(event: K, listener: (...args: SipTransportEvents[K]) => void): void;
-  /** sends one message; rejects with a named error (never throws synchronously) */
-  send(target: OutboundTarget, data: Buffer): Promise<void>;
+  /**
+   * sends one message; rejects with a named error (never throws synchronously). A string is the
+   * message as text, sent as UTF-8 (what serializeMessageText gives for a message without a body).
+   */
+  send(target: OutboundTarget, data: Buffer | string): Promise<void>;
   /** graceful shutdown: stop accepting new connections, keep existing ones */
   stopAccepting(): Promise<void>;
   /** closes the listener and every connection; idempotent */

@@ -131,27 +131,20 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
     this.emit('message', packet);
   }
 
-  send(target: OutboundTarget, data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.closePromise !== undefined) {
-        reject(new ClosedError('udp transport is closed'));
-        return;
-      }
-      const fam = net.isIP(target.address);
-      if (fam !== 0 && fam !== this.family) {
-        reject(new InvalidInputError(`IPv${fam} target ${target.address} on an IPv${this.family} UDP socket`));
-        return;
-      }
-      if (data.length > this.maxMessageSize) {
-        reject(new InvalidInputError(`datagram of ${data.length} bytes over ${this.maxMessageSize}`));
-        return;
-      }
-      if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
-        reject(new InvalidInputError(`udp send to ${target.address}:${target.port} refused: bad port`, 400, 400));
-        return;
-      }
-      if (fam === 0) {
-        // a host name (rare: the resolver hands us addresses): look it up in the socket's family
+  send(target: OutboundTarget, data: Buffer | string): Promise<void> {
+    // checked and queued at once; no promise of its own per datagram (a server sends tens of
+    // thousands a second): the queue has taken it, which is all UDP can say
+    if (this.closePromise !== undefined) return Promise.reject(new ClosedError('udp transport is closed'));
+    const fam = net.isIP(target.address);
+    if (fam !== 0 && fam !== this.family) return Promise.reject(new InvalidInputError(`IPv${fam} target ${target.address} on an IPv${this.family} UDP socket`));
+    const size = byteSize(data, this.maxMessageSize);
+    if (size > this.maxMessageSize) return Promise.reject(new InvalidInputError(`datagram of ${size} bytes over ${this.maxMessageSize}`));
+    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
+      return Promise.reject(new InvalidInputError(`udp send to ${target.address}:${target.port} refused: bad port`, 400, 400));
+    }
+    if (fam === 0) {
+      // a host name (rare: the resolver hands us addresses): look it up in the socket's family
+      return new Promise((resolve, reject) => {
         dnsLookup(target.address, { family: this.family }, (err, address) => {
           if (err !== null) reject(new InvalidInputError(`udp send to ${target.address}:${target.port} refused: ${describeError(err)}`, 400, 400, { cause: err }));
           else if (this.closePromise !== undefined) reject(new ClosedError('udp transport is closed'));
@@ -160,13 +153,12 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
             resolve();
           }
         });
-        return;
-      }
-      // queued, and handed to the kernel with whatever else this turn of the event loop sends;
-      // UDP has no delivery report: a send the kernel refuses surfaces as the socket's error
-      this.socket.send(data, target.port, target.address);
-      resolve();
-    });
+      });
+    }
+    // queued, and handed to the kernel with whatever else this turn of the event loop sends;
+    // UDP has no delivery report: a send the kernel refuses surfaces as the socket's error
+    this.socket.send(data, target.port, target.address);
+    return SENT;
   }
 
   stopAccepting(): Promise<void> {
@@ -178,4 +170,13 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
     this.closePromise ??= this.socket.close().catch(() => undefined);
     return this.closePromise;
   }
+}
+
+const SENT: Promise<void> = Promise.resolve();
+
+/** the UTF-8 size of a message, exact whenever it could be over `limit` */
+function byteSize(data: Buffer | string, limit: number): number {
+  if (typeof data !== 'string') return data.length;
+  // a UTF-16 code unit is at most 3 bytes of UTF-8: only a long text needs counting
+  return data.length * 3 <= limit ? data.length : Buffer.byteLength(data, 'utf8');
 }

@@ -115,6 +115,40 @@ for (const engine of ENGINE_CASES) {
       });
     }
 
+    t.test('a string is sent as its UTF-8 bytes, mixed with Buffers in call order, up to the largest datagram', async (t) => {
+      const rx = await open(o, '127.0.0.1', 0, { recvBufferSize: BIG });
+      const tx = await open(o, '127.0.0.1', 0, { sendBufferSize: BIG });
+      rx.onlyFrom = tx.socket.local.port;
+      const port = rx.socket.local.port;
+      const texts = ['SIP/2.0 200 OK\r\nCall-ID: a\r\n\r\n', '', 'Très bien ☎ 𝄞', 'x'.repeat(65_507), 'é'.repeat(32_753)];
+      for (const [i, text] of texts.entries()) {
+        tx.socket.send(text, port, '127.0.0.1');
+        tx.socket.send(Buffer.from([i]), port, '127.0.0.1');
+      }
+      await rx.until(texts.length * 2);
+      t.same(
+        rx.got.map((r) => r.data.length),
+        texts.flatMap((text) => [Buffer.byteLength(text), 1]),
+      );
+      texts.forEach((text, i) => {
+        t.ok(rx.got[2 * i]!.data.equals(Buffer.from(text, 'utf8')), `text ${i} arrives as its UTF-8 bytes`);
+        t.equal(rx.got[2 * i + 1]!.data[0], i, 'then the Buffer sent after it');
+      });
+      t.equal(tx.socket.stats().sent, texts.length * 2);
+      // a text over the largest datagram once encoded (65,508 bytes from 32,754 characters) is refused, not cut
+      tx.socket.send('é'.repeat(32_754), port, '127.0.0.1');
+      tx.socket.send('after', port, '127.0.0.1');
+      await rx.until(texts.length * 2 + 1);
+      t.equal(rx.got.at(-1)!.data.toString(), 'after');
+      t.equal(rx.got.length, texts.length * 2 + 1, 'the oversized one never arrives');
+      if (expectEngine === 'native') {
+        // (node:dgram without a callback loses it silently, as it does an oversized Buffer)
+        await tx.untilErrors(1);
+        t.match(tx.errors[0]!.message, /EMSGSIZE/, 'the native engine reports it');
+      }
+      await closeAll(rx, tx);
+    });
+
     t.test('sendAt: datagrams leave in due order (ties in call order), never before their time, and count as sent', async (t) => {
       const rx = await open(o, '127.0.0.1');
       const tx = await open(o, '127.0.0.1');
