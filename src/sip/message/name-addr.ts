@@ -8,7 +8,7 @@
  * are header parameters, and a '?' means the sender forgot the brackets (RFC 4475 §3.1.2.13).
  */
 import { GENVALUE, TOKEN, isIn, quote, scanQuoted, scanToken, skipWs, unquote } from './syntax.js';
-import { formatParams, formatUri, parseUri } from './uri.js';
+import { NO_PARAMS, formatParams, formatUri, parseUri } from './uri.js';
 import type { Contact, NameAddr, SipParams } from './types.js';
 
 /**
@@ -83,7 +83,6 @@ export function scanNameAddr(s: string, i: number): { value: NameAddr; end: numb
       }
     }
   }
-  const params: SipParams = new Map();
   let end: number;
   if (bracketed) {
     // LAQUOT = SWS "<", and the addr-spec inside has no whitespace (RFC 4475 §3.1.2.14)
@@ -104,8 +103,15 @@ export function scanNameAddr(s: string, i: number): { value: NameAddr; end: numb
   }
   const uri = parseUri(uriText);
   if (uri === undefined) return undefined;
-  end = scanParams(s, end, params);
-  if (end === -1) return undefined;
+  let params = NO_PARAMS;
+  const semi = skipWs(s, end);
+  if (s.charCodeAt(semi) === 59) {
+    params = new Map();
+    end = scanParams(s, end, params);
+    if (end === -1) return undefined;
+  } else {
+    end = semi;
+  }
   if (end < s.length && s.charCodeAt(end) !== 44) return undefined;
   return { value: { displayName, uri, params }, end };
 }

@@ -7,13 +7,15 @@ import { HCHAR, HOSTCHAR, PARAMCHAR, PASSWORD, USER, allIn, escapesValid, parseU
 import type { SipParams, SipUri, UriScheme } from './types.js';
 
 /**
- * The headers of every URI that has none (nearly all of them): one shared map that refuses
- * changes, instead of an empty Map per URI parsed (four or more per request). Nothing edits the
- * headers of a parsed URI; code that builds a URI makes a Map of its own.
+ * The headers of every URI that has none (nearly all of them), and the parameters of every URI or
+ * name-addr that has none (most Request-URIs, From and To URIs, Route entries, a To without a
+ * tag): one shared map each that refuses changes, instead of an empty Map per value parsed (four
+ * or more per message). Nothing edits the headers or parameters of a parsed value; code that
+ * builds or changes one makes a Map of its own.
  */
-class NoUriHeaders extends Map<string, string> {
+class ReadOnlyEmptyMap<V> extends Map<string, V> {
   override set(): this {
-    throw new TypeError('the headers of a parsed URI without headers are read-only: make a new Map');
+    throw new TypeError('the headers and parameters of a parsed URI without any are read-only: make a new Map');
   }
 
   override delete(): boolean {
@@ -22,7 +24,9 @@ class NoUriHeaders extends Map<string, string> {
 
   override clear(): void {}
 }
-const NO_HEADERS: Map<string, string> = new NoUriHeaders();
+const NO_HEADERS: Map<string, string> = new ReadOnlyEmptyMap<string>();
+/** the parameters of a parsed URI or name-addr that has none: shared and read-only */
+export const NO_PARAMS: SipParams = new ReadOnlyEmptyMap<string | null>();
 
 /** RFC 3966 phonedigit-hex and visual separators, plus the `+` of global numbers */
 const TEL_CHARS = /^\+?[0-9A-Fa-f*#().\-pPwW]+$/;
@@ -88,14 +92,17 @@ function parseSipUri(scheme: UriScheme, s: string, start: number): SipUri | unde
     if (port === undefined) return undefined;
     end = p;
   }
-  const params: SipParams = new Map();
+  let params = NO_PARAMS;
   let headers = NO_HEADERS;
   if (end < s.length) {
     const c = s.charCodeAt(end);
     if (c !== 59 && c !== 63) return undefined;
     const q = s.indexOf('?', end);
     const paramText = s.slice(end, q === -1 ? s.length : q);
-    if (paramText !== '' && !parseUriParams(paramText, params)) return undefined;
+    if (paramText !== '') {
+      params = new Map();
+      if (!parseUriParams(paramText, params)) return undefined;
+    }
     if (q !== -1) {
       headers = new Map<string, string>();
       if (!parseUriHeaders(s.slice(q + 1), headers)) return undefined;
@@ -138,8 +145,11 @@ function parseTelUri(rest: string): SipUri | undefined {
   const semi = rest.indexOf(';');
   const number = semi === -1 ? rest : rest.slice(0, semi);
   if (!TEL_CHARS.test(number)) return undefined;
-  const params: SipParams = new Map();
-  if (semi !== -1 && !parseUriParams(rest.slice(semi), params)) return undefined;
+  let params = NO_PARAMS;
+  if (semi !== -1) {
+    params = new Map();
+    if (!parseUriParams(rest.slice(semi), params)) return undefined;
+  }
   return { scheme: 'tel', user: number, password: undefined, host: '', port: undefined, params, headers: NO_HEADERS };
 }
 

@@ -138,6 +138,27 @@ t.test('tel: and sips: URIs', async (t) => {
   t.equal(r.ok ? 0 : r.error.status, 416, 'unknown scheme in Request-URI: 416');
 });
 
+t.test('values parsed without parameters share one read-only empty map; with some, a Map of their own', async (t) => {
+  const m = request(crlf('INVITE sip:bob@example.com SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'To: <sip:bob@example.com>', 'From: "A" <sip:a@example.com;user=phone>;tag=1', 'Route: <sip:p1.example.com;lr>, <sip:p2.example.com>', 'Call-ID: c', 'CSeq: 1 INVITE', 'Contact: <sip:a@192.0.2.1>', '', ''));
+  const bare = [m.uri.params, m.to!.uri.params, m.to!.params, m.routes[1]!.uri.params, m.routes[0]!.params];
+  for (const params of bare) {
+    t.equal(params.size, 0);
+    t.equal(params, bare[0], 'the same shared map');
+    t.throws(() => params.set('x', null), TypeError, 'which refuses changes');
+    t.equal(params.delete('x'), false);
+  }
+  t.equal(m.from!.params.get('tag'), '1');
+  t.equal(m.from!.uri.params.get('user'), 'phone');
+  t.equal(m.routes[0]!.uri.params.get('lr'), null);
+  const own = m.from!.params;
+  own.set('x', 'y');
+  t.equal(own.get('x'), 'y', 'a value with parameters has a Map it may change');
+  t.equal(m.from!.uri.params === m.routes[0]!.uri.params, false);
+  t.equal(formatNameAddr(m.to!), '<sip:bob@example.com>', 'formats as before');
+  t.equal(formatUri(parseUri('tel:+15551234')!), 'tel:+15551234');
+  t.equal(parseUri('tel:+15551234')!.params, bare[0]);
+});
+
 t.test('quoted strings with escapes', async (t) => {
   const na = parseNameAddr('"Mr \\"Q\\" \\\\ Smith" <sip:q@example.com>;tag=a;x="a;b,c"');
   t.equal(na?.displayName, 'Mr "Q" \\ Smith');
