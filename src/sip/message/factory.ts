@@ -31,13 +31,16 @@ function toValue(req: SipRequest, value: string, status: number, opts: CreateRes
 export function createResponse(req: SipRequest, status: number, reason?: string, opts?: CreateResponseOptions): SipResponse {
   const source = req.headers;
   const copied: HeaderField[] = [];
-  // our own HeaderList: its fields are already canonical and keyed, only the value is cleaned
+  // our own HeaderList: its fields are already canonical, keyed and clean (the parser splits lines
+  // and every edit cleans), so they are copied as they are; only a To given our tag is cleaned
   if (source instanceof HeaderList) {
     for (const f of source.fields()) {
       const name = f.name;
-      if (name === 'Via' || name === 'From' || name === 'Call-ID' || name === 'CSeq') copied.push({ name, key: f.key, value: cleanValue(f.value) });
-      else if (name === 'To') copied.push({ name, key: f.key, value: cleanValue(toValue(req, f.value, status, opts)) });
-      else if (name === 'Timestamp' && status === 100) copied.push({ name, key: f.key, value: cleanValue(f.value) });
+      if (name === 'Via' || name === 'From' || name === 'Call-ID' || name === 'CSeq') copied.push({ name, key: f.key, value: f.value });
+      else if (name === 'To') {
+        const value = toValue(req, f.value, status, opts);
+        copied.push({ name, key: f.key, value: value === f.value ? value : cleanValue(value) });
+      } else if (name === 'Timestamp' && status === 100) copied.push({ name, key: f.key, value: f.value });
     }
   } else {
     for (const [name, value] of source.entries()) {

@@ -331,6 +331,11 @@ t.test('createResponse (RFC 3261 §8.2.6)', async (t) => {
   const tagged = request(crlf('BYE sip:b@b SIP/2.0', MIN[0]!, 'To: <sip:b@example.com>;tag=existing', ...MIN.slice(2, 4), 'CSeq: 2 BYE', '', ''));
   t.equal(createResponse(tagged, 200, 'Fine', { toTag: 'new' }).toTag, 'existing');
   t.equal(createResponse(tagged, 486).reason, 'Busy Here');
+  // the fields are copied as they are (clean already); a tag from code is cleaned like any edit
+  t.equal(ok200.headers.get('Via'), 'SIP/2.0/UDP p1;branch=z9hG4bK1');
+  const injected = createResponse(req, 200, undefined, { toTag: 'x\r\nX-Evil: 1' });
+  t.equal(injected.headers.get('To'), 'Bob <sip:bob@b.example.com>;tag=x X-Evil: 1', 'no line break gets into the To');
+  t.notOk(serializeMessage(injected).toString().includes('\r\nX-Evil'), 'and none onto the wire');
   t.equal(reasonPhrase(481), 'Call/Transaction Does Not Exist');
   t.equal(reasonPhrase(499), 'Client Error');
 });
