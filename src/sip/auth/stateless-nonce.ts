@@ -36,18 +36,22 @@ export type NonceCheck =
 const INVALID: NonceCheck = { valid: false };
 
 /**
- * How many of its own latest nonces an instance keeps a place for (a power of two): the MAC each
- * was issued with, its time stamp and the highest nonce-count answered with it, in typed arrays
- * (~4.5 MB). The answer to one of them is then known authentic by comparing 16 bytes, and its
+ * The window of an instance's own latest nonces: for each, the MAC it was issued with, its time
+ * stamp and the highest nonce-count answered with it, in typed arrays indexed by the nonce's
+ * counter. The answer to one of them is then known authentic by comparing 16 bytes, and its
  * replay state costs no object, no string kept and no Map entry: at 10,000+ REGISTER/s a Map
  * keyed by nonce text (one entry per answered challenge, kept for the nonce lifetime) was a few
- * per cent of the CPU and tens of MB of old-generation garbage. A nonce of ours answered after
- * its place was taken by a newer one (131,072 challenges later: minutes at a normal load, about
- * 9 s at 15,000/s) is authentic but its count is lost: it is reported expired, and the client
- * retries at once with a fresh nonce (stale=true, RFC 7616 §3.3) rather than risk a replay.
+ * per cent of the CPU and tens of MB of old-generation garbage.
+ *
+ * The window starts at MIN_OWN_SLOTS (~36 KB: a server has an authenticator per realm, so one
+ * per tenant domain) and doubles whenever a nonce still within its lifetime would lose its place,
+ * up to MAX_OWN_SLOTS (~4.5 MB). A nonce of ours answered after a newer one took its place
+ * (131,072 challenges later at the largest: about 9 s at 15,000/s) is authentic but its count is
+ * lost: it is reported expired, and the client retries at once with a fresh nonce (stale=true,
+ * RFC 7616 §3.3) rather than risk a replay.
  */
-const OWN_SLOTS = 1 << 17;
-const OWN_MASK = OWN_SLOTS - 1;
+const MIN_OWN_SLOTS = 1 << 10;
+const MAX_OWN_SLOTS = 1 << 17;
 /** 32 bytes in base64url without padding */
 const NONCE_CHARS = 43;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -58,13 +62,14 @@ export class StatelessNonce {
   private readonly outerInput: Buffer;
   private readonly saltPrefix: number;
   private counter = 0;
-  /** the window of own nonces (OWN_SLOTS): by slot = counter & OWN_MASK */
-  private readonly ownCounter = new Uint32Array(OWN_SLOTS);
+  /** the window of own nonces (MIN_OWN_SLOTS): by slot = counter & ownMask */
+  private ownMask = MIN_OWN_SLOTS - 1;
+  private ownCounter = new Uint32Array(MIN_OWN_SLOTS);
   /** issue time of the nonce in the slot; -1 for a slot never used */
-  private readonly ownIssuedAt = new Float64Array(OWN_SLOTS).fill(-1);
+  private ownIssuedAt = new Float64Array(MIN_OWN_SLOTS).fill(-1);
   /** highest nonce-count accepted for it; -1 while unanswered */
-  private readonly ownHighest = new Float64Array(OWN_SLOTS).fill(-1);
-  private readonly ownMac = Buffer.alloc(OWN_SLOTS * MAC_BYTES);
+  private ownHighest = new Float64Array(MIN_OWN_SLOTS).fill(-1);
+  private ownMac = Buffer.alloc(MIN_OWN_SLOTS * MAC_BYTES);
   /** a nonce being checked, decoded (no allocation per check) */
   private readonly decoded = Buffer.alloc(NONCE_BYTES + 3);
 
@@ -96,7 +101,13 @@ export class StatelessNonce {
     buf.writeUInt32BE(counter, TIMESTAMP_BYTES + 4);
     const mac = this.mac(buf.subarray(0, STAMP_BYTES));
     mac.copy(buf, STAMP_BYTES);
-    const slot = counter & OWN_MASK;
+    let slot = counter & this.ownMask;
+    const previous = this.ownIssuedAt[slot] as number;
+    // the nonce in that place is still alive: a larger window, while there is room for one
+    if (previous >= 0 && !this.isExpired(previous, ms) && this.ownMask + 1 < MAX_OWN_SLOTS) {
+      this.growWindow();
+      slot = counter & this.ownMask;
+    }
     this.ownCounter[slot] = counter;
     this.ownIssuedAt[slot] = ms;
     this.ownHighest[slot] = -1;
@@ -115,14 +126,14 @@ export class StatelessNonce {
     if (raw.readUInt32BE(TIMESTAMP_BYTES) === this.saltPrefix) {
       ours = true;
       const counter = raw.readUInt32BE(TIMESTAMP_BYTES + 4);
-      const slot = counter & OWN_MASK;
+      const slot = counter & this.ownMask;
       if (this.ownCounter[slot] === counter && this.ownIssuedAt[slot] === issuedAt) {
         if (!sameBytes(raw, STAMP_BYTES, this.ownMac, slot * MAC_BYTES)) return INVALID;
         return { valid: true, issuedAt, expired: this.isExpired(issuedAt, wallNow), slot };
       }
     }
     if (!sameBytes(raw, STAMP_BYTES, this.mac(raw.subarray(0, STAMP_BYTES)), 0)) return INVALID;
-    // ours, but its place in the window went to a newer nonce: its counts are gone (see OWN_SLOTS)
+    // ours, but its place in the window went to a newer nonce: its counts are gone (see MIN_OWN_SLOTS)
     return { valid: true, issuedAt, expired: ours || this.isExpired(issuedAt, wallNow), slot: -1 };
   }
 
@@ -136,13 +147,42 @@ export class StatelessNonce {
     return true;
   }
 
+  /** places in the window of own nonces (for tests) */
+  get windowSize(): number {
+    return this.ownMask + 1;
+  }
+
   /** own nonces answered at least once and not expired at `wallNow` (for metrics and tests) */
   trackedOwn(wallNow: number): number {
     let n = 0;
-    for (let slot = 0; slot < OWN_SLOTS; slot++) {
+    for (let slot = 0; slot <= this.ownMask; slot++) {
       if ((this.ownHighest[slot] as number) >= 0 && !this.isExpired(this.ownIssuedAt[slot] as number, wallNow)) n++;
     }
     return n;
+  }
+
+  /** twice the places; each nonce moves to the place its counter names in the larger window */
+  private growWindow(): void {
+    const size = (this.ownMask + 1) * 2;
+    const mask = size - 1;
+    const counter = new Uint32Array(size);
+    const issuedAt = new Float64Array(size).fill(-1);
+    const highest = new Float64Array(size).fill(-1);
+    const mac = Buffer.alloc(size * MAC_BYTES);
+    for (let slot = 0; slot <= this.ownMask; slot++) {
+      if ((this.ownIssuedAt[slot] as number) < 0) continue;
+      const c = this.ownCounter[slot] as number;
+      const to = c & mask;
+      counter[to] = c;
+      issuedAt[to] = this.ownIssuedAt[slot] as number;
+      highest[to] = this.ownHighest[slot] as number;
+      this.ownMac.copy(mac, to * MAC_BYTES, slot * MAC_BYTES, (slot + 1) * MAC_BYTES);
+    }
+    this.ownMask = mask;
+    this.ownCounter = counter;
+    this.ownIssuedAt = issuedAt;
+    this.ownHighest = highest;
+    this.ownMac = mac;
   }
 
   private isExpired(issuedAt: number, wallNow: number): boolean {

@@ -90,3 +90,29 @@ t.test('an own nonce whose place a newer one took stays authentic but is reporte
   t.match(issuer.check(second, now + 2), { valid: true, issuedAt: now, expired: false }, 'the next one is still in place');
   t.ok((issuer.check(second, now + 2) as { slot: number }).slot >= 0);
 });
+
+t.test('the window of own nonces starts small and doubles only when a live nonce would lose its place', async (t) => {
+  const ttl = 300_000;
+  const issuer = new StatelessNonce('s3cret', 'example.com', ttl);
+  const now = 1_700_000_000_000;
+  t.equal(issuer.windowSize, 1024, 'small: a server has an authenticator per realm');
+  const early: string[] = [];
+  for (let i = 0; i < 1024; i++) early.push(issuer.issue(now));
+  t.equal(issuer.windowSize, 1024, 'room for all of them');
+  // after the lifetime, the old places are reused as they are
+  const later = now + ttl + 1;
+  for (let i = 0; i < 1024; i++) issuer.issue(later);
+  t.equal(issuer.windowSize, 1024, 'expired nonces give their places up');
+  // answered nonces keep their counts across a doubling (those above have expired by then)
+  const last = later + ttl + 1;
+  const live: string[] = [];
+  for (let i = 0; i < 100; i++) live.push(issuer.issue(last));
+  const slotOf = (n: string) => (issuer.check(n, last) as { slot: number }).slot;
+  t.ok(issuer.acceptCount(slotOf(live[0]!), 1));
+  for (let i = 0; i < 1000; i++) live.push(issuer.issue(last));
+  t.equal(issuer.windowSize, 2048, 'doubled once the live nonces filled it');
+  t.ok(live.every((n) => slotOf(n) >= 0), 'every live nonce kept a place');
+  t.notOk(issuer.acceptCount(slotOf(live[0]!), 1), 'the count accepted before the doubling still stops a replay');
+  t.ok(issuer.acceptCount(slotOf(live[0]!), 2));
+  t.match(issuer.check(early[0]!, now + 1), { valid: true, expired: true }, 'an early nonce whose place went: authentic, expired');
+});
