@@ -132,6 +132,15 @@ export class UdpTransport extends TypedEmitter<SipTransportEventMap> implements 
   }
 
   send(target: OutboundTarget, data: Buffer | string): Promise<void> {
+    try {
+      return this.sendNow(target, data);
+    } catch (err) {
+      // the contract is a rejection, never a throw (a bug below must not reach the caller's stack)
+      return Promise.reject(err instanceof Error ? err : new InvalidInputError(describeError(err)));
+    }
+  }
+
+  private sendNow(target: OutboundTarget, data: Buffer | string): Promise<void> {
     // checked and queued at once; no promise of its own per datagram (a server sends tens of
     // thousands a second): the queue has taken it, which is all UDP can say
     if (this.closePromise !== undefined) return Promise.reject(new ClosedError('udp transport is closed'));

@@ -20,6 +20,20 @@ for (const address of ['127.0.0.1', '::1']) {
     const other = address === '::1' ? '127.0.0.1' : '::1';
     await t.rejects(a.send({ protocol: 'udp', address: other, port: 9 }, OPTIONS()), { name: 'InvalidInputError' });
     await t.rejects(a.send({ protocol: 'udp', address, port: 70000 }, OPTIONS()), { name: 'InvalidInputError' });
+    // a message as text arrives as its UTF-8 bytes; bad data is a rejection, never a throw
+    const text = OPTIONS().toString('utf8').replace('OPTIONS sip:', 'OPTIONS sip:ü');
+    const gotText = nextPacket(a);
+    await b.send({ protocol: 'udp', address, port: a.local.port }, text);
+    t.ok((await gotText).data.equals(Buffer.from(text, 'utf8')));
+    let sync: unknown;
+    let sent: Promise<void> | undefined;
+    try {
+      sent = a.send({ protocol: 'udp', address, port: b.local.port }, undefined as unknown as Buffer);
+    } catch (err) {
+      sync = err;
+    }
+    t.equal(sync, undefined, 'no synchronous throw');
+    await t.rejects(sent!, TypeError);
   });
 }
 
@@ -35,6 +49,8 @@ t.test('UDP drops CRLF keepalives and oversize datagrams; close is idempotent', 
   t.ok(p.data.equals(OPTIONS()));
   t.equal(a.droppedDatagrams, 2);
   await t.rejects(a.send({ protocol: 'udp', address: '127.0.0.1', port: 9 }, Buffer.alloc(200)), { name: 'InvalidInputError' });
+  await t.rejects(a.send({ protocol: 'udp', address: '127.0.0.1', port: 9 }, 'x'.repeat(151)), { name: 'InvalidInputError' }, 'oversize text too');
+  await t.rejects(a.send({ protocol: 'udp', address: '127.0.0.1', port: 9 }, 'é'.repeat(76)), /152 bytes/, 'counted in UTF-8 bytes');
   await a.close();
   await a.close();
   await t.rejects(a.send({ protocol: 'udp', address: '127.0.0.1', port: 9 }, OPTIONS()), { name: 'ClosedError' });
