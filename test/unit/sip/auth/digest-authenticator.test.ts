@@ -119,39 +119,25 @@ t.test('stale: authentic but expired nonce, only with a correct response', async
   auth.close();
 });
 
-t.test('replay: nc must increase per nonce; the map expires with the nonce', async (t) => {
-  const s = new FakeScheduler();
-  const auth = make(s, { nonceTtlMs: 10_000 });
-  const ch = parseChallenge(auth.challenge()[0]!);
-  const first = answer(ch, { nc: 1, cnonce: 'c1' });
-  t.ok((await auth.verify('REGISTER', first, lookup)).ok);
-  t.match(await auth.verify('REGISTER', first, lookup), { reason: 'replay' });
-  t.ok((await auth.verify('REGISTER', answer(ch, { nc: 3, cnonce: 'c2' }), lookup)).ok, 'gaps allowed');
-  t.match(await auth.verify('REGISTER', answer(ch, { nc: 2, cnonce: 'c3' }), lookup), { reason: 'replay' }, 'lower nc');
-  t.equal(auth.trackedNonces, 1);
-  s.advance(10_001);
-  t.equal(auth.trackedNonces, 0, 'swept after the nonce lifetime');
-  t.equal(s.pending, 0, 'no sweep timer left once empty');
-  auth.close();
-});
-
-t.test("replay of another node's nonce: tracked in a map that expires with the nonce", async (t) => {
-  const s = new FakeScheduler();
-  const auth = make(s, { nonceTtlMs: 10_000 });
-  const issuer = make(s, { nonceTtlMs: 10_000 });
-  const ch = parseChallenge(issuer.challenge()[0]!);
-  const first = answer(ch, { nc: 1, cnonce: 'c1' });
-  t.ok((await auth.verify('REGISTER', first, lookup)).ok, 'another node with the same secret accepts it');
-  t.match(await auth.verify('REGISTER', first, lookup), { reason: 'replay' });
-  t.ok((await auth.verify('REGISTER', answer(ch, { nc: 3, cnonce: 'c2' }), lookup)).ok, 'gaps allowed');
-  t.match(await auth.verify('REGISTER', answer(ch, { nc: 2, cnonce: 'c3' }), lookup), { reason: 'replay' }, 'lower nc');
-  t.equal(auth.trackedNonces, 1);
-  s.advance(10_001);
-  t.equal(auth.trackedNonces, 0, 'swept after the nonce lifetime');
-  t.equal(s.pending, 0, 'no sweep timer left once empty');
-  auth.close();
-  issuer.close();
-});
+for (const issuedBy of ['this node (its nonce window)', 'another node with the secret (the replay map)'] as const) {
+  t.test(`replay: nc must increase per nonce, nonce issued by ${issuedBy}; tracking ends with the nonce`, async (t) => {
+    const s = new FakeScheduler();
+    const auth = make(s, { nonceTtlMs: 10_000 });
+    const issuer = issuedBy.startsWith('this') ? auth : make(s, { nonceTtlMs: 10_000 });
+    const ch = parseChallenge(issuer.challenge()[0]!);
+    const first = answer(ch, { nc: 1, cnonce: 'c1' });
+    t.ok((await auth.verify('REGISTER', first, lookup)).ok);
+    t.match(await auth.verify('REGISTER', first, lookup), { reason: 'replay' });
+    t.ok((await auth.verify('REGISTER', answer(ch, { nc: 3, cnonce: 'c2' }), lookup)).ok, 'gaps allowed');
+    t.match(await auth.verify('REGISTER', answer(ch, { nc: 2, cnonce: 'c3' }), lookup), { reason: 'replay' }, 'lower nc');
+    t.equal(auth.trackedNonces, 1);
+    s.advance(10_001);
+    t.equal(auth.trackedNonces, 0, 'no longer tracked after the nonce lifetime');
+    t.equal(s.pending, 0, 'no sweep timer left once empty');
+    auth.close();
+    issuer.close();
+  });
+}
 
 t.test('replay map stays bounded', async (t) => {
   const s = new FakeScheduler();
