@@ -31,7 +31,7 @@ import { createResponse, parseUri, type AuthHeader, type SipRequest } from '../m
 import type { HeldSubscribers, Responder, SipService, SubscriberDirectory } from '../server/index.js';
 import type { ReceiveContext } from '../transaction/index.js';
 import { aorOf } from './aor.js';
-import { applyContacts, contactHeaderValue, isRejection, parseContacts, type ParsedContacts, type Rejection } from './binding-update.js';
+import { applyContacts, contactHeaderValue, isRejection, parseContacts, type BindingChange, type ParsedContacts, type Rejection } from './binding-update.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { isExpiringLocationStore, type Binding, type BindingSource, type LocationStore } from './location-store.js';
 import { publishRegistrationEvents, registrationEvent, REGISTRATIONS_TOPIC, type RegistrationEvent } from './registration-events.js';
@@ -79,6 +79,32 @@ export interface RegistrarOptions {
 }
 
 type Rejected = Rejection & { challenge?: 'fresh' | 'stale' };
+/** what a REGISTER gets: a rejection, or 200 with the AOR's bindings */
+type Outcome = Rejected | { status: 200; bindings: Binding[]; flows: boolean };
+
+const NOT_LOCAL: Rejected = Object.freeze({ status: 403, reason: 'Not a local domain' });
+const UNAUTHORIZED: Rejected = Object.freeze({ status: 401, reason: 'Unauthorized', challenge: 'fresh' });
+const STALE: Rejected = Object.freeze({ status: 401, reason: 'Unauthorized', challenge: 'stale' });
+
+/** a REGISTER past the checks that need neither the directory nor the store */
+interface Checked {
+  req: SipRequest;
+  ctx: ReceiveContext;
+  domain: string;
+  aor: string;
+  aorKey: string;
+  callId: string;
+  cseq: number;
+  parsed: ParsedContacts | Rejection;
+}
+
+/** one read-compute step of update(): `write` is the binding set to store, undefined when nothing changes */
+interface UpdateStep {
+  outcome: Outcome;
+  write: Binding[] | undefined;
+  changes: BindingChange[];
+  now: number;
+}
 
 const LOCKED_REASON = 'Forbidden (too many failed authentications)';
 
@@ -205,10 +231,21 @@ export class Registrar implements SipService {
       this.reply(request, responder, { status: 403, reason: LOCKED_REASON });
       return true;
     }
-    this.process(request, responder, ctx).then(
-      (result) => this.reply(request, responder, result),
-      (err: unknown) => this.reply(request, responder, this.failure(err, request)),
-    );
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = this.process(request, ctx);
+    } catch (err) {
+      this.reply(request, responder, this.failure(err, request));
+      return true;
+    }
+    if (outcome instanceof Promise) {
+      outcome.then(
+        (result) => this.reply(request, responder, result),
+        (err: unknown) => this.reply(request, responder, this.failure(err, request)),
+      );
+    } else {
+      this.reply(request, responder, outcome);
+    }
     return true;
   }
 
@@ -227,14 +264,22 @@ export class Registrar implements SipService {
     return { failures: this.sourceFailures.size, aorFailures: this.aorFailures.size, pike: this.pike?.size ?? 0 };
   }
 
-  private async process(req: SipRequest, responder: Responder, ctx: ReceiveContext): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
+  /**
+   * §10.3 for one REGISTER. A directory held in memory and a store in this process answer at
+   * once: then so does this, with no promise, no async frame and no microtask hop per step (a
+   * REGISTER storm feels each). Otherwise it returns a promise. May throw (a closed store).
+   */
+  private process(req: SipRequest, ctx: ReceiveContext): Outcome | Promise<Outcome> {
     // §10.3 step 1: only our own domains; we are never a relay for somebody else's
     const domain = req.uri.host.toLowerCase();
-    // A directory held in memory answers at once, and so does a store in this process: then no
-    // await below suspends this function (a microtask hop per step, which a REGISTER storm feels).
+    if (req.uri.scheme === 'tel') return NOT_LOCAL;
     const held = this.directory.held?.();
-    if (req.uri.scheme === 'tel') return { status: 403, reason: 'Not a local domain' };
-    if (!(held !== undefined ? held.isLocalDomain(domain) : await this.directory.isLocalDomain(domain))) return { status: 403, reason: 'Not a local domain' };
+    if (held !== undefined) return held.isLocalDomain(domain) ? this.processLocal(req, ctx, domain, held) : NOT_LOCAL;
+    return this.directory.isLocalDomain(domain).then((local) => (local ? this.processLocal(req, ctx, domain, undefined) : NOT_LOCAL));
+  }
+
+  /** §10.3 steps 2-6 for a domain of ours */
+  private processLocal(req: SipRequest, ctx: ReceiveContext, domain: string, held: HeldSubscribers | undefined): Outcome | Promise<Outcome> {
     const to = req.to;
     const aor = to === undefined ? undefined : aorOf(to.uri);
     if (to === undefined || aor === undefined) return { status: 400, reason: 'Invalid To address of record' };
@@ -250,11 +295,18 @@ export class Registrar implements SipService {
 
     // §10.3 step 6 checks that need no store round trip go first (400, 423)
     const parsed = parseContacts(req.contacts, req.expires, this.limits);
-
+    const checked: Checked = { req, ctx, domain, aor, aorKey, callId, cseq: cseq.seq, parsed };
     // §10.3 step 3: authenticate (RFC 3261 §22.4; RFC 7616 §3.3 for stale)
-    const auth = held !== undefined ? this.authenticateNow(req, domain, held) : await this.authenticate(req, domain);
+    if (held !== undefined) return this.authenticated(checked, this.authenticateNow(req, domain, held));
+    return this.authenticate(req, domain).then((auth) => this.authenticated(checked, auth));
+  }
+
+  /** §10.3 steps 3-7 once the credentials are checked */
+  private authenticated(c: Checked, auth: AuthOutcome): Outcome | Promise<Outcome> {
+    const { req, ctx, domain, aor, aorKey, parsed } = c;
     if (auth.ok === false) {
       if (auth.count) {
+        const ip = ctx.source.address;
         const lockedSource = this.sourceFailures.recordFailure(ip);
         const lockedAor = this.aorFailures.recordFailure(aorKey);
         if (lockedSource || lockedAor) {
@@ -262,7 +314,7 @@ export class Registrar implements SipService {
           return { status: 403, reason: LOCKED_REASON };
         }
       }
-      return { status: 401, reason: 'Unauthorized', challenge: auth.stale ? 'stale' : 'fresh' };
+      return auth.stale ? STALE : UNAUTHORIZED;
     }
     // §10.3 step 4: the authenticated user may only register its own AOR
     if (`sip:${auth.username}@${domain}` !== aor) return { status: 403, reason: 'Authenticated user does not match the To address of record' };
@@ -271,47 +323,77 @@ export class Registrar implements SipService {
     if (isRejection(parsed)) return parsed;
     const source: BindingSource = { protocol: ctx.source.protocol, address: ctx.source.address, port: ctx.source.port, connectionId: ctx.connectionId, nodeId: this.nodeId };
     const path = req.headers.getAll('Path');
-    if (parsed.kind === 'contacts' && parsed.flows) {
-      // RFC 5626 §6: not directly connected and no edge proxy with outbound ("ob" in Path): 439
-      if (req.vias.length > 1 && !path.some((p) => /;\s*ob\b/i.test(p))) return { status: 439, reason: 'First Hop Lacks Outbound Support' };
-    }
-    return this.update(aor, parsed, {
+    const flows = parsed.kind === 'contacts' && parsed.flows;
+    // RFC 5626 §6: not directly connected and no edge proxy with outbound ("ob" in Path): 439
+    if (flows && req.vias.length > 1 && !path.some((p) => /;\s*ob\b/i.test(p))) return { status: 439, reason: 'First Hop Lacks Outbound Support' };
+    return this.update(
       aor,
-      callId,
-      cseq: cseq.seq,
-      now: this.scheduler.wallNow(),
-      path,
-      source,
-      userAgent: req.headers.get('User-Agent'),
-      maxBindings: this.maxBindings,
-    })
-      .then((r) => ('bindings' in r ? { ...r, flows: parsed.kind === 'contacts' && parsed.flows } : r));
+      parsed,
+      {
+        aor,
+        callId: c.callId,
+        cseq: c.cseq,
+        now: this.scheduler.wallNow(),
+        path,
+        source,
+        userAgent: req.headers.get('User-Agent'),
+        maxBindings: this.maxBindings,
+      },
+      flows,
+    );
   }
 
-  /** §10.3 step 7 with optimistic concurrency: read, compute, replace(expectVersion), retry on conflict */
-  private async update(
-    aor: string,
-    parsed: ParsedContacts,
-    ctx: Parameters<typeof applyContacts>[2],
-  ): Promise<Rejected | { status: 200; bindings: Binding[]; flows: boolean }> {
+  /**
+   * §10.3 step 7 with optimistic concurrency: read, compute, replace(expectVersion), retry on
+   * conflict. At once with a store in this process (readNow / replaceNow), else a promise.
+   */
+  private update(aor: string, parsed: ParsedContacts, ctx: Parameters<typeof applyContacts>[2], flows: boolean): Outcome | Promise<Outcome> {
     const store = this.store;
+    if (store.readNow === undefined || store.replaceNow === undefined) return this.updateLater(aor, parsed, ctx, flows);
     for (let attempt = 0; ; attempt++) {
-      // a store in this process answers at once (readNow / replaceNow): no promise per step
-      const { bindings, version } = store.readNow !== undefined ? store.readNow(aor) : await store.read(aor);
-      const now = this.scheduler.wallNow();
-      const result = applyContacts(bindings, parsed, { ...ctx, now });
-      if (!result.ok) return result;
-      if (result.changes.length === 0) return { status: 200, bindings: result.bindings, flows: false };
+      const { bindings, version } = store.readNow(aor);
+      const step = this.applyStep(bindings, parsed, ctx, flows);
+      if (step.write === undefined) return step.outcome;
       try {
-        if (store.replaceNow !== undefined) store.replaceNow(aor, result.bindings, { expectVersion: version });
-        else await store.replace(aor, result.bindings, version);
+        store.replaceNow(aor, step.write, { expectVersion: version });
       } catch (err) {
         if (err instanceof ConflictError && attempt < this.maxConflictRetries) continue;
         throw err;
       }
-      if (this.eventsHeard()) this.publish(result.changes.map((c) => registrationEvent(c.type, c.binding, this.nodeId, now)));
-      return { status: 200, bindings: result.bindings, flows: false };
+      return this.written(step);
     }
+  }
+
+  /** update() against a store that answers with promises */
+  private async updateLater(aor: string, parsed: ParsedContacts, ctx: Parameters<typeof applyContacts>[2], flows: boolean): Promise<Outcome> {
+    const store = this.store;
+    for (let attempt = 0; ; attempt++) {
+      const { bindings, version } = await store.read(aor);
+      const step = this.applyStep(bindings, parsed, ctx, flows);
+      if (step.write === undefined) return step.outcome;
+      try {
+        await store.replace(aor, step.write, version);
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < this.maxConflictRetries) continue;
+        throw err;
+      }
+      return this.written(step);
+    }
+  }
+
+  /** the REGISTER's contacts applied to the bindings read: the answer, and what to write if anything */
+  private applyStep(bindings: Binding[], parsed: ParsedContacts, ctx: Parameters<typeof applyContacts>[2], flows: boolean): UpdateStep {
+    const now = this.scheduler.wallNow();
+    const result = applyContacts(bindings, parsed, { ...ctx, now });
+    if (!result.ok) return { outcome: result, write: undefined, changes: [], now };
+    const outcome: Outcome = { status: 200, bindings: result.bindings, flows };
+    return { outcome, write: result.changes.length === 0 ? undefined : result.bindings, changes: result.changes, now };
+  }
+
+  /** after a write: the events, then the answer */
+  private written(step: UpdateStep): Outcome {
+    if (this.eventsHeard()) this.publish(step.changes.map((c) => registrationEvent(c.type, c.binding, this.nodeId, step.now)));
+    return step.outcome;
   }
 
   private async authenticate(req: SipRequest, domain: string): Promise<AuthOutcome> {
@@ -336,7 +418,7 @@ export class Registrar implements SipService {
     };
   }
 
-  private reply(req: SipRequest, responder: Responder, result: Rejected | { status: 200; bindings: Binding[]; flows: boolean }): void {
+  private reply(req: SipRequest, responder: Responder, result: Outcome): void {
     const headers: [string, string][] = [];
     if ('bindings' in result) {
       const now = this.scheduler.wallNow();

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { FakeScheduler, UnavailableError } from '../../../../src/lib/index.js';
+import { ConflictError, FakeScheduler, UnavailableError } from '../../../../src/lib/index.js';
 import { MemoryBus } from '../../../../src/platform/index.js';
 import { answerChallenge, ha1, selectChallenge } from '../../../../src/sip/auth/index.js';
 import { formatAuthHeader, parseAuthHeader, parseMessage, type SipRequest, type SipResponse } from '../../../../src/sip/message/index.js';
@@ -459,10 +459,41 @@ t.test('a directory and a store held in memory are used without promises; the sa
   t.equal((await send(h, register({ uriHost: 'elsewhere.example' }))).status, 403, 'a foreign domain, from the held directory');
   t.equal((await registerWithAuth(h, {}, ctx('198.51.100.9'), 'wrong')).status, 401, 'a wrong password counts');
   t.equal((await registerWithAuth(h, {}, ctx('198.51.100.9'), 'wrong')).status, 403, 'and locks out like the async path');
-  // answered within one turn: the response is there after a single microtask, no timers or I/O
+  // answered at once: the response is there when handleRequest returns, no promise in between
   const got: SipResponse[] = [];
   registrar.handleRequest(register({ callId: 'sync' }), { respond: (r) => got.push(r) }, ctx());
-  await Promise.resolve();
-  await Promise.resolve();
-  t.equal(got[0]?.status, 401, 'the challenge came back before any I/O turn');
+  t.equal(got[0]?.status, 401, 'the challenge came back before handleRequest returned');
+});
+
+t.test('a store that only answers with promises (read/replace) gives the same answers, conflicts retried', async (t) => {
+  const scheduler = new FakeScheduler();
+  const inner = new MemoryLocationStore({ scheduler, sweepIntervalMs: 1000 });
+  let conflicts = 1;
+  const asyncOnly: LocationStore = {
+    bindings: (aor) => inner.bindings(aor),
+    read: async (aor) => inner.read(aor),
+    replace: async (aor, bindings, expectVersion) => {
+      // one concurrent writer gets in first: the registrar reads again and retries
+      if (conflicts-- > 0) throw new ConflictError('someone else wrote first');
+      return inner.replace(aor, bindings, expectVersion);
+    },
+    count: () => inner.count(),
+    aors: (options) => inner.aors(options),
+    close: () => inner.close(),
+  };
+  const registrar = new Registrar({ store: asyncOnly, directory, scheduler, nodeId: 'node-1', authSecret: 'shared-secret' });
+  t.teardown(async () => {
+    registrar.close();
+    await inner.close();
+  });
+  const h = { scheduler, store: inner, registrar } as unknown as Harness;
+  const ok = await registerWithAuth(h, { expires: 600 });
+  t.equal(ok.status, 200);
+  t.same(contactsOf(ok), ['<sip:alice@192.0.2.10:5060>;expires=600']);
+  t.equal(conflicts, -1, 'the conflicting write was retried once');
+  t.equal((await inner.read('sip:alice@example.com')).bindings.length, 1);
+  t.equal((await registerWithAuth(h, { expires: 10 })).status, 423, 'Min-Expires as on the other path');
+  const removed = await registerWithAuth(h, { contacts: ['*'], expires: 0 });
+  t.equal(removed.status, 200);
+  t.same(contactsOf(removed), []);
 });
