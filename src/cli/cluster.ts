@@ -29,7 +29,8 @@ import { startWorkerMcp } from './mcp-worker.js';
  *
  * Messages between the primary and the workers (over the cluster IPC channel):
  *   worker → primary  {type:'sip-ready', index, ports, relayPort}
- *   primary → workers {type:'sip-peers', relayPorts}   once every worker is ready, and after a restart
+ *   primary → workers {type:'sip-peers', relayPorts}   once every worker is ready, when one exits (its
+ *                                                    port 0: the others keep its calls), and after a restart
  *   primary → worker  {type:'sip-shutdown'}
  *   primary → workers {type:'sip-directory-changed'}   after any provisioning change (RpcDirectory's cache)
  *   primary → workers {type:'sip-directory-snapshot', snapshot}   the whole directory, after each reload that left it current
@@ -244,6 +245,12 @@ export async function startSipWorkers(config: Config, logger: Logger, rpc: (inde
       workers[index] = undefined;
       if (stopping) return;
       log.error({ worker: index, code, signal }, 'SIP worker exited; starting a new one');
+      // until its replacement is ready, the others handle what it owned themselves instead of
+      // passing it to a relay port nobody reads any more (passOn skips an owner with port 0)
+      if (relayPorts[index] !== 0) {
+        relayPorts[index] = 0;
+        broadcastPeers();
+      }
       if (ready.size + 1 < count && relayPorts.every((p) => p === 0)) {
         rejectFirst(new Error(`SIP worker ${index} exited with ${code ?? signal} during start`));
         return;
