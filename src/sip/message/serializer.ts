@@ -11,9 +11,8 @@ function* entryFields(entries: Iterable<[string, string]>): Generator<{ name: st
 }
 
 export function serializeMessage(msg: SipMessage): Buffer {
-  const head = headText(msg);
-  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
-  return Buffer.concat([Buffer.from(head, 'utf8'), msg.body]);
+  const out = serializeMessageText(msg);
+  return typeof out === 'string' ? Buffer.from(out, 'utf8') : out;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { ClosedError, TypedEmitter, UnavailableError } from '../../lib/index.js';
 import {
   isReliable,
+  messageBytes,
   type InboundPacket,
   type OutboundTarget,
   type SipTransport,
@@ -134,7 +135,7 @@ export class MemoryTransport extends TypedEmitter<SipTransportEventMap> implemen
   send(target: OutboundTarget, data: Buffer | string): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('memory transport is closed'));
     try {
-      this.hub.deliver(this, target, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      this.hub.deliver(this, target, messageBytes(data));
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new UnavailableError(String(err)));

@@ -14,6 +14,11 @@ export const VIA_TRANSPORT: Record<TransportProtocol, string> = {
   wss: 'WSS',
 };
 
+/** what SipTransport.send takes, as bytes: a text message is sent as UTF-8 */
+export function messageBytes(data: Buffer | string): Buffer {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}
+
 export function isReliable(protocol: TransportProtocol): boolean {
   return protocol !== 'udp';
 }

@@ -23,6 +23,7 @@ import { ConnectionTable, stripIpv4Mapped, type TableConnection } from './connec
 import { isWildcard } from './stream-transport.js';
 import {
   DEFAULT_CONNECTION_LIMITS,
+  messageBytes,
   type ConnectionLimits,
   type OutboundTarget,
   type SipTransport,
@@ -215,7 +216,7 @@ export class WsTransport extends TypedEmitter<SipTransportEventMap> implements S
 
   async send(target: OutboundTarget, text: Buffer | string): Promise<void> {
     if (this.closePromise !== undefined) throw new ClosedError(`${this.protocol} transport is closed`);
-    const data = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    const data = messageBytes(text);
     if (data.length > this.limits.maxMessageSize) throw new UnavailableError(`message of ${data.length} bytes over ${this.limits.maxMessageSize}`);
     const conn = await this.connectionFor(target);
     conn.lastActivity = this.scheduler.now();
